@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * pteinspect: generic-netlink protocol between the pteinspect module and its clients.
+ *
+ * This header is the single source of truth for the protocol: the module includes it, the Swift
+ * client imports it through a C module, and kmod/pteinspect.yaml (YNL spec) is checked against it.
+ * Add new values at the end of an enum only; never renumber.
+ */
+#ifndef _UAPI_LINUX_PTEINSPECT_H
+#define _UAPI_LINUX_PTEINSPECT_H
+
+#include <linux/types.h>
+
+#define PTEINSPECT_GENL_NAME		"pteinspect"
+/* Bumped on any incompatible change of commands or attribute meaning. */
+#define PTEINSPECT_GENL_VERSION		1
+
+enum pteinspect_cmd {
+	PTEINSPECT_CMD_UNSPEC,
+	/* doit: reply carries MODULE_VERSION, KERNEL_RELEASE, PAGE_SIZE, FEATURES, PROTOCOL. */
+	PTEINSPECT_CMD_GET_INFO,
+	/*
+	 * dump: request carries PID, START, END; one reply message per mapped entry in
+	 * [START, END), ascending by address, holes skipped. See struct pteinspect_entry_attrs below.
+	 */
+	PTEINSPECT_CMD_GET_PTES,
+
+	__PTEINSPECT_CMD_MAX,
+	PTEINSPECT_CMD_MAX = __PTEINSPECT_CMD_MAX - 1
+};
+
+/* Attributes of requests and replies (one attribute space for the whole family). */
+enum pteinspect_attr {
+	PTEINSPECT_A_UNSPEC,
+	PTEINSPECT_A_PAD,
+
+	/* GET_INFO reply */
+	PTEINSPECT_A_MODULE_VERSION,	/* string */
+	PTEINSPECT_A_KERNEL_RELEASE,	/* string: utsname()->release */
+	PTEINSPECT_A_PAGE_SIZE,		/* u32 */
+	PTEINSPECT_A_FEATURES,		/* u64: PTEINSPECT_FEAT_* */
+	PTEINSPECT_A_PROTOCOL,		/* u32: PTEINSPECT_GENL_VERSION of the module */
+
+	/* GET_PTES request */
+	PTEINSPECT_A_PID,		/* u32: pid in the caller's pid namespace */
+	PTEINSPECT_A_START,		/* u64: page aligned, inclusive */
+	PTEINSPECT_A_END,		/* u64: page aligned, exclusive, > START; clamped to TASK_SIZE */
+
+	/* GET_PTES reply: one entry (page-table entry at LEVEL) per message */
+	PTEINSPECT_A_ADDR,		/* u64: first virtual address the entry maps */
+	PTEINSPECT_A_LEVEL,		/* u8: PTEINSPECT_LEVEL_* */
+	PTEINSPECT_A_RAW,		/* u64: pte_val()/pmd_val() as read under the page-table lock */
+	PTEINSPECT_A_ENTRY_KIND,	/* u8: PTEINSPECT_KIND_* */
+	PTEINSPECT_A_ENTRY_FLAGS,	/* u64: PTEINSPECT_EF_* decoded from the entry */
+	PTEINSPECT_A_SWAP_TYPE,		/* u32: swp_type(), non-present entries only */
+	PTEINSPECT_A_SWAP_OFFSET,	/* u64: swp_offset(), non-present entries only */
+	PTEINSPECT_A_PFN,		/* u64: present entries and pfn-carrying swap entries */
+	/* struct page state: present only when the PFN has an online struct page */
+	PTEINSPECT_A_PAGE_FLAGS,	/* u64: PTEINSPECT_PF_* */
+	PTEINSPECT_A_MAPCOUNT,		/* s32: page_mapcount() */
+	PTEINSPECT_A_REFCOUNT,		/* s32: folio_ref_count(); the module holds no reference */
+	PTEINSPECT_A_INDEX,		/* u64: page_to_index(): folio->index + page's offset in folio */
+
+	__PTEINSPECT_A_MAX,
+	PTEINSPECT_A_MAX = __PTEINSPECT_A_MAX - 1
+};
+
+/* PTEINSPECT_A_FEATURES */
+#define PTEINSPECT_FEAT_SWP_EXCLUSIVE	(1ULL << 0) /* __HAVE_ARCH_PTE_SWP_EXCLUSIVE */
+#define PTEINSPECT_FEAT_UFFD_WP		(1ULL << 1) /* CONFIG_HAVE_ARCH_USERFAULTFD_WP */
+#define PTEINSPECT_FEAT_THP		(1ULL << 2) /* CONFIG_TRANSPARENT_HUGEPAGE and CPU support */
+#define PTEINSPECT_FEAT_SOFT_DIRTY	(1ULL << 3) /* CONFIG_MEM_SOFT_DIRTY */
+#define PTEINSPECT_FEAT_PTE_MARKER	(1ULL << 4) /* CONFIG_PTE_MARKER */
+#define PTEINSPECT_FEAT_UFFDIO_MOVE	(1ULL << 5) /* kernel >= 6.8 */
+#define PTEINSPECT_FEAT_PMD_ENTRIES	(1ULL << 6) /* GET_PTES reports PMD-mapped THPs at LEVEL_PMD */
+
+/* PTEINSPECT_A_LEVEL */
+enum pteinspect_level {
+	PTEINSPECT_LEVEL_PTE = 0,
+	PTEINSPECT_LEVEL_PMD = 1,
+};
+
+/* PTEINSPECT_A_ENTRY_KIND: what a non-none entry is */
+enum pteinspect_entry_kind {
+	PTEINSPECT_KIND_PRESENT = 0,
+	PTEINSPECT_KIND_SWAP,			/* a real swap entry (type, offset) */
+	PTEINSPECT_KIND_MIGRATION_READ,
+	PTEINSPECT_KIND_MIGRATION_READ_EXCLUSIVE,
+	PTEINSPECT_KIND_MIGRATION_WRITE,
+	PTEINSPECT_KIND_DEVICE_PRIVATE,
+	PTEINSPECT_KIND_DEVICE_EXCLUSIVE,
+	PTEINSPECT_KIND_HWPOISON,
+	PTEINSPECT_KIND_PTE_MARKER,
+	PTEINSPECT_KIND_OTHER,			/* a non-swap entry this module does not decode */
+};
+
+/*
+ * PTEINSPECT_A_ENTRY_FLAGS. For present entries the bits are the arch accessors (pte_write() ...);
+ * for swap-like entries SOFT_DIRTY, UFFD_WP and SWP_EXCLUSIVE come from pte_swp_soft_dirty(),
+ * pte_swp_uffd_wp() and pte_swp_exclusive().
+ */
+#define PTEINSPECT_EF_PRESENT		(1ULL << 0)
+#define PTEINSPECT_EF_WRITE		(1ULL << 1)
+#define PTEINSPECT_EF_DIRTY		(1ULL << 2)
+#define PTEINSPECT_EF_YOUNG		(1ULL << 3)
+#define PTEINSPECT_EF_SPECIAL		(1ULL << 4)
+#define PTEINSPECT_EF_SOFT_DIRTY	(1ULL << 5)
+#define PTEINSPECT_EF_UFFD_WP		(1ULL << 6)
+#define PTEINSPECT_EF_SWP_EXCLUSIVE	(1ULL << 7)
+#define PTEINSPECT_EF_ZERO_PAGE		(1ULL << 8) /* PFN is the (huge) zero page */
+#define PTEINSPECT_EF_HUGE		(1ULL << 9) /* leaf entry above PTE level */
+
+/* PTEINSPECT_A_PAGE_FLAGS: struct page / folio state */
+#define PTEINSPECT_PF_ANON		(1ULL << 0) /* PageAnon() */
+#define PTEINSPECT_PF_ANON_EXCLUSIVE	(1ULL << 1) /* PageAnonExclusive(), only if ANON && !KSM */
+#define PTEINSPECT_PF_KSM		(1ULL << 2) /* PageKsm() */
+#define PTEINSPECT_PF_SWAPCACHE		(1ULL << 3) /* folio_test_swapcache() */
+#define PTEINSPECT_PF_DIRTY		(1ULL << 4) /* folio_test_dirty() */
+#define PTEINSPECT_PF_LRU		(1ULL << 5) /* folio_test_lru() */
+#define PTEINSPECT_PF_LOCKED		(1ULL << 6) /* folio_test_locked() */
+#define PTEINSPECT_PF_WRITEBACK		(1ULL << 7) /* folio_test_writeback() */
+#define PTEINSPECT_PF_LARGE		(1ULL << 8) /* folio_test_large() */
+#define PTEINSPECT_PF_HEAD		(1ULL << 9) /* PageHead() */
+#define PTEINSPECT_PF_SWAPBACKED	(1ULL << 10) /* folio_test_swapbacked() */
+#define PTEINSPECT_PF_RESERVED		(1ULL << 11) /* PageReserved() */
+
+#endif /* _UAPI_LINUX_PTEINSPECT_H */

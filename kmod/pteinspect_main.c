@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pteinspect: read-only inspection of page tables and struct page state over generic netlink.
+ *
+ * The family follows the shape of drivers/net/wireguard/netlink.c: few commands, a strict
+ * declarative policy, a dump with a resumable cursor (pteinspect_ptes.c). The protocol is defined
+ * in include/uapi/linux/pteinspect.h and described in pteinspect.yaml.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/utsname.h>
+#include <linux/mm.h>
+#include <linux/huge_mm.h>
+#include <linux/version.h>
+
+#include "pteinspect.h"
+
+/*
+ * One attribute space for requests and replies; the policy covers what a request may carry.
+ * Reply-only attributes are rejected in requests (NLA_REJECT), so a client that sends them learns
+ * at once instead of having them ignored.
+ */
+static const struct nla_policy pteinspect_policy[PTEINSPECT_A_MAX + 1] = {
+	[PTEINSPECT_A_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[PTEINSPECT_A_START]	= { .type = NLA_U64 },
+	[PTEINSPECT_A_END]	= { .type = NLA_U64 },
+	[PTEINSPECT_A_MODULE_VERSION ... PTEINSPECT_A_PROTOCOL] = { .type = NLA_REJECT },
+	[PTEINSPECT_A_ADDR ... PTEINSPECT_A_INDEX] = { .type = NLA_REJECT },
+};
+
+static u64 pteinspect_features(void)
+{
+	u64 f = PTEINSPECT_FEAT_PMD_ENTRIES;
+
+#ifdef __HAVE_ARCH_PTE_SWP_EXCLUSIVE
+	f |= PTEINSPECT_FEAT_SWP_EXCLUSIVE;
+#endif
+#if defined(CONFIG_HAVE_ARCH_USERFAULTFD_WP) && defined(CONFIG_USERFAULTFD)
+	f |= PTEINSPECT_FEAT_UFFD_WP;
+#endif
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	if (has_transparent_hugepage())
+		f |= PTEINSPECT_FEAT_THP;
+#endif
+#ifdef CONFIG_MEM_SOFT_DIRTY
+	f |= PTEINSPECT_FEAT_SOFT_DIRTY;
+#endif
+#ifdef CONFIG_PTE_MARKER
+	f |= PTEINSPECT_FEAT_PTE_MARKER;
+#endif
+	/* UFFDIO_MOVE: commit adcc3e3d0a3c ("userfaultfd: UFFDIO_MOVE uABI"), first in v6.8. */
+	if (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0))
+		f |= PTEINSPECT_FEAT_UFFDIO_MOVE;
+	return f;
+}
+
+static int pteinspect_get_info_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = pteinspect_check_caller(skb, info->extack);
+	if (err)
+		return err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &pteinspect_family, 0, PTEINSPECT_CMD_GET_INFO);
+	if (!hdr)
+		goto too_big;
+	if (nla_put_string(msg, PTEINSPECT_A_MODULE_VERSION, PTEINSPECT_MODULE_VERSION) ||
+	    nla_put_string(msg, PTEINSPECT_A_KERNEL_RELEASE, utsname()->release) ||
+	    nla_put_u32(msg, PTEINSPECT_A_PAGE_SIZE, PAGE_SIZE) ||
+	    nla_put_u64_64bit(msg, PTEINSPECT_A_FEATURES, pteinspect_features(), PTEINSPECT_A_PAD) ||
+	    nla_put_u32(msg, PTEINSPECT_A_PROTOCOL, PTEINSPECT_GENL_VERSION))
+		goto too_big;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+too_big:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static const struct genl_ops pteinspect_ops[] = {
+	{
+		.cmd	= PTEINSPECT_CMD_GET_INFO,
+		.doit	= pteinspect_get_info_doit,
+	},
+	{
+		.cmd	= PTEINSPECT_CMD_GET_PTES,
+		.start	= pteinspect_ptes_start,
+		.dumpit	= pteinspect_ptes_dumpit,
+		.done	= pteinspect_ptes_done,
+	},
+};
+
+struct genl_family pteinspect_family __ro_after_init = {
+	.name		= PTEINSPECT_GENL_NAME,
+	.version	= PTEINSPECT_GENL_VERSION,
+	.maxattr	= PTEINSPECT_A_MAX,
+	.policy		= pteinspect_policy,
+	.module		= THIS_MODULE,
+	.ops		= pteinspect_ops,
+	.n_ops		= ARRAY_SIZE(pteinspect_ops),
+	/* resv_start_op 0: strict validation, reserved header fields checked, for every command */
+	.resv_start_op	= 0,
+};
+
+static int __init pteinspect_init(void)
+{
+	int err = genl_register_family(&pteinspect_family);
+
+	if (err)
+		pr_err("cannot register generic netlink family: %d\n", err);
+	return err;
+}
+
+static void __exit pteinspect_exit(void)
+{
+	/* Dumps in flight hold a module reference (netlink_dump_start), so none is running here. */
+	genl_unregister_family(&pteinspect_family);
+}
+
+module_init(pteinspect_init);
+module_exit(pteinspect_exit);
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("pteinspect developers");
+MODULE_DESCRIPTION("Read-only page table and struct page inspection over generic netlink");
+MODULE_VERSION(PTEINSPECT_MODULE_VERSION);
+MODULE_ALIAS_GENL_FAMILY(PTEINSPECT_GENL_NAME);
