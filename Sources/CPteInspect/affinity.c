@@ -1,0 +1,12 @@
+#define _GNU_SOURCE
+#include <sched.h>
+#include "CPteInspect.h"
+
+int pti_pin_to_cpu(int cpu)
+{
+    cpu_set_t set;
+
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof(set), &set);
+}

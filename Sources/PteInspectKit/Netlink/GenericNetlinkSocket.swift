@@ -1,0 +1,138 @@
+import CMnl
+import CPteInspect
+import Glibc
+
+/// A NETLINK_GENERIC socket (libmnl) that runs one request at a time: a request answered by an
+/// ack, or a dump answered by NLMSG_DONE. Every reply is checked against the request's sequence
+/// number and our port ID; errors come back with the kernel's errno and extack message.
+public final class GenericNetlinkSocket {
+    private let socket: OpaquePointer
+    public let portID: UInt32
+    private var lastSequence: UInt32
+    /// Larger than the biggest skb netlink_dump() allocates (32 KiB), so nothing is truncated.
+    private var receiveBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    public init() throws {
+        guard let socket = mnl_socket_open(NETLINK_GENERIC) else {
+            throw NetlinkError.system(call: "socket(AF_NETLINK, NETLINK_GENERIC)", errno: Glibc.errno)
+        }
+        guard pti_socket_configure(socket) == 0 else {
+            let error = Glibc.errno
+            mnl_socket_close(socket)
+            throw NetlinkError.system(call: "setsockopt(SOL_NETLINK)", errno: error)
+        }
+        guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
+            let error = Glibc.errno
+            mnl_socket_close(socket)
+            throw NetlinkError.system(call: "bind(AF_NETLINK)", errno: error)
+        }
+        self.socket = socket
+        self.portID = mnl_socket_get_portid(socket)
+        self.lastSequence = UInt32(truncatingIfNeeded: time(nil))
+    }
+
+    deinit { mnl_socket_close(socket) }
+
+    /// Sends `request` with NLM_F_ACK and returns the replies that precede the ack.
+    public func transact(_ request: GenericRequest, operation: String) throws -> [GenericMessage] {
+        var replies: [GenericMessage] = []
+        let sequence = try send(request, flags: UInt16(NLM_F_REQUEST | NLM_F_ACK))
+        while true {
+            for message in try receive(sequence: sequence) {
+                switch Int32(message.type) {
+                case NLMSG_ERROR:
+                    let status = try KernelStatus.fromError(message)
+                    if status.errno != 0 { throw kernelError(status, operation) }
+                    return replies
+                case NLMSG_NOOP:
+                    continue
+                case NLMSG_DONE, NLMSG_OVERRUN:
+                    throw NetlinkError.unexpectedReply("message type \(message.type) in reply to a request")
+                default:
+                    try checkFamily(message, request)
+                    replies.append(try GenericMessage(message))
+                }
+            }
+        }
+    }
+
+    /// Sends `request` as a dump (NLM_F_DUMP) and hands every reply to `each` until NLMSG_DONE.
+    /// An error in NLMSG_DONE (e.g. the target exited mid-dump) is thrown after the replies that
+    /// came before it. If `each` throws, the rest of the dump is read and discarded so the socket
+    /// stays usable, then the error is rethrown.
+    public func dump(_ request: GenericRequest, operation: String, each: (GenericMessage) throws -> Void) throws {
+        let sequence = try send(request, flags: UInt16(NLM_F_REQUEST | NLM_F_DUMP))
+        var consumerError: Error?
+        while true {
+            for message in try receive(sequence: sequence) {
+                switch Int32(message.type) {
+                case NLMSG_DONE:
+                    let status = try KernelStatus.fromDone(message)
+                    if let consumerError { throw consumerError }
+                    if status.errno != 0 { throw kernelError(status, operation) }
+                    return
+                case NLMSG_ERROR:
+                    // The dump was refused before it started (its start() callback failed).
+                    let status = try KernelStatus.fromError(message)
+                    if let consumerError { throw consumerError }
+                    if status.errno != 0 { throw kernelError(status, operation) }
+                    return
+                case NLMSG_NOOP:
+                    continue
+                case NLMSG_OVERRUN:
+                    throw NetlinkError.unexpectedReply("NLMSG_OVERRUN: the kernel dropped part of the dump")
+                default:
+                    guard consumerError == nil else { continue }
+                    do {
+                        try checkFamily(message, request)
+                        try each(try GenericMessage(message))
+                    } catch {
+                        consumerError = error
+                    }
+                }
+            }
+        }
+    }
+
+    private func send(_ request: GenericRequest, flags: UInt16) throws -> UInt32 {
+        lastSequence &+= 1
+        let bytes = try request.encode(flags: flags, sequence: lastSequence)
+        let sent = bytes.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, bytes.count) }
+        guard sent == bytes.count else {
+            throw NetlinkError.system(call: "sendto(netlink)", errno: sent < 0 ? Glibc.errno : EMSGSIZE)
+        }
+        return lastSequence
+    }
+
+    /// One datagram's messages, each checked to belong to our request.
+    private func receive(sequence: UInt32) throws -> [NetlinkMessage] {
+        let count = receiveBuffer.withUnsafeMutableBytes {
+            mnl_socket_recvfrom(socket, $0.baseAddress, $0.count)
+        }
+        guard count >= 0 else {
+            let error = Glibc.errno
+            // libmnl reports MSG_TRUNC as ENOSPC; ENOBUFS means the kernel dropped messages.
+            throw NetlinkError.system(call: "recvmsg(netlink)", errno: error)
+        }
+        let messages = try NetlinkMessage.split(receiveBuffer[0..<count])
+        for message in messages {
+            guard message.sequence == sequence else {
+                throw NetlinkError.unexpectedReply("sequence \(message.sequence), expected \(sequence)")
+            }
+            guard message.portID == portID else {
+                throw NetlinkError.unexpectedReply("port ID \(message.portID), expected ours (\(portID))")
+            }
+        }
+        return messages
+    }
+
+    private func checkFamily(_ message: NetlinkMessage, _ request: GenericRequest) throws {
+        guard message.type == request.family else {
+            throw NetlinkError.unexpectedReply("message type \(message.type), expected family \(request.family)")
+        }
+    }
+
+    private func kernelError(_ status: KernelStatus, _ operation: String) -> NetlinkError {
+        .kernel(operation: operation, errno: status.errno, message: status.message, missingAttribute: status.missingAttribute)
+    }
+}

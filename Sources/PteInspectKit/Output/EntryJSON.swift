@@ -1,0 +1,55 @@
+extension PageTableEntry {
+    /// The `pte --json` object of one entry. Fields that do not apply are null: struct-page fields
+    /// when no online struct page backs the entry, `swap` for present entries.
+    public var json: JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("addr", .hex(address)),
+            ("level", .string(level.name)),
+            ("kind", .string(kind.name)),
+            ("raw", .hex(raw)),
+            ("present", .bool(flags.contains(.present))),
+            ("write", .bool(flags.contains(.write))),
+            ("dirty", .bool(flags.contains(.dirty))),
+            ("young", .bool(flags.contains(.young))),
+            ("special", .bool(flags.contains(.special))),
+            ("soft_dirty", .bool(flags.contains(.softDirty))),
+            ("uffd_wp", .bool(flags.contains(.uffdWP))),
+            ("zero_page", .bool(flags.contains(.zeroPage))),
+            ("pfn", pfn.map { .uint($0) } ?? .null),
+        ]
+        let pageBit: (PageFlags) -> JSONValue = { bit in page.map { .bool($0.flags.contains(bit)) } ?? .null }
+        members += [
+            ("anon", pageBit(.anon)),
+            ("anon_exclusive", pageBit(.anonExclusive)),
+            ("ksm", pageBit(.ksm)),
+            ("swapcache", pageBit(.swapCache)),
+            ("mapcount", page.map { .int(Int64($0.mapcount)) } ?? .null),
+            ("refcount", page.map { .int(Int64($0.refcount)) } ?? .null),
+            ("index", page.map { .uint($0.index) } ?? .null),
+            ("page_dirty", pageBit(.dirty)),
+            ("lru", pageBit(.lru)),
+            ("locked", pageBit(.locked)),
+            ("writeback", pageBit(.writeback)),
+            ("large", pageBit(.large)),
+            ("head", pageBit(.head)),
+            ("swapbacked", pageBit(.swapBacked)),
+        ]
+        members.append(("swap", swap.map {
+            .object([("type", .uint(UInt64($0.type))), ("offset", .uint($0.offset)), ("exclusive", .bool($0.exclusive))])
+        } ?? .null))
+        return .object(members)
+    }
+}
+
+extension ModuleInfo {
+    public var json: JSONValue {
+        .object([
+            ("module_version", .string(moduleVersion)),
+            ("kernel_release", .string(kernelRelease)),
+            ("page_size", .uint(UInt64(pageSize))),
+            ("protocol", .uint(UInt64(protocolVersion))),
+            ("features", .hex(features.rawValue)),
+            ("feature_names", .array(features.names.map { .string($0) })),
+        ])
+    }
+}

@@ -1,0 +1,139 @@
+import CPteInspect
+
+/// Which page-table level an entry sits at.
+public enum EntryLevel: UInt8, Equatable {
+    case pte = 0
+    case pmd = 1
+
+    public var name: String { self == .pte ? "pte" : "pmd" }
+}
+
+/// What a non-none entry is (enum pteinspect_entry_kind).
+public enum EntryKind: UInt8, Equatable {
+    case present = 0
+    case swap
+    case migrationRead
+    case migrationReadExclusive
+    case migrationWrite
+    case devicePrivate
+    case deviceExclusive
+    case hwpoison
+    case pteMarker
+    case other
+
+    public var name: String {
+        switch self {
+        case .present: return "present"
+        case .swap: return "swap"
+        case .migrationRead: return "migration_read"
+        case .migrationReadExclusive: return "migration_read_exclusive"
+        case .migrationWrite: return "migration_write"
+        case .devicePrivate: return "device_private"
+        case .deviceExclusive: return "device_exclusive"
+        case .hwpoison: return "hwpoison"
+        case .pteMarker: return "pte_marker"
+        case .other: return "other"
+        }
+    }
+}
+
+/// Bits decoded from the entry itself (PTEINSPECT_EF_*).
+public struct EntryFlags: OptionSet, Equatable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    public static let present = EntryFlags(rawValue: UInt64(PTEINSPECT_EF_PRESENT))
+    public static let write = EntryFlags(rawValue: UInt64(PTEINSPECT_EF_WRITE))
+    public static let dirty = EntryFlags(rawValue: UInt64(PTEINSPECT_EF_DIRTY))
+    public static let young = EntryFlags(rawValue: UInt64(PTEINSPECT_EF_YOUNG))
+    public static let special = EntryFlags(rawValue: UInt64(PTEINSPECT_EF_SPECIAL))
+    public static let softDirty = EntryFlags(rawValue: UInt64(PTEINSPECT_EF_SOFT_DIRTY))
+    public static let uffdWP = EntryFlags(rawValue: UInt64(PTEINSPECT_EF_UFFD_WP))
+    public static let swapExclusive = EntryFlags(rawValue: UInt64(PTEINSPECT_EF_SWP_EXCLUSIVE))
+    public static let zeroPage = EntryFlags(rawValue: UInt64(PTEINSPECT_EF_ZERO_PAGE))
+    public static let huge = EntryFlags(rawValue: UInt64(PTEINSPECT_EF_HUGE))
+}
+
+/// struct page / folio bits (PTEINSPECT_PF_*).
+public struct PageFlags: OptionSet, Equatable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    public static let anon = PageFlags(rawValue: UInt64(PTEINSPECT_PF_ANON))
+    public static let anonExclusive = PageFlags(rawValue: UInt64(PTEINSPECT_PF_ANON_EXCLUSIVE))
+    public static let ksm = PageFlags(rawValue: UInt64(PTEINSPECT_PF_KSM))
+    public static let swapCache = PageFlags(rawValue: UInt64(PTEINSPECT_PF_SWAPCACHE))
+    public static let dirty = PageFlags(rawValue: UInt64(PTEINSPECT_PF_DIRTY))
+    public static let lru = PageFlags(rawValue: UInt64(PTEINSPECT_PF_LRU))
+    public static let locked = PageFlags(rawValue: UInt64(PTEINSPECT_PF_LOCKED))
+    public static let writeback = PageFlags(rawValue: UInt64(PTEINSPECT_PF_WRITEBACK))
+    public static let large = PageFlags(rawValue: UInt64(PTEINSPECT_PF_LARGE))
+    public static let head = PageFlags(rawValue: UInt64(PTEINSPECT_PF_HEAD))
+    public static let swapBacked = PageFlags(rawValue: UInt64(PTEINSPECT_PF_SWAPBACKED))
+    public static let reserved = PageFlags(rawValue: UInt64(PTEINSPECT_PF_RESERVED))
+}
+
+/// A swap-format entry's fields.
+public struct SwapEntry: Equatable {
+    public let type: UInt32
+    public let offset: UInt64
+    /// pte_swp_exclusive(): the page was PG_anon_exclusive when it was unmapped.
+    public let exclusive: Bool
+}
+
+/// The struct page behind an entry, read under the page-table lock.
+public struct PageState: Equatable {
+    public let flags: PageFlags
+    public let mapcount: Int32
+    public let refcount: Int32
+    /// page_to_index(): folio->index plus the page's offset within its folio.
+    public let index: UInt64
+}
+
+/// One GET_PTES record.
+public struct PageTableEntry: Equatable {
+    public let address: UInt64
+    public let level: EntryLevel
+    public let raw: UInt64
+    public let kind: EntryKind
+    public let flags: EntryFlags
+    public let pfn: UInt64?
+    public let swap: SwapEntry?
+    public let page: PageState?
+
+    public var isPresent: Bool { flags.contains(.present) }
+
+    /// Decodes a record; unknown attributes are ignored (newer modules may add some), missing
+    /// required ones are an error.
+    public init(_ message: GenericMessage) throws {
+        let table = message.table
+        address = try table.required(Attr.address, "PTEINSPECT_A_ADDR").u64()
+        let levelValue = try table.required(Attr.level, "PTEINSPECT_A_LEVEL").u8()
+        guard let level = EntryLevel(rawValue: levelValue) else {
+            throw NetlinkError.malformed("unknown entry level \(levelValue)")
+        }
+        self.level = level
+        raw = try table.required(Attr.raw, "PTEINSPECT_A_RAW").u64()
+        let kindValue = try table.required(Attr.entryKind, "PTEINSPECT_A_ENTRY_KIND").u8()
+        kind = EntryKind(rawValue: kindValue) ?? .other
+        flags = EntryFlags(rawValue: try table.required(Attr.entryFlags, "PTEINSPECT_A_ENTRY_FLAGS").u64())
+        pfn = try table[Attr.pfn]?.u64()
+        if let type = table[Attr.swapType] {
+            swap = SwapEntry(
+                type: try type.u32(),
+                offset: try table.required(Attr.swapOffset, "PTEINSPECT_A_SWAP_OFFSET").u64(),
+                exclusive: flags.contains(.swapExclusive))
+        } else {
+            swap = nil
+        }
+        if let pageFlags = table[Attr.pageFlags] {
+            page = PageState(
+                flags: PageFlags(rawValue: try pageFlags.u64()),
+                mapcount: try table.required(Attr.mapcount, "PTEINSPECT_A_MAPCOUNT").s32(),
+                refcount: try table.required(Attr.refcount, "PTEINSPECT_A_REFCOUNT").s32(),
+                index: try table.required(Attr.index, "PTEINSPECT_A_INDEX").u64())
+        } else {
+            page = nil
+        }
+    }
+}

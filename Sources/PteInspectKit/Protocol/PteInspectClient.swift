@@ -1,0 +1,76 @@
+import CPteInspect
+
+/// Errors of the pteinspect protocol above netlink.
+public enum PteInspectError: Error, CustomStringConvertible, Equatable {
+    case moduleNotLoaded
+    case protocolMismatch(module: UInt32, client: UInt32)
+    case invalidRange(String)
+
+    public var description: String {
+        switch self {
+        case .moduleNotLoaded:
+            return "the pteinspect kernel module is not loaded (no generic netlink family '\(pteinspectFamilyName)'). "
+                + "Load it with `sudo insmod kmod/pteinspect.ko` after `make -C kmod`, or run inside the test VM: `tools/vm`."
+        case let .protocolMismatch(module, client):
+            return "the loaded module speaks protocol \(module), this pteinspect speaks \(client): rebuild and reload the module from this tree"
+        case let .invalidRange(why):
+            return why
+        }
+    }
+}
+
+public let pteinspectFamilyName = PTEINSPECT_GENL_NAME
+
+/// The module's protocol, over one netlink socket.
+public final class PteInspectClient {
+    public let socket: GenericNetlinkSocket
+    public let family: GenericFamily
+    public static let protocolVersion = UInt32(PTEINSPECT_GENL_VERSION)
+
+    public init() throws {
+        socket = try GenericNetlinkSocket()
+        do {
+            family = try GenericFamily.resolve(pteinspectFamilyName, on: socket)
+        } catch NetlinkError.familyNotFound {
+            throw PteInspectError.moduleNotLoaded
+        }
+        guard family.version == Self.protocolVersion else {
+            throw PteInspectError.protocolMismatch(module: family.version, client: Self.protocolVersion)
+        }
+    }
+
+    public func request(_ command: UInt8, _ attributes: [RequestAttribute] = []) -> GenericRequest {
+        GenericRequest(family: family.id, command: command, version: UInt8(Self.protocolVersion), attributes: attributes)
+    }
+
+    public func info() throws -> ModuleInfo {
+        let replies = try socket.transact(request(Command.getInfo), operation: "GET_INFO")
+        guard let reply = replies.first else { throw NetlinkError.malformed("GET_INFO acked without a reply") }
+        return try ModuleInfo(reply)
+    }
+
+    /// Streams the entries of [start, end) of process `pid`, in address order.
+    public func forEachEntry(pid: Int32, start: UInt64, end: UInt64, _ body: (PageTableEntry) throws -> Void) throws {
+        let dump = request(Command.getPtes, [.u32(Attr.pid, UInt32(bitPattern: pid)), .u64(Attr.start, start), .u64(Attr.end, end)])
+        try socket.dump(dump, operation: "GET_PTES pid \(pid) [0x\(String(start, radix: 16)), 0x\(String(end, radix: 16)))") {
+            try body(try PageTableEntry($0))
+        }
+    }
+
+    public func entries(pid: Int32, start: UInt64, end: UInt64) throws -> [PageTableEntry] {
+        var result: [PageTableEntry] = []
+        try forEachEntry(pid: pid, start: start, end: end) { result.append($0) }
+        return result
+    }
+
+    /// The entries of `count` pages from the page that contains `address`.
+    public func entries(pid: Int32, address: UInt64, count: UInt64, pageSize: UInt64 = 4096) throws -> [PageTableEntry] {
+        let start = address & ~(pageSize - 1)
+        let (length, overflowLength) = count.multipliedReportingOverflow(by: pageSize)
+        let (end, overflowEnd) = start.addingReportingOverflow(length)
+        guard count > 0, !overflowLength, !overflowEnd else {
+            throw PteInspectError.invalidRange("\(count) pages from 0x\(String(start, radix: 16)) wrap around the address space")
+        }
+        return try entries(pid: pid, start: start, end: end)
+    }
+}

@@ -1,0 +1,127 @@
+import CPteInspect
+import Glibc
+
+/// The helper process that performs memory operations for the CLI and the tests, so the CLI
+/// itself never maps test memory or forks. It reads one command per line on stdin and answers one
+/// line on stdout: "ok [value]" or "error <text>".
+///
+///   map PAGES      mmap PAGES read-write private anonymous pages between two PROT_NONE guard
+///                  pages (so the mapping never merges with a neighbour and shares its
+///                  anon_vma), MADV_NOHUGEPAGE (4 KiB pages only); answers the address
+///   write ADDR     store one byte at ADDR (a write fault if not yet writable)
+///   read ADDR      load one byte from ADDR (a read fault if not yet mapped)
+///   fork           fork; the child holds its copy of the address space, idle, until this worker
+///                  exits or is told `release PID`; answers the child's pid
+///   release PID    let a forked child exit, and reap it
+///   exit           exit (children are released first)
+///
+/// The worker pins itself to one CPU first (see pti_pin_to_cpu()). EOF on stdin is `exit`.
+public enum WorkerLoop {
+    public static func run() -> Never {
+        var children: [pid_t: Int32] = [:]   // pid -> write end of the pipe it waits on
+        pinToFirstAllowedCPU()
+        while let line = readLine(strippingNewline: true) {
+            let words = line.split(separator: " ").map(String.init)
+            guard let verb = words.first else { continue }
+            let reply: String
+            switch verb {
+            case "map": reply = map(words)
+            case "write": reply = touch(words, write: true)
+            case "read": reply = touch(words, write: false)
+            case "fork": reply = forkChild(&children)
+            case "release": reply = release(words, &children)
+            case "exit":
+                respond("ok")
+                finish(&children)
+            default: reply = "error unknown command '\(verb)'"
+            }
+            respond(reply)
+        }
+        finish(&children)
+    }
+
+    private static func respond(_ line: String) {
+        print(line)
+        fflush(stdout)
+    }
+
+    private static func finish(_ children: inout [pid_t: Int32]) -> Never {
+        for pid in Array(children.keys) { _ = release(["release", String(pid)], &children) }
+        exit(0)
+    }
+
+    private static func pinToFirstAllowedCPU() {
+        // CPU 0 is always present in the VM and on ordinary machines; if it is not allowed, stay
+        // unpinned rather than fail (refcount-dependent results may then vary).
+        _ = pti_pin_to_cpu(0)
+    }
+
+    private static func parseAddress(_ text: String) -> UInt? {
+        text.hasPrefix("0x") ? UInt(text.dropFirst(2), radix: 16) : UInt(text)
+    }
+
+    private static func map(_ words: [String]) -> String {
+        guard words.count == 2, let pages = Int(words[1]), pages > 0, pages < (1 << 28) else {
+            return "error usage: map PAGES"
+        }
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let total = (pages + 2) * pageSize
+        guard let base = mmap(nil, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
+            return "error mmap: \(String(cString: strerror(errno)))"
+        }
+        let start = base + pageSize
+        guard mprotect(start, pages * pageSize, PROT_READ | PROT_WRITE) == 0 else {
+            return "error mprotect: \(String(cString: strerror(errno)))"
+        }
+        guard madvise(start, pages * pageSize, MADV_NOHUGEPAGE) == 0 else {
+            return "error madvise(MADV_NOHUGEPAGE): \(String(cString: strerror(errno)))"
+        }
+        return "ok 0x" + String(UInt(bitPattern: start), radix: 16)
+    }
+
+    private static func touch(_ words: [String], write: Bool) -> String {
+        guard words.count == 2, let address = parseAddress(words[1]), let pointer = UnsafeMutablePointer<UInt8>(bitPattern: address) else {
+            return "error usage: \(write ? "write" : "read") ADDR"
+        }
+        if write {
+            pointer.pointee = 0x5a
+            return "ok"
+        }
+        return "ok \(pointer.pointee)"
+    }
+
+    private static func forkChild(_ children: inout [pid_t: Int32]) -> String {
+        var hold: [Int32] = [0, 0]
+        guard pipe(&hold) == 0 else { return "error pipe: \(String(cString: strerror(errno)))" }
+        let pid = fork()
+        if pid < 0 {
+            close(hold[0]); close(hold[1])
+            return "error fork: \(String(cString: strerror(errno)))"
+        }
+        if pid == 0 {
+            // Child: async-signal-safe calls only. Wait for EOF on the hold pipe (the worker
+            // closed it, or died and the kernel closed it), then leave.
+            close(hold[1])
+            for fd in children.values { close(fd) }   // other children's hold pipes
+            close(STDIN_FILENO)
+            close(STDOUT_FILENO)
+            var byte: UInt8 = 0
+            while read(hold[0], &byte, 1) > 0 {}
+            _exit(0)
+        }
+        close(hold[0])
+        children[pid] = hold[1]
+        return "ok \(pid)"
+    }
+
+    private static func release(_ words: [String], _ children: inout [pid_t: Int32]) -> String {
+        guard words.count == 2, let pid = pid_t(words[1]), let fd = children[pid] else {
+            return "error usage: release CHILD-PID (a child of this worker)"
+        }
+        close(fd)
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, 0)
+        children[pid] = nil
+        return "ok"
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import PteInspectKit
+
+/// Every exit status pteinspect uses, in one place.
+enum ExitStatus {
+    /// The command ran and found nothing wrong.
+    static let success = ExitCode(0)
+    /// The command ran and something failed (a kernel error for the request, a failed check).
+    static let failure = ExitCode(1)
+    /// The command could not run at all: no module, no permission to open netlink, bad setup.
+    static let cannotRun = ExitCode(2)
+}
+
+/// Prints `error` to stderr the way a user can act on it and returns the status to exit with.
+func report(_ error: Error) -> ExitCode {
+    var stderr = StandardError()
+    switch error {
+    case let error as PteInspectError:
+        print("pteinspect: \(error)", to: &stderr)
+        if case .invalidRange = error { return ExitStatus.failure }
+        return ExitStatus.cannotRun
+    case let error as NetlinkError:
+        print("pteinspect: \(error)", to: &stderr)
+        if case .kernel(_, let errno, _, _) = error, errno == EPERM {
+            print("pteinspect: run as root (CAP_SYS_ADMIN in the initial user namespace is required)", to: &stderr)
+        }
+        if case .system = error { return ExitStatus.cannotRun }
+        return ExitStatus.failure
+    default:
+        print("pteinspect: \(error)", to: &stderr)
+        return ExitStatus.failure
+    }
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) { FileHandle.standardError.write(Data(string.utf8)) }
+}
+
+import Foundation
