@@ -1,0 +1,39 @@
+import XCTest
+@testable import PteInspectKit
+
+final class OutputTests: XCTestCase {
+    func testEntryJSONHasEveryDocumentedKey() throws {
+        let message = try XCTUnwrap(NetlinkMessage.split(Bytes.presentAnonEntry()[...]).first)
+        let entry = try PageTableEntry(GenericMessage(message))
+        guard case let .object(members) = entry.json else { return XCTFail("not an object") }
+        let keys = members.map(\.0)
+        for key in ["addr", "raw", "present", "write", "dirty", "young", "special", "soft_dirty", "uffd_wp",
+                    "pfn", "anon", "anon_exclusive", "ksm", "swapcache", "mapcount", "refcount", "index", "swap"] {
+            XCTAssertTrue(keys.contains(key), "missing \(key)")
+        }
+        let text = entry.json.rendered()
+        XCTAssertTrue(text.contains("\"addr\":\"0x7f0000000000\""), text)
+        XCTAssertTrue(text.contains("\"raw\":\"0x8000000006006867\""), text)
+        XCTAssertTrue(text.contains("\"anon_exclusive\":true"), text)
+        XCTAssertTrue(text.contains("\"mapcount\":1"), text)
+        XCTAssertTrue(text.contains("\"swap\":null"), text)
+    }
+
+    func testJSONEscapesStrings() {
+        XCTAssertEqual(JSONValue.string("a\"b\\c\n\u{1}").rendered(), "\"a\\\"b\\\\c\\n\\u0001\"")
+        XCTAssertEqual(JSONValue.object([("k", .array([.null, .bool(false), .int(-1)]))]).rendered(), "{\"k\":[null,false,-1]}")
+    }
+
+    func testTableMarksMissingPageStateWithDash() throws {
+        let bytes = Bytes.generic(command: Command.getPtes, attributes: [
+            Bytes.u64(Attr.address, 0x1000), Bytes.u8(Attr.level, 0), Bytes.u64(Attr.raw, 0x2),
+            Bytes.u8(Attr.entryKind, 1), Bytes.u64(Attr.entryFlags, 0),
+            Bytes.u32(Attr.swapType, 1), Bytes.u64(Attr.swapOffset, 0x10),
+        ])
+        let entry = try PageTableEntry(GenericMessage(XCTUnwrap(NetlinkMessage.split(bytes[...]).first)))
+        let row = EntryTable.row(entry)
+        XCTAssertEqual(row.count, EntryTable.header.count)
+        XCTAssertEqual(row[EntryTable.header.firstIndex(of: "PFN/SWAP")!], "swp 1:0x10 X0")
+        XCTAssertEqual(row[EntryTable.header.firstIndex(of: "MAP")!], "-")
+    }
+}
