@@ -25,6 +25,7 @@
 #include <linux/swapops.h>
 #include <linux/memory_hotplug.h>
 #include <linux/page_ref.h>
+#include <linux/version.h>
 
 #include "pteinspect.h"
 
@@ -49,9 +50,17 @@ static struct pteinspect_dump_ctx *dump_ctx(struct netlink_callback *cb)
 	return (struct pteinspect_dump_ctx *)cb->ctx;
 }
 
-int pteinspect_ptes_start(struct netlink_callback *cb)
+/*
+ * Check the caller and the request, and set up the cursor. Errors carry an extack message.
+ *
+ * Version shim: before v6.5 a dump's start() callback has no extack (cb->extack is NULL there;
+ * Jakub Kicinski, "netlink: support extack in dump ->start()", 2023, net-next for v6.5), so on
+ * those kernels this runs from the first dumpit() call instead, whose extack the core sends in
+ * NLMSG_DONE. Either way the client gets the errno and the message; only on v6.5+ does it also
+ * get NLMSGERR_ATTR_OFFS / MISS_TYPE (NLMSG_DONE carries the message only).
+ */
+static int begin_dump(struct netlink_callback *cb, struct netlink_ext_ack *extack)
 {
-	struct netlink_ext_ack *extack = cb->extack;
 	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
 	struct pteinspect_dump_ctx *ctx = dump_ctx(cb);
 	struct task_struct *task;
@@ -122,6 +131,15 @@ int pteinspect_ptes_start(struct netlink_callback *cb)
 	ctx->next = start;
 	ctx->end = min_t(u64, end, TASK_SIZE_MAX);
 	return 0;
+}
+
+#define PTEINSPECT_START_HAS_EXTACK (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0))
+
+int pteinspect_ptes_start(struct netlink_callback *cb)
+{
+	if (PTEINSPECT_START_HAS_EXTACK)
+		return begin_dump(cb, cb->extack);
+	return 0;	/* cb->ctx is zeroed by __netlink_dump_start(): ctx->pid == NULL */
 }
 
 int pteinspect_ptes_done(struct netlink_callback *cb)
@@ -536,6 +554,11 @@ int pteinspect_ptes_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	struct mm_struct *mm;
 	int err;
 
+	if (!ctx->pid) {		/* first call, on kernels without extack in start() */
+		err = begin_dump(cb, cb->extack);
+		if (err)
+			return err;
+	}
 	if (ctx->next >= ctx->end)
 		return 0;		/* done: the core sends NLMSG_DONE */
 
