@@ -542,6 +542,7 @@ static int walk_range(struct mm_struct *mm, struct pteinspect_dump_ctx *ctx,
 		ctx->next = end;
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		cond_resched();	/* many empty VMAs in one batch; the mmap lock is a sleeping lock */
 	}
 	return 0;
 }

@@ -94,7 +94,7 @@ final class PageStateTests: ModuleTestCase {
         let worker = try makeWorker()
         let pages: UInt64 = 3000
         let base = try worker.map(pages: Int(pages))
-        for i in stride(from: 0, to: pages, by: 1) { try worker.write(base + i * pageSize) }
+        try worker.fill(base, pages: pages)
         let entries = try client.entries(pid: worker.pid, start: base, end: base + pages * pageSize)
         XCTAssertEqual(entries.count, Int(pages))
         XCTAssertEqual(entries.map(\.address), (0..<pages).map { base + $0 * pageSize })

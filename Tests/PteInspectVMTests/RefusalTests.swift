@@ -63,7 +63,7 @@ final class RefusalTests: ModuleTestCase {
         let worker = try makeWorker()
         let pages: UInt64 = 4000
         let base = try worker.map(pages: Int(pages))
-        for i in 0..<pages { try worker.write(base + i * pageSize) }
+        try worker.fill(base, pages: pages)
         var received = 0
         do {
             try client.forEachEntry(pid: worker.pid, start: base, end: base + pages * pageSize) { _ in

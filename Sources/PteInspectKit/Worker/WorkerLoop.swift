@@ -8,8 +8,11 @@ import Glibc
 ///   map PAGES      mmap PAGES read-write private anonymous pages between two PROT_NONE guard
 ///                  pages (so the mapping never merges with a neighbour and shares its
 ///                  anon_vma), MADV_NOHUGEPAGE (4 KiB pages only); answers the address
+///   map-thp        mmap 4 MiB (plus guard pages) and MADV_HUGEPAGE its 2 MiB-aligned middle, so
+///                  a fault there can be served by a PMD-mapped THP; answers the aligned address
 ///   write ADDR     store one byte at ADDR (a write fault if not yet writable)
 ///   read ADDR      load one byte from ADDR (a read fault if not yet mapped)
+///   fill ADDR N    store one byte in each of the N pages from ADDR
 ///   fork           fork; the child holds its copy of the address space, idle, until this worker
 ///                  exits or is told `release PID`; answers the child's pid
 ///   release PID    let a forked child exit, and reap it
@@ -26,8 +29,10 @@ public enum WorkerLoop {
             let reply: String
             switch verb {
             case "map": reply = map(words)
+            case "map-thp": reply = mapTHP()
             case "write": reply = touch(words, write: true)
             case "read": reply = touch(words, write: false)
+            case "fill": reply = fill(words)
             case "fork": reply = forkChild(&children)
             case "release": reply = release(words, &children)
             case "exit":
@@ -79,6 +84,21 @@ public enum WorkerLoop {
         return "ok 0x" + String(UInt(bitPattern: start), radix: 16)
     }
 
+    private static func mapTHP() -> String {
+        let huge = 2 << 20
+        let total = 2 * huge
+        guard let base = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
+            return "error mmap: \(String(cString: strerror(errno)))"
+        }
+        // 6.1 does not align anonymous mmaps to 2 MiB: use the aligned 2 MiB inside the 4 MiB.
+        let start = (UInt(bitPattern: base) + UInt(huge) - 1) & ~UInt(huge - 1)
+        guard let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return "error alignment" }
+        guard madvise(aligned, huge, MADV_HUGEPAGE) == 0 else {
+            return "error madvise(MADV_HUGEPAGE): \(String(cString: strerror(errno)))"
+        }
+        return "ok 0x" + String(start, radix: 16)
+    }
+
     private static func touch(_ words: [String], write: Bool) -> String {
         guard words.count == 2, let address = parseAddress(words[1]), let pointer = UnsafeMutablePointer<UInt8>(bitPattern: address) else {
             return "error usage: \(write ? "write" : "read") ADDR"
@@ -88,6 +108,21 @@ public enum WorkerLoop {
             return "ok"
         }
         return "ok \(pointer.pointee)"
+    }
+
+    private static func fill(_ words: [String]) -> String {
+        let pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
+        guard words.count == 3, let address = parseAddress(words[1]), let pages = UInt(words[2]),
+              UnsafeMutablePointer<UInt8>(bitPattern: address) != nil else {
+            return "error usage: fill ADDR PAGES"
+        }
+        for i in 0..<pages {
+            guard let pointer = UnsafeMutablePointer<UInt8>(bitPattern: address + i * pageSize) else {
+                return "error fill: address overflow"
+            }
+            pointer.pointee = 0x5a
+        }
+        return "ok"
     }
 
     private static func forkChild(_ children: inout [pid_t: Int32]) -> String {

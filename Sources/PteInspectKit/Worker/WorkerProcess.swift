@@ -52,8 +52,20 @@ public final class WorkerProcess {
         return address
     }
 
+    /// A 2 MiB-aligned, MADV_HUGEPAGE range where a fault may map a PMD THP.
+    public func mapTHP() throws -> UInt64 {
+        let text = try send("map-thp")
+        guard text.hasPrefix("0x"), let address = UInt64(text.dropFirst(2), radix: 16) else {
+            throw Failure.refused(command: "map-thp", reply: text)
+        }
+        return address
+    }
+
     public func write(_ address: UInt64) throws { try send("write 0x" + String(address, radix: 16)) }
     public func read(_ address: UInt64) throws { try send("read 0x" + String(address, radix: 16)) }
+
+    /// Writes one byte in each of `pages` pages from `address`.
+    public func fill(_ address: UInt64, pages: UInt64) throws { try send("fill 0x" + String(address, radix: 16) + " \(pages)") }
 
     /// Forks the worker; returns the child's pid. The child stays until released or until the
     /// worker stops.
