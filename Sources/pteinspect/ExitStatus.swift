@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PteInspectKit
 
 /// Every exit status pteinspect uses, in one place.
@@ -35,5 +36,3 @@ func report(_ error: Error) -> ExitCode {
 struct StandardError: TextOutputStream {
     mutating func write(_ string: String) { FileHandle.standardError.write(Data(string.utf8)) }
 }
-
-import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import PteInspectKit
 
 struct PteCommand: ParsableCommand {
@@ -32,7 +33,7 @@ struct PteCommand: ParsableCommand {
             if output.json {
                 let object: JSONValue = .object([
                     ("pid", .int(Int64(pid))),
-                    ("start", .hex(addr.value & ~4095)),
+                    ("start", .hex(addr.value & ~(UInt64(sysconf(Int32(_SC_PAGESIZE))) - 1))),
                     ("pages", .array(entries.map(\.json))),
                 ])
                 print(object.rendered(pretty: true))

@@ -1,4 +1,5 @@
 import CPteInspect
+import Glibc
 
 /// Errors of the pteinspect protocol above netlink.
 public enum PteInspectError: Error, CustomStringConvertible, Equatable {
@@ -64,7 +65,8 @@ public final class PteInspectClient {
     }
 
     /// The entries of `count` pages from the page that contains `address`.
-    public func entries(pid: Int32, address: UInt64, count: UInt64, pageSize: UInt64 = 4096) throws -> [PageTableEntry] {
+    public func entries(pid: Int32, address: UInt64, count: UInt64,
+                        pageSize: UInt64 = UInt64(sysconf(Int32(_SC_PAGESIZE)))) throws -> [PageTableEntry] {
         let start = address & ~(pageSize - 1)
         let (length, overflowLength) = count.multipliedReportingOverflow(by: pageSize)
         let (end, overflowEnd) = start.addingReportingOverflow(length)
