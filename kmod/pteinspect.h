@@ -10,9 +10,32 @@
 
 extern struct genl_family pteinspect_family;
 
-int pteinspect_ptes_start(struct netlink_callback *cb);
+/* Dump cursor, kept in cb->ctx between batches (pteinspect_dump.c). */
+struct pteinspect_dump_ctx {
+	struct pid *pid;	/* reference taken when the dump begins, dropped in done() */
+	unsigned long next;	/* first address not yet reported */
+	unsigned long end;	/* exclusive */
+};
+
+void pteinspect_id_init(void);
+u64 pteinspect_id(const void *object);
+
+struct pteinspect_dump_ctx *pteinspect_dump_ctx(struct netlink_callback *cb);
+int pteinspect_dump_start(struct netlink_callback *cb);
+int pteinspect_dump_done(struct netlink_callback *cb);
+/*
+ * At the top of each dumpit(): begin the dump if start() could not (before v6.5), then take the
+ * target's mm and its mmap lock for reading. NULL with *err == 0: the range is done.
+ */
+struct mm_struct *pteinspect_dump_lock_mm(struct netlink_callback *cb, int *err);
+void pteinspect_dump_unlock_mm(struct mm_struct *mm);
+/* What a dumpit() returns after a batch that ended with @err. */
+int pteinspect_dump_result(struct sk_buff *skb, int err);
+/* The header of one reply message of a dump. */
+void *pteinspect_dump_put(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd);
+
 int pteinspect_ptes_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
-int pteinspect_ptes_done(struct netlink_callback *cb);
+int pteinspect_vmas_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 /*
  * Only a caller with CAP_SYS_ADMIN in the initial user namespace may query: page-table contents

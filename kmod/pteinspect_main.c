@@ -22,10 +22,10 @@
  * naming it. GET_INFO has no policy, so the core rejects every attribute
  * (genl_op_fill_in_reject_policy(), net/netlink/genetlink.c, 6.1).
  */
-static const struct nla_policy pteinspect_ptes_policy[PTEINSPECT_A_END + 1] = {
+static const struct nla_policy pteinspect_dump_policy[PTEINSPECT_A_END + 1] = {
 	[PTEINSPECT_A_PAD ... PTEINSPECT_A_PROTOCOL] = {
 		.type = NLA_REJECT,
-		.reject_message = "GET_PTES takes only PID, START and END",
+		.reject_message = "GET_PTES and GET_VMAS take only PID, START and END",
 	},
 	[PTEINSPECT_A_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[PTEINSPECT_A_START]	= { .type = NLA_U64 },
@@ -34,7 +34,7 @@ static const struct nla_policy pteinspect_ptes_policy[PTEINSPECT_A_END + 1] = {
 
 static u64 pteinspect_features(void)
 {
-	u64 f = PTEINSPECT_FEAT_PMD_ENTRIES;
+	u64 f = PTEINSPECT_FEAT_PMD_ENTRIES | PTEINSPECT_FEAT_VMAS;
 
 #ifdef __HAVE_ARCH_PTE_SWP_EXCLUSIVE
 	f |= PTEINSPECT_FEAT_SWP_EXCLUSIVE;
@@ -95,11 +95,19 @@ static const struct genl_ops pteinspect_ops[] = {
 	},
 	{
 		.cmd	= PTEINSPECT_CMD_GET_PTES,
-		.policy	= pteinspect_ptes_policy,
+		.policy	= pteinspect_dump_policy,
 		.maxattr = PTEINSPECT_A_END,
-		.start	= pteinspect_ptes_start,
+		.start	= pteinspect_dump_start,
 		.dumpit	= pteinspect_ptes_dumpit,
-		.done	= pteinspect_ptes_done,
+		.done	= pteinspect_dump_done,
+	},
+	{
+		.cmd	= PTEINSPECT_CMD_GET_VMAS,
+		.policy	= pteinspect_dump_policy,
+		.maxattr = PTEINSPECT_A_END,
+		.start	= pteinspect_dump_start,
+		.dumpit	= pteinspect_vmas_dumpit,
+		.done	= pteinspect_dump_done,
 	},
 };
 
@@ -116,8 +124,10 @@ struct genl_family pteinspect_family __ro_after_init = {
 
 static int __init pteinspect_init(void)
 {
-	int err = genl_register_family(&pteinspect_family);
+	int err;
 
+	pteinspect_id_init();
+	err = genl_register_family(&pteinspect_family);
 	if (err)
 		pr_err("cannot register generic netlink family: %d\n", err);
 	return err;

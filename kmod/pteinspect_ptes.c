@@ -29,13 +29,6 @@
 
 #include "pteinspect.h"
 
-/* Dump cursor, kept in cb->ctx between batches. */
-struct pteinspect_dump_ctx {
-	struct pid *pid;	/* reference taken in start(), dropped in done() */
-	unsigned long next;	/* first address not yet reported */
-	unsigned long end;	/* exclusive */
-};
-
 /* One batch's output state. */
 struct pteinspect_emit {
 	struct sk_buff *skb;
@@ -44,110 +37,74 @@ struct pteinspect_emit {
 	unsigned long resume;	/* when an entry did not fit: where the next batch starts */
 };
 
-static struct pteinspect_dump_ctx *dump_ctx(struct netlink_callback *cb)
-{
-	BUILD_BUG_ON(sizeof(struct pteinspect_dump_ctx) > sizeof(cb->ctx));
-	return (struct pteinspect_dump_ctx *)cb->ctx;
-}
-
 /*
- * Check the caller and the request, and set up the cursor. Errors carry an extack message.
- *
- * Version shim: before v6.5 a dump's start() callback has no extack (cb->extack is NULL there;
- * Jakub Kicinski, "netlink: support extack in dump ->start()", 2023, net-next for v6.5), so on
- * those kernels this runs from the first dumpit() call instead, whose extack the core sends in
- * NLMSG_DONE. Either way the client gets the errno and the message; only on v6.5+ does it also
- * get NLMSGERR_ATTR_OFFS / MISS_TYPE (NLMSG_DONE carries the message only).
+ * What folio->mapping points to, by its low bits (include/linux/page-flags.h, 6.1:
+ * PAGE_MAPPING_ANON 1, PAGE_MAPPING_MOVABLE 2, PAGE_MAPPING_KSM 3), and whose it is.
  */
-static int begin_dump(struct netlink_callback *cb, struct netlink_ext_ack *extack)
+static int put_mapping(struct sk_buff *skb, struct folio *folio)
 {
-	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
-	struct pteinspect_dump_ctx *ctx = dump_ctx(cb);
-	struct task_struct *task;
-	struct pid *pid;
-	u64 start, end;
-	int err;
+	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
+	unsigned long flags = mapping & PAGE_MAPPING_FLAGS;
+	void *object = (void *)(mapping & ~PAGE_MAPPING_FLAGS);
+	u8 kind;
 
-	err = pteinspect_check_caller(cb->skb, extack);
-	if (err)
-		return err;
-
-	if (NL_REQ_ATTR_CHECK(extack, NULL, attrs, PTEINSPECT_A_PID)) {
-		NL_SET_ERR_MSG(extack, "missing PTEINSPECT_A_PID: the pid of the process to inspect");
-		return -EINVAL;
-	}
-	if (NL_REQ_ATTR_CHECK(extack, NULL, attrs, PTEINSPECT_A_START)) {
-		NL_SET_ERR_MSG(extack, "missing PTEINSPECT_A_START: the first address of the range");
-		return -EINVAL;
-	}
-	if (NL_REQ_ATTR_CHECK(extack, NULL, attrs, PTEINSPECT_A_END)) {
-		NL_SET_ERR_MSG(extack, "missing PTEINSPECT_A_END: the address after the range");
-		return -EINVAL;
-	}
-	start = nla_get_u64(attrs[PTEINSPECT_A_START]);
-	end = nla_get_u64(attrs[PTEINSPECT_A_END]);
-	if (!PAGE_ALIGNED(start)) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[PTEINSPECT_A_START], "start is not page aligned");
-		return -EINVAL;
-	}
-	if (!PAGE_ALIGNED(end)) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[PTEINSPECT_A_END], "end is not page aligned");
-		return -EINVAL;
-	}
-	if (end < start) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[PTEINSPECT_A_END],
-				    "range wraps: end is below start (end is exclusive)");
-		return -EINVAL;
-	}
-	if (end == start) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[PTEINSPECT_A_END],
-				    "empty range: end equals start (end is exclusive)");
-		return -EINVAL;
-	}
-	if (start >= TASK_SIZE_MAX) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[PTEINSPECT_A_START],
-				    "start is above the highest user address (TASK_SIZE_MAX)");
-		return -EINVAL;
-	}
-
-	pid = find_get_pid(nla_get_u32(attrs[PTEINSPECT_A_PID]));
-	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
-	if (!task) {
-		put_pid(pid);
-		NL_SET_ERR_MSG_ATTR(extack, attrs[PTEINSPECT_A_PID],
-				    "no such process (pid not found in the caller's pid namespace)");
-		return -ESRCH;
-	}
-	if (task->flags & PF_KTHREAD) {
-		put_task_struct(task);
-		put_pid(pid);
-		NL_SET_ERR_MSG_ATTR(extack, attrs[PTEINSPECT_A_PID],
-				    "pid is a kernel thread: it has no user address space");
-		return -EINVAL;
-	}
-	put_task_struct(task);
-
-	ctx->pid = pid;
-	ctx->next = start;
-	ctx->end = min_t(u64, end, TASK_SIZE_MAX);
+	if (!object)
+		kind = PTEINSPECT_MAPPING_NONE;
+	else if (flags == PAGE_MAPPING_KSM)
+		kind = PTEINSPECT_MAPPING_KSM;
+	else if (flags == PAGE_MAPPING_ANON)
+		kind = PTEINSPECT_MAPPING_ANON;
+	else if (flags == PAGE_MAPPING_MOVABLE)
+		kind = PTEINSPECT_MAPPING_MOVABLE;
+	else
+		kind = PTEINSPECT_MAPPING_FILE;
+	if (nla_put_u8(skb, PTEINSPECT_A_MAPPING_KIND, kind))
+		return -EMSGSIZE;
+	if (object && nla_put_u64_64bit(skb, PTEINSPECT_A_MAPPING_ID, pteinspect_id(object),
+					PTEINSPECT_A_PAD))
+		return -EMSGSIZE;
 	return 0;
 }
 
-#define PTEINSPECT_START_HAS_EXTACK (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0))
-
-int pteinspect_ptes_start(struct netlink_callback *cb)
+/*
+ * vm_normal_page() (mm/memory.c, 6.1, CONFIG_ARCH_HAS_PTE_SPECIAL branch) as a decision with its
+ * reason, without calling it (it is not exported) and without calling a driver's
+ * find_special_page(). One deviation: the kernel's last check is pfn > highest_memmap_pfn, which
+ * is not exported; pfn_valid() answers the same question (does a memmap entry exist).
+ */
+static u8 pte_normal_decision(struct vm_area_struct *vma, pte_t pte, unsigned long pfn)
 {
-	if (PTEINSPECT_START_HAS_EXTACK)
-		return begin_dump(cb, cb->extack);
-	return 0;	/* cb->ctx is zeroed by __netlink_dump_start(): ctx->pid == NULL */
+	if (!pte_special(pte))
+		return pfn_valid(pfn) ? PTEINSPECT_NORMAL_PAGE : PTEINSPECT_NORMAL_INVALID_PFN;
+	if (vma->vm_ops && vma->vm_ops->find_special_page)
+		return PTEINSPECT_NORMAL_FIND_SPECIAL_PAGE;
+	if (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP))
+		return PTEINSPECT_NORMAL_SPECIAL_PFNMAP;
+	if (is_zero_pfn(pfn))
+		return PTEINSPECT_NORMAL_ZERO_PAGE;
+	if (pte_devmap(pte))
+		return PTEINSPECT_NORMAL_DEVMAP;
+	return PTEINSPECT_NORMAL_SPECIAL_BAD;
 }
 
-int pteinspect_ptes_done(struct netlink_callback *cb)
+/*
+ * The seed-002 rule: in a VM_PFNMAP VMA made by remap_pfn_range() on a COW mapping,
+ * vm_pgoff is the first PFN, so "pfn == vm_pgoff + page offset" marks a raw PFN mapping. The
+ * kernel still uses it where entries have no special bit (the !ARCH_HAS_PTE_SPECIAL branch of
+ * vm_normal_page(), and vm_normal_page_pmd()).
+ */
+static bool pfn_is_linear(struct vm_area_struct *vma, unsigned long addr, unsigned long pfn)
 {
-	struct pteinspect_dump_ctx *ctx = dump_ctx(cb);
+	return pfn == vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+}
 
-	put_pid(ctx->pid);
-	ctx->pid = NULL;
+/* Attributes every present entry carries besides its bits: the rules above, and the index. */
+static int put_present_rules(struct sk_buff *skb, struct vm_area_struct *vma, unsigned long addr,
+			     unsigned long pfn, u8 normal)
+{
+	if (nla_put_u8(skb, PTEINSPECT_A_NORMAL_PAGE, normal) ||
+	    nla_put_u8(skb, PTEINSPECT_A_PFN_LINEAR, pfn_is_linear(vma, addr, pfn)))
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -189,6 +146,7 @@ static int put_page_state(struct sk_buff *skb, struct page *page)
 		pf |= PTEINSPECT_PF_RESERVED;
 
 	if (nla_put_u64_64bit(skb, PTEINSPECT_A_PAGE_FLAGS, pf, PTEINSPECT_A_PAD) ||
+	    put_mapping(skb, folio) ||
 	    nla_put_s32(skb, PTEINSPECT_A_MAPCOUNT, page_mapcount(page)) ||
 	    nla_put_s32(skb, PTEINSPECT_A_REFCOUNT, folio_ref_count(folio)) ||
 	    nla_put_u64_64bit(skb, PTEINSPECT_A_INDEX, page_to_index(page), PTEINSPECT_A_PAD))
@@ -233,8 +191,7 @@ static int put_swap_entry(struct sk_buff *skb, swp_entry_t entry, u8 kind)
 
 static void *begin_entry(struct pteinspect_emit *e, unsigned long addr, u8 level, u64 raw)
 {
-	void *hdr = genlmsg_put(e->skb, NETLINK_CB(e->cb->skb).portid, e->cb->nlh->nlmsg_seq,
-				&pteinspect_family, NLM_F_MULTI, PTEINSPECT_CMD_GET_PTES);
+	void *hdr = pteinspect_dump_put(e->skb, e->cb, PTEINSPECT_CMD_GET_PTES);
 
 	if (!hdr)
 		return NULL;
@@ -267,6 +224,9 @@ static int emit_pte(struct pteinspect_emit *e, unsigned long addr, pte_t pte)
 
 	if (!hdr)
 		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, PTEINSPECT_A_LINEAR_INDEX, linear_page_index(e->vma, addr),
+			      PTEINSPECT_A_PAD))
+		return end_entry(e, hdr, -EMSGSIZE);
 
 	if (pte_present(pte)) {
 		unsigned long pfn = pte_pfn(pte);
@@ -290,6 +250,9 @@ static int emit_pte(struct pteinspect_emit *e, unsigned long addr, pte_t pte)
 		if (nla_put_u8(skb, PTEINSPECT_A_ENTRY_KIND, PTEINSPECT_KIND_PRESENT) ||
 		    nla_put_u64_64bit(skb, PTEINSPECT_A_PFN, pfn, PTEINSPECT_A_PAD))
 			err = -EMSGSIZE;
+		if (!err)
+			err = put_present_rules(skb, e->vma, addr, pfn,
+						pte_normal_decision(e->vma, pte, pfn));
 		if (!err && page)
 			err = put_page_state(skb, page);
 	} else {
@@ -333,6 +296,25 @@ static int walk_pte_table(struct pteinspect_emit *e, pmd_t *pmd, unsigned long a
 }
 
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/* vm_normal_page_pmd() (mm/memory.c, 6.1) as a decision with its reason. */
+static u8 pmd_normal_decision(struct vm_area_struct *vma, unsigned long addr, pmd_t pmd,
+			      unsigned long pfn, bool huge_zero)
+{
+	if (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) {
+		if (vma->vm_flags & VM_MIXEDMAP)
+			return pfn_valid(pfn) ? PTEINSPECT_NORMAL_PAGE : PTEINSPECT_NORMAL_INVALID_PFN;
+		if (pfn_is_linear(vma, addr, pfn))
+			return PTEINSPECT_NORMAL_PFNMAP_LINEAR;
+		if (!is_cow_mapping(vma->vm_flags))
+			return PTEINSPECT_NORMAL_PFNMAP_NOT_COW;
+	}
+	if (pmd_devmap(pmd))
+		return PTEINSPECT_NORMAL_DEVMAP;
+	if (huge_zero)
+		return PTEINSPECT_NORMAL_ZERO_PAGE;
+	return pfn_valid(pfn) ? PTEINSPECT_NORMAL_PAGE : PTEINSPECT_NORMAL_INVALID_PFN;
+}
+
 /*
  * A leaf PMD (PMD-mapped THP, or a PMD migration entry), read under pmd_lock() as
  * __pmd_trans_huge_lock() (mm/huge_memory.c) does. Returns 1 if, under the lock, the PMD turned
@@ -359,6 +341,9 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 		err = -EMSGSIZE;
 		goto unlock;
 	}
+	if (nla_put_u64_64bit(e->skb, PTEINSPECT_A_LINEAR_INDEX, linear_page_index(vma, haddr),
+			      PTEINSPECT_A_PAD))
+		err = -EMSGSIZE;
 	if (pmd_present(pmd)) {
 		unsigned long pfn = pmd_pfn(pmd);
 		struct page *page = pfn_to_online_page(pfn);
@@ -381,12 +366,16 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 		 */
 		if (page && vma_is_anonymous(vma) && !PageAnon(page))
 			ef |= PTEINSPECT_EF_ZERO_PAGE;
-		if (nla_put_u8(e->skb, PTEINSPECT_A_ENTRY_KIND, PTEINSPECT_KIND_PRESENT) ||
-		    nla_put_u64_64bit(e->skb, PTEINSPECT_A_PFN, pfn, PTEINSPECT_A_PAD))
+		if (!err && (nla_put_u8(e->skb, PTEINSPECT_A_ENTRY_KIND, PTEINSPECT_KIND_PRESENT) ||
+			     nla_put_u64_64bit(e->skb, PTEINSPECT_A_PFN, pfn, PTEINSPECT_A_PAD)))
 			err = -EMSGSIZE;
+		if (!err)
+			err = put_present_rules(e->skb, vma, haddr, pfn,
+						pmd_normal_decision(vma, haddr, pmd, pfn,
+								    ef & PTEINSPECT_EF_ZERO_PAGE));
 		if (!err && page)
 			err = put_page_state(e->skb, page);
-	} else {
+	} else if (!err) {
 		swp_entry_t entry = pmd_to_swp_entry(pmd);
 
 		if (pmd_swp_soft_dirty(pmd))
@@ -549,43 +538,15 @@ static int walk_range(struct mm_struct *mm, struct pteinspect_dump_ctx *ctx,
 
 int pteinspect_ptes_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct pteinspect_dump_ctx *ctx = dump_ctx(cb);
+	struct pteinspect_dump_ctx *ctx = pteinspect_dump_ctx(cb);
 	struct pteinspect_emit e = { .skb = skb, .cb = cb };
-	struct task_struct *task;
 	struct mm_struct *mm;
 	int err;
 
-	if (!ctx->pid) {		/* first call, on kernels without extack in start() */
-		err = begin_dump(cb, cb->extack);
-		if (err)
-			return err;
-	}
-	if (ctx->next >= ctx->end)
-		return 0;		/* done: the core sends NLMSG_DONE */
-
-	task = get_pid_task(ctx->pid, PIDTYPE_PID);
-	mm = task ? get_task_mm(task) : NULL;
-	if (task)
-		put_task_struct(task);
-	if (!mm) {
-		NL_SET_ERR_MSG(cb->extack, "the target process exited during the dump");
-		return -ESRCH;
-	}
-	if (mmap_read_lock_killable(mm)) {
-		mmput(mm);
-		return -EINTR;
-	}
-	err = walk_range(mm, ctx, &e);
-	mmap_read_unlock(mm);
-	mmput(mm);
-
-	if (err == -EMSGSIZE) {
-		/* Not even one entry fits an empty skb: cannot happen with NLMSG_GOODSIZE skbs. */
-		if (!skb->len)
-			return -EMSGSIZE;
-		return skb->len;
-	}
-	if (err)
+	mm = pteinspect_dump_lock_mm(cb, &err);
+	if (!mm)
 		return err;
-	return skb->len;	/* > 0: more to come, or 0 when the range had nothing left */
+	err = walk_range(mm, ctx, &e);
+	pteinspect_dump_unlock_mm(mm);
+	return pteinspect_dump_result(skb, err);
 }

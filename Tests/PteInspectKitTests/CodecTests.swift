@@ -46,7 +46,11 @@ final class CodecTests: XCTestCase {
         XCTAssertFalse(entry.flags.contains(.special))
         XCTAssertEqual(entry.pfn, 0x6006)
         XCTAssertNil(entry.swap)
-        XCTAssertEqual(entry.page, PageState(flags: [.anon, .anonExclusive], mapcount: 1, refcount: 2, index: 0x7f00_0000_0000 >> 12))
+        XCTAssertEqual(entry.page, PageState(flags: [.anon, .anonExclusive], mapcount: 1, refcount: 2, index: 0x7f00_0000_0000 >> 12,
+                                             mappingKind: .anon, mappingID: 0xa11c_e000))
+        XCTAssertEqual(entry.normalPage, .page)
+        XCTAssertEqual(entry.pfnLinear, false)
+        XCTAssertEqual(entry.indexIsLinear, true)
     }
 
     func testSwapEntryDecodes() throws {
@@ -62,6 +66,34 @@ final class CodecTests: XCTestCase {
         XCTAssertNil(entry.page)
         XCTAssertNil(entry.pfn)
         XCTAssertFalse(entry.isPresent)
+    }
+
+    func testVmaDecodesWithItsChain() throws {
+        let bytes = Bytes.generic(command: Command.getVmas, attributes: [
+            Bytes.u64(Attr.vmaStart, 0x7f00_0000_0000), Bytes.u64(Attr.vmaEnd, 0x7f00_0000_4000),
+            Bytes.u64(Attr.vmaPgoff, 0x7f00_0000_0), Bytes.u64(Attr.vmaFlags, 0x4810_0073),
+            Bytes.u64(Attr.vmaFlagsDecoded, UInt64(PTEINSPECT_VMF_READ | PTEINSPECT_VMF_WRITE | PTEINSPECT_VMF_NOHUGEPAGE)),
+            Bytes.u64(Attr.vmaID, 0x1), Bytes.u64(Attr.anonVmaID, 0xc), Bytes.u64(Attr.anonVmaRootID, 0xa),
+            Bytes.nested(Attr.anonVmaChain, [Bytes.u64(Attr.anonVmaID, 0xc), Bytes.u64(Attr.anonVmaID, 0xa)]),
+            Bytes.u32(Attr.anonVmaChainLength, 2),
+        ])
+        let vma = try VmaRecord(GenericMessage(XCTUnwrap(NetlinkMessage.split(bytes[...]).first)))
+        XCTAssertEqual(vma.anonVmaChain, [0xc, 0xa])
+        XCTAssertEqual(vma.anonVma, 0xc)
+        XCTAssertEqual(vma.anonVmaRoot, 0xa)
+        XCTAssertNil(vma.name)
+        XCTAssertEqual(vma.flags.names, ["read", "write", "nohugepage"])
+        XCTAssertEqual(vma.linearIndex(of: 0x7f00_0000_2000), 0x7f00_0000_2)
+        XCTAssertTrue(vma.contains(0x7f00_0000_3fff))
+        XCTAssertFalse(vma.contains(0x7f00_0000_4000))
+    }
+
+    func testVmaWithEndBelowStartIsMalformed() throws {
+        let bytes = Bytes.generic(command: Command.getVmas, attributes: [
+            Bytes.u64(Attr.vmaStart, 0x2000), Bytes.u64(Attr.vmaEnd, 0x1000), Bytes.u64(Attr.vmaPgoff, 0),
+            Bytes.u64(Attr.vmaFlags, 0), Bytes.u64(Attr.vmaFlagsDecoded, 0), Bytes.u64(Attr.vmaID, 1),
+        ])
+        XCTAssertThrowsError(try VmaRecord(GenericMessage(XCTUnwrap(NetlinkMessage.split(bytes[...]).first))))
     }
 
     func testUnknownAttributesAreIgnoredForForwardCompatibility() throws {
@@ -155,7 +187,7 @@ final class CodecTests: XCTestCase {
                 _ = try? KernelStatus.fromError(message)
                 _ = try? KernelStatus.fromDone(message)
                 if let generic = try? GenericMessage(message), (try? PageTableEntry(generic)) != nil { decoded += 1 }
-                if let generic = try? GenericMessage(message) { _ = try? ModuleInfo(generic) }
+                if let generic = try? GenericMessage(message) { _ = try? ModuleInfo(generic); _ = try? VmaRecord(generic) }
             }
         }
         XCTAssertGreaterThan(decoded, 0, "some mutations only touch values and still decode")

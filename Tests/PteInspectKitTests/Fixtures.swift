@@ -30,6 +30,10 @@ enum Bytes {
         return out
     }
 
+    static func nested(_ type: UInt16, _ children: [[UInt8]]) -> [UInt8] {
+        attribute(type | 0x8000, children.flatMap { $0 })
+    }
+
     static func generic(family: UInt16 = 0x20, command: UInt8, attributes: [[UInt8]]) -> [UInt8] {
         message(type: family, flags: UInt16(NLM_F_MULTI), payload: [command, 1, 0, 0] + attributes.flatMap { $0 })
     }
@@ -47,6 +51,11 @@ enum Bytes {
             s32(Attr.mapcount, 1),
             s32(Attr.refcount, 2),
             u64(Attr.index, address >> 12),
+            u8(Attr.mappingKind, UInt8(PTEINSPECT_MAPPING_ANON.rawValue)),
+            u64(Attr.mappingID, 0xa11c_e000),
+            u8(Attr.normalPage, UInt8(PTEINSPECT_NORMAL_PAGE.rawValue)),
+            u8(Attr.pfnLinear, 0),
+            u64(Attr.linearIndex, address >> 12),
         ] + extra)
     }
 }

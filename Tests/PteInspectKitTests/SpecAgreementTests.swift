@@ -119,7 +119,8 @@ final class SpecAgreementTests: XCTestCase {
     }
 
     func testEnumsAgree() throws {
-        for (definition, cEnumName, prefix) in [("level", "pteinspect_level", "PTEINSPECT_LEVEL_"), ("entry-kind", "pteinspect_entry_kind", "PTEINSPECT_KIND_")] {
+        for (definition, cEnumName, prefix) in [("level", "pteinspect_level", "PTEINSPECT_LEVEL_"), ("entry-kind", "pteinspect_entry_kind", "PTEINSPECT_KIND_"),
+                                                ("normal", "pteinspect_normal", "PTEINSPECT_NORMAL_"), ("mapping-kind", "pteinspect_mapping_kind", "PTEINSPECT_MAPPING_")] {
             let entries = try specEntries(definition)
             let spec = Dictionary(uniqueKeysWithValues: entries.enumerated().map { (cName(prefix, $0.element), $0.offset) })
             XCTAssertEqual(spec, try cEnum(cEnumName), definition)
@@ -127,7 +128,7 @@ final class SpecAgreementTests: XCTestCase {
     }
 
     func testFlagsAgree() throws {
-        for (definition, prefix) in [("feature", "PTEINSPECT_FEAT_"), ("entry-flags", "PTEINSPECT_EF_"), ("page-flags", "PTEINSPECT_PF_")] {
+        for (definition, prefix) in [("feature", "PTEINSPECT_FEAT_"), ("entry-flags", "PTEINSPECT_EF_"), ("page-flags", "PTEINSPECT_PF_"), ("vm-flags", "PTEINSPECT_VMF_")] {
             let entries = try specEntries(definition)
             let spec = Dictionary(uniqueKeysWithValues: entries.enumerated().map { (cName(prefix, $0.element), $0.offset) })
             XCTAssertEqual(spec, try cFlags(prefix), definition)

@@ -76,6 +76,22 @@ class ModuleTestCase: XCTestCase {
         return (parts[0], parts[1]) >= (major, minor)
     }
 
+    /// The whole of a /proc file (their size is 0 to stat, so read until EOF).
+    func readProcFile(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw NetlinkError.system(call: "open(\(path))", errno: errno) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 { throw NetlinkError.system(call: "read(\(path))", errno: errno) }
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Runs a command and returns (status, stdout, stderr).
     func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String, String) {
         let process = Process()

@@ -30,4 +30,10 @@ int pti_socket_configure(struct mnl_socket *socket);
  */
 int pti_pin_to_cpu(int cpu);
 
+/*
+ * mremap(old, length, length, MREMAP_MAYMOVE | MREMAP_FIXED, target): mremap is variadic, which
+ * Swift cannot call. Returns the new address or MAP_FAILED with errno.
+ */
+void *pti_mremap_fixed(void *old, size_t length, void *target);
+
 #endif

@@ -16,6 +16,11 @@ extension PageTableEntry {
             ("uffd_wp", .bool(flags.contains(.uffdWP))),
             ("zero_page", .bool(flags.contains(.zeroPage))),
             ("pfn", pfn.map { .uint($0) } ?? .null),
+            ("normal_page", normalPage.map { $0.returnsPage.map(JSONValue.bool) ?? .null } ?? .null),
+            ("normal_page_reason", normalPage.map { .string($0.name) } ?? .null),
+            ("pfn_linear", pfnLinear.map(JSONValue.bool) ?? .null),
+            ("linear_index", linearIndex.map { .uint($0) } ?? .null),
+            ("index_is_linear", indexIsLinear.map(JSONValue.bool) ?? .null),
         ]
         let pageBit: (PageFlags) -> JSONValue = { bit in page.map { .bool($0.flags.contains(bit)) } ?? .null }
         members += [
@@ -26,6 +31,8 @@ extension PageTableEntry {
             ("mapcount", page.map { .int(Int64($0.mapcount)) } ?? .null),
             ("refcount", page.map { .int(Int64($0.refcount)) } ?? .null),
             ("index", page.map { .uint($0.index) } ?? .null),
+            ("mapping_kind", page.map { .string($0.mappingKind.name) } ?? .null),
+            ("mapping_id", page?.mappingID.map(JSONValue.hex) ?? .null),
             ("page_dirty", pageBit(.dirty)),
             ("lru", pageBit(.lru)),
             ("locked", pageBit(.locked)),
@@ -38,6 +45,24 @@ extension PageTableEntry {
             .object([("type", .uint(UInt64($0.type))), ("offset", .uint($0.offset)), ("exclusive", .bool($0.exclusive))])
         } ?? .null))
         return .object(members)
+    }
+}
+
+extension VmaRecord {
+    public var json: JSONValue {
+        .object([
+            ("start", .hex(start)),
+            ("end", .hex(end)),
+            ("pgoff", .hex(pgoff)),
+            ("flags", .array(flags.names.map { .string($0) })),
+            ("vm_flags", .hex(rawFlags)),
+            ("id", .hex(id)),
+            ("anon_vma", anonVma.map(JSONValue.hex) ?? .null),
+            ("anon_vma_root", anonVmaRoot.map(JSONValue.hex) ?? .null),
+            ("anon_vma_chain", .array(anonVmaChain.map(JSONValue.hex))),
+            ("anon_vma_chain_length", .uint(UInt64(anonVmaChainLength))),
+            ("name", name.map(JSONValue.string) ?? .null),
+        ])
     }
 }
 

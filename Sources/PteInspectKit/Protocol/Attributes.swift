@@ -22,9 +22,26 @@ enum Attr {
     static let mapcount = UInt16(PTEINSPECT_A_MAPCOUNT.rawValue)
     static let refcount = UInt16(PTEINSPECT_A_REFCOUNT.rawValue)
     static let index = UInt16(PTEINSPECT_A_INDEX.rawValue)
+    static let normalPage = UInt16(PTEINSPECT_A_NORMAL_PAGE.rawValue)
+    static let pfnLinear = UInt16(PTEINSPECT_A_PFN_LINEAR.rawValue)
+    static let linearIndex = UInt16(PTEINSPECT_A_LINEAR_INDEX.rawValue)
+    static let mappingKind = UInt16(PTEINSPECT_A_MAPPING_KIND.rawValue)
+    static let mappingID = UInt16(PTEINSPECT_A_MAPPING_ID.rawValue)
+    static let vmaStart = UInt16(PTEINSPECT_A_VMA_START.rawValue)
+    static let vmaEnd = UInt16(PTEINSPECT_A_VMA_END.rawValue)
+    static let vmaPgoff = UInt16(PTEINSPECT_A_VMA_PGOFF.rawValue)
+    static let vmaFlags = UInt16(PTEINSPECT_A_VMA_FLAGS.rawValue)
+    static let vmaFlagsDecoded = UInt16(PTEINSPECT_A_VMA_FLAGS_DECODED.rawValue)
+    static let vmaID = UInt16(PTEINSPECT_A_VMA_ID.rawValue)
+    static let anonVmaID = UInt16(PTEINSPECT_A_ANON_VMA_ID.rawValue)
+    static let anonVmaRootID = UInt16(PTEINSPECT_A_ANON_VMA_ROOT_ID.rawValue)
+    static let anonVmaChain = UInt16(PTEINSPECT_A_ANON_VMA_CHAIN.rawValue)
+    static let anonVmaChainLength = UInt16(PTEINSPECT_A_ANON_VMA_CHAIN_LEN.rawValue)
+    static let vmaName = UInt16(PTEINSPECT_A_VMA_NAME.rawValue)
 }
 
 public enum Command {
     public static let getInfo = UInt8(PTEINSPECT_CMD_GET_INFO.rawValue)
     public static let getPtes = UInt8(PTEINSPECT_CMD_GET_PTES.rawValue)
+    public static let getVmas = UInt8(PTEINSPECT_CMD_GET_VMAS.rawValue)
 }

@@ -73,6 +73,61 @@ public struct PageFlags: OptionSet, Equatable {
     public static let reserved = PageFlags(rawValue: UInt64(PTEINSPECT_PF_RESERVED))
 }
 
+/// vm_normal_page()'s decision, recomputed by the module with the kernel's rules, and why.
+public enum NormalPageDecision: UInt8, Equatable {
+    case page = 0
+    case specialPfnmap
+    case zeroPage
+    case devmap
+    case findSpecialPage
+    case specialBad
+    case pfnmapLinear
+    case pfnmapNotCow
+    case invalidPfn
+
+    /// vm_normal_page() returns the page (for findSpecialPage the driver decides: nil).
+    public var returnsPage: Bool? {
+        switch self {
+        case .page: return true
+        case .findSpecialPage: return nil
+        default: return false
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .page: return "page"
+        case .specialPfnmap: return "special_pfnmap"
+        case .zeroPage: return "zero_page"
+        case .devmap: return "devmap"
+        case .findSpecialPage: return "find_special_page"
+        case .specialBad: return "special_bad"
+        case .pfnmapLinear: return "pfnmap_linear"
+        case .pfnmapNotCow: return "pfnmap_not_cow"
+        case .invalidPfn: return "invalid_pfn"
+        }
+    }
+}
+
+/// What folio->mapping points to.
+public enum MappingKind: UInt8, Equatable {
+    case none = 0
+    case anon
+    case ksm
+    case file
+    case movable
+
+    public var name: String {
+        switch self {
+        case .none: return "none"
+        case .anon: return "anon_vma"
+        case .ksm: return "ksm_stable_node"
+        case .file: return "address_space"
+        case .movable: return "movable_ops"
+        }
+    }
+}
+
 /// A swap-format entry's fields.
 public struct SwapEntry: Equatable {
     public let type: UInt32
@@ -88,6 +143,9 @@ public struct PageState: Equatable {
     public let refcount: Int32
     /// page_to_index(): folio->index plus the page's offset within its folio.
     public let index: UInt64
+    public let mappingKind: MappingKind
+    /// Keyed hash of folio->mapping (anon_vma, address_space...), comparable with VMA identities.
+    public let mappingID: UInt64?
 }
 
 /// One GET_PTES record.
@@ -100,8 +158,20 @@ public struct PageTableEntry: Equatable {
     public let pfn: UInt64?
     public let swap: SwapEntry?
     public let page: PageState?
+    /// Present entries: what vm_normal_page() decides for this entry.
+    public let normalPage: NormalPageDecision?
+    /// Present entries: pfn == vm_pgoff + page offset in the VMA (the seed-002 linearity rule).
+    public let pfnLinear: Bool?
+    /// linear_page_index(vma, address): where rmap expects this page's index.
+    public let linearIndex: UInt64?
 
     public var isPresent: Bool { flags.contains(.present) }
+
+    /// folio index == linear_page_index(vma, addr), the invariant an anon rmap walk relies on.
+    public var indexIsLinear: Bool? {
+        guard let page, let linearIndex, page.mappingKind == .anon || page.mappingKind == .file else { return nil }
+        return page.index == linearIndex
+    }
 
     /// Decodes a record; unknown attributes are ignored (newer modules may add some), missing
     /// required ones are an error.
@@ -131,9 +201,22 @@ public struct PageTableEntry: Equatable {
                 flags: PageFlags(rawValue: try pageFlags.u64()),
                 mapcount: try table.required(Attr.mapcount, "PTEINSPECT_A_MAPCOUNT").s32(),
                 refcount: try table.required(Attr.refcount, "PTEINSPECT_A_REFCOUNT").s32(),
-                index: try table.required(Attr.index, "PTEINSPECT_A_INDEX").u64())
+                index: try table.required(Attr.index, "PTEINSPECT_A_INDEX").u64(),
+                mappingKind: MappingKind(rawValue: try table[Attr.mappingKind]?.u8() ?? 0) ?? .none,
+                mappingID: try table[Attr.mappingID]?.u64())
         } else {
             page = nil
         }
+        if let normal = table[Attr.normalPage] {
+            let value = try normal.u8()
+            guard let decision = NormalPageDecision(rawValue: value) else {
+                throw NetlinkError.malformed("unknown vm_normal_page decision \(value)")
+            }
+            normalPage = decision
+        } else {
+            normalPage = nil
+        }
+        pfnLinear = try table[Attr.pfnLinear].map { try $0.u8() != 0 }
+        linearIndex = try table[Attr.linearIndex]?.u64()
     }
 }

@@ -58,6 +58,25 @@ public final class PteInspectClient {
         }
     }
 
+    /// The VMAs of process `pid` (that overlap [start, end) when given), in address order.
+    public func vmas(pid: Int32, start: UInt64? = nil, end: UInt64? = nil) throws -> [VmaRecord] {
+        var attributes: [RequestAttribute] = [.u32(Attr.pid, UInt32(bitPattern: pid))]
+        if let start { attributes.append(.u64(Attr.start, start)) }
+        if let end { attributes.append(.u64(Attr.end, end)) }
+        var result: [VmaRecord] = []
+        try socket.dump(request(Command.getVmas, attributes), operation: "GET_VMAS pid \(pid)") {
+            result.append(try VmaRecord($0))
+        }
+        return result
+    }
+
+    /// The VMA that contains `address`, if any.
+    public func vma(pid: Int32, containing address: UInt64) throws -> VmaRecord? {
+        let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        let pageStart = address & ~(pageSize - 1)
+        return try vmas(pid: pid, start: pageStart, end: pageStart + pageSize).first { $0.contains(address) }
+    }
+
     public func entries(pid: Int32, start: UInt64, end: UInt64) throws -> [PageTableEntry] {
         var result: [PageTableEntry] = []
         try forEachEntry(pid: pid, start: start, end: end) { result.append($0) }

@@ -5,6 +5,7 @@ import Glibc
 /// itself never maps test memory or forks. It reads one command per line on stdin and answers one
 /// line on stdout: "ok [value]" or "error <text>".
 ///
+///   ping           answer "ok": the worker is loaded, pinned and idle in its loop
 ///   map PAGES      mmap PAGES read-write private anonymous pages between two PROT_NONE guard
 ///                  pages (so the mapping never merges with a neighbour and shares its
 ///                  anon_vma), MADV_NOHUGEPAGE (4 KiB pages only); answers the address
@@ -13,6 +14,9 @@ import Glibc
 ///   write ADDR     store one byte at ADDR (a write fault if not yet writable)
 ///   read ADDR      load one byte from ADDR (a read fault if not yet mapped)
 ///   fill ADDR N    store one byte in each of the N pages from ADDR
+///   mremap ADDR N  move the N pages at ADDR (MREMAP_MAYMOVE|MREMAP_FIXED) into a fresh range
+///                  between guard pages; answers the new address
+///   mprotect ADDR N r|rw|none   change the protection of N pages
 ///   fork           fork; the child holds its copy of the address space, idle, until this worker
 ///                  exits or is told `release PID`; answers the child's pid
 ///   release PID    let a forked child exit, and reap it
@@ -28,11 +32,14 @@ public enum WorkerLoop {
             guard let verb = words.first else { continue }
             let reply: String
             switch verb {
+            case "ping": reply = "ok"
             case "map": reply = map(words)
             case "map-thp": reply = mapTHP()
             case "write": reply = touch(words, write: true)
             case "read": reply = touch(words, write: false)
             case "fill": reply = fill(words)
+            case "mremap": reply = move(words)
+            case "mprotect": reply = protect(words)
             case "fork": reply = forkChild(&children)
             case "release": reply = release(words, &children)
             case "exit":
@@ -108,6 +115,41 @@ public enum WorkerLoop {
             return "ok"
         }
         return "ok \(pointer.pointee)"
+    }
+
+    /// A PROT_NONE reservation of `pages` + 2 pages; returns the address after the first guard.
+    private static func reserve(pages: Int) -> UnsafeMutableRawPointer? {
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard let base = mmap(nil, (pages + 2) * pageSize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+              base != MAP_FAILED else { return nil }
+        return base + pageSize
+    }
+
+    private static func move(_ words: [String]) -> String {
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard words.count == 3, let address = parseAddress(words[1]), let pages = Int(words[2]), pages > 0,
+              let old = UnsafeMutableRawPointer(bitPattern: address) else {
+            return "error usage: mremap ADDR PAGES"
+        }
+        guard let target = reserve(pages: pages) else { return "error mmap: \(String(cString: strerror(errno)))" }
+        let length = pages * pageSize
+        guard let moved = pti_mremap_fixed(old, length, target), moved != MAP_FAILED else {
+            return "error mremap: \(String(cString: strerror(errno)))"
+        }
+        return "ok 0x" + String(UInt(bitPattern: moved), radix: 16)
+    }
+
+    private static func protect(_ words: [String]) -> String {
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let protections = ["r": PROT_READ, "rw": PROT_READ | PROT_WRITE, "none": PROT_NONE]
+        guard words.count == 4, let address = parseAddress(words[1]), let pages = Int(words[2]), pages > 0,
+              let prot = protections[words[3]], let start = UnsafeMutableRawPointer(bitPattern: address) else {
+            return "error usage: mprotect ADDR PAGES r|rw|none"
+        }
+        guard mprotect(start, pages * pageSize, prot) == 0 else {
+            return "error mprotect: \(String(cString: strerror(errno)))"
+        }
+        return "ok"
     }
 
     private static func fill(_ words: [String]) -> String {

@@ -27,6 +27,7 @@ public final class WorkerProcess {
         process.standardInput = input
         process.standardOutput = output
         try process.run()
+        try send("ping")   // returns once the worker has finished loading and sits in its loop
     }
 
     deinit { stop() }
@@ -63,6 +64,22 @@ public final class WorkerProcess {
 
     public func write(_ address: UInt64) throws { try send("write 0x" + String(address, radix: 16)) }
     public func read(_ address: UInt64) throws { try send("read 0x" + String(address, radix: 16)) }
+
+    /// Moves `pages` pages at `address` to a fresh range (mremap MAYMOVE|FIXED); the new address.
+    public func mremap(_ address: UInt64, pages: Int) throws -> UInt64 {
+        let command = "mremap 0x" + String(address, radix: 16) + " \(pages)"
+        let text = try send(command)
+        guard text.hasPrefix("0x"), let moved = UInt64(text.dropFirst(2), radix: 16) else {
+            throw Failure.refused(command: command, reply: text)
+        }
+        return moved
+    }
+
+    public enum Protection: String { case read = "r", readWrite = "rw", none }
+
+    public func mprotect(_ address: UInt64, pages: Int, _ protection: Protection) throws {
+        try send("mprotect 0x" + String(address, radix: 16) + " \(pages) " + protection.rawValue)
+    }
 
     /// Writes one byte in each of `pages` pages from `address`.
     public func fill(_ address: UInt64, pages: UInt64) throws { try send("fill 0x" + String(address, radix: 16) + " \(pages)") }

@@ -24,6 +24,11 @@ enum pteinspect_cmd {
 	 * [START, END), ascending by address, holes skipped. See struct pteinspect_entry_attrs below.
 	 */
 	PTEINSPECT_CMD_GET_PTES,
+	/*
+	 * dump: request carries PID (START, END optional: default the whole address space); one
+	 * reply message per VMA that overlaps [START, END), ascending.
+	 */
+	PTEINSPECT_CMD_GET_VMAS,
 
 	__PTEINSPECT_CMD_MAX,
 	PTEINSPECT_CMD_MAX = __PTEINSPECT_CMD_MAX - 1
@@ -61,6 +66,26 @@ enum pteinspect_attr {
 	PTEINSPECT_A_REFCOUNT,		/* s32: folio_ref_count(); the module holds no reference */
 	PTEINSPECT_A_INDEX,		/* u64: page_to_index(): folio->index + page's offset in folio */
 
+	/* GET_PTES reply, present entries: decisions recomputed with the kernel's own rules */
+	PTEINSPECT_A_NORMAL_PAGE,	/* u8: PTEINSPECT_NORMAL_*: what vm_normal_page() decides, why */
+	PTEINSPECT_A_PFN_LINEAR,	/* u8: 1 if pfn == vm_pgoff + (addr - vm_start) >> PAGE_SHIFT */
+	PTEINSPECT_A_LINEAR_INDEX,	/* u64: linear_page_index(vma, addr) */
+	PTEINSPECT_A_MAPPING_KIND,	/* u8: PTEINSPECT_MAPPING_*: what folio->mapping points to */
+	PTEINSPECT_A_MAPPING_ID,	/* u64: keyed hash of folio->mapping without its flag bits */
+
+	/* GET_VMAS reply: one VMA per message */
+	PTEINSPECT_A_VMA_START,		/* u64 */
+	PTEINSPECT_A_VMA_END,		/* u64 */
+	PTEINSPECT_A_VMA_PGOFF,		/* u64: vm_pgoff */
+	PTEINSPECT_A_VMA_FLAGS,		/* u64: vm_flags as the kernel holds them (config dependent) */
+	PTEINSPECT_A_VMA_FLAGS_DECODED,	/* u64: PTEINSPECT_VMF_*, stable across kernels */
+	PTEINSPECT_A_VMA_ID,		/* u64: keyed hash of the VMA */
+	PTEINSPECT_A_ANON_VMA_ID,	/* u64: keyed hash of vma->anon_vma; absent when NULL */
+	PTEINSPECT_A_ANON_VMA_ROOT_ID,	/* u64: keyed hash of vma->anon_vma->root */
+	PTEINSPECT_A_ANON_VMA_CHAIN,	/* nested: one ANON_VMA_ID per anon_vma_chain entry */
+	PTEINSPECT_A_ANON_VMA_CHAIN_LEN, /* u32: entries on the chain (the nest may stop earlier) */
+	PTEINSPECT_A_VMA_NAME,		/* string: file path, [heap], [stack], [vdso]...; absent for anon */
+
 	__PTEINSPECT_A_MAX,
 	PTEINSPECT_A_MAX = __PTEINSPECT_A_MAX - 1
 };
@@ -73,6 +98,56 @@ enum pteinspect_attr {
 #define PTEINSPECT_FEAT_PTE_MARKER	(1ULL << 4) /* CONFIG_PTE_MARKER */
 #define PTEINSPECT_FEAT_UFFDIO_MOVE	(1ULL << 5) /* kernel >= 6.8 */
 #define PTEINSPECT_FEAT_PMD_ENTRIES	(1ULL << 6) /* GET_PTES reports PMD-mapped THPs at LEVEL_PMD */
+#define PTEINSPECT_FEAT_VMAS		(1ULL << 7) /* GET_VMAS */
+
+/*
+ * PTEINSPECT_A_NORMAL_PAGE: vm_normal_page() / vm_normal_page_pmd() recomputed (mm/memory.c,
+ * 6.1). NORMAL means the VM treats the page as mapped by this entry; every other value is a
+ * reason it returns NULL (or, for FIND_SPECIAL_PAGE, defers to the driver, which pteinspect does
+ * not call).
+ */
+enum pteinspect_normal {
+	PTEINSPECT_NORMAL_PAGE = 0,
+	PTEINSPECT_NORMAL_SPECIAL_PFNMAP,	/* special entry in a VM_PFNMAP/VM_MIXEDMAP VMA */
+	PTEINSPECT_NORMAL_ZERO_PAGE,		/* the (huge) zero page */
+	PTEINSPECT_NORMAL_DEVMAP,		/* pte_devmap()/pmd_devmap(): legacy ZONE_DEVICE */
+	PTEINSPECT_NORMAL_FIND_SPECIAL_PAGE,	/* special, vm_ops->find_special_page() decides */
+	PTEINSPECT_NORMAL_SPECIAL_BAD,		/* special for no reason: print_bad_pte() */
+	PTEINSPECT_NORMAL_PFNMAP_LINEAR,	/* VM_PFNMAP and pfn == vm_pgoff + offset (PMD rule) */
+	PTEINSPECT_NORMAL_PFNMAP_NOT_COW,	/* VM_PFNMAP, not linear, not a COW mapping (PMD) */
+	PTEINSPECT_NORMAL_INVALID_PFN,		/* no struct page (mixedmap / beyond memmap) */
+};
+
+/* PTEINSPECT_A_MAPPING_KIND: the low bits of folio->mapping (include/linux/page-flags.h) */
+enum pteinspect_mapping_kind {
+	PTEINSPECT_MAPPING_NONE = 0,	/* mapping is NULL */
+	PTEINSPECT_MAPPING_ANON,	/* an anon_vma (PAGE_MAPPING_ANON) */
+	PTEINSPECT_MAPPING_KSM,		/* a KSM stable node (PAGE_MAPPING_KSM), not an anon_vma */
+	PTEINSPECT_MAPPING_FILE,	/* an address_space */
+	PTEINSPECT_MAPPING_MOVABLE,	/* a non-LRU movable page's movable_operations */
+};
+
+/* PTEINSPECT_A_VMA_FLAGS_DECODED */
+#define PTEINSPECT_VMF_READ		(1ULL << 0)
+#define PTEINSPECT_VMF_WRITE		(1ULL << 1)
+#define PTEINSPECT_VMF_EXEC		(1ULL << 2)
+#define PTEINSPECT_VMF_SHARED		(1ULL << 3)
+#define PTEINSPECT_VMF_PFNMAP		(1ULL << 4)
+#define PTEINSPECT_VMF_MIXEDMAP		(1ULL << 5)
+#define PTEINSPECT_VMF_IO		(1ULL << 6)
+#define PTEINSPECT_VMF_DONTCOPY		(1ULL << 7)
+#define PTEINSPECT_VMF_WIPEONFORK	(1ULL << 8)
+#define PTEINSPECT_VMF_MERGEABLE	(1ULL << 9)
+#define PTEINSPECT_VMF_HUGEPAGE		(1ULL << 10)
+#define PTEINSPECT_VMF_NOHUGEPAGE	(1ULL << 11)
+#define PTEINSPECT_VMF_UFFD_MISSING	(1ULL << 12)
+#define PTEINSPECT_VMF_UFFD_WP		(1ULL << 13)
+#define PTEINSPECT_VMF_UFFD_MINOR	(1ULL << 14)
+#define PTEINSPECT_VMF_LOCKED		(1ULL << 15)
+#define PTEINSPECT_VMF_DONTEXPAND	(1ULL << 16)
+#define PTEINSPECT_VMF_SOFTDIRTY	(1ULL << 17)
+#define PTEINSPECT_VMF_GROWSDOWN	(1ULL << 18)
+#define PTEINSPECT_VMF_MAYWRITE		(1ULL << 19)
 
 /* PTEINSPECT_A_LEVEL */
 enum pteinspect_level {

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <sched.h>
+#include <sys/mman.h>
 #include "CPteInspect.h"
 
 int pti_pin_to_cpu(int cpu)
@@ -9,4 +10,9 @@ int pti_pin_to_cpu(int cpu)
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return sched_setaffinity(0, sizeof(set), &set);
+}
+
+void *pti_mremap_fixed(void *old, size_t length, void *target)
+{
+    return mremap(old, length, length, MREMAP_MAYMOVE | MREMAP_FIXED, target);
 }
