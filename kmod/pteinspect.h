@@ -15,6 +15,7 @@ struct pteinspect_dump_ctx {
 	struct pid *pid;	/* reference taken when the dump begins, dropped in done() */
 	unsigned long next;	/* first address not yet reported */
 	unsigned long end;	/* exclusive */
+	unsigned long skip;	/* GET_RMAP: hits already sent */
 };
 
 void pteinspect_id_init(void);
@@ -36,6 +37,28 @@ void *pteinspect_dump_put(struct sk_buff *skb, struct netlink_callback *cb, u8 c
 
 int pteinspect_ptes_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int pteinspect_vmas_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int pteinspect_rmap_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+
+/*
+ * vma_pgoff_address() from mm/internal.h (6.1), which out-of-tree code cannot include: the
+ * address of page @pgoff (of a folio of @nr_pages) in @vma, or -EFAULT if it lies outside.
+ */
+static inline unsigned long vma_pgoff_address_shim(pgoff_t pgoff, unsigned long nr_pages,
+						   struct vm_area_struct *vma)
+{
+	unsigned long address;
+
+	if (pgoff >= vma->vm_pgoff) {
+		address = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+		if (address < vma->vm_start || address >= vma->vm_end)
+			address = -EFAULT;
+	} else if (pgoff + nr_pages - 1 >= vma->vm_pgoff) {
+		address = vma->vm_start;
+	} else {
+		address = -EFAULT;
+	}
+	return address;
+}
 
 /*
  * Only a caller with CAP_SYS_ADMIN in the initial user namespace may query: page-table contents

@@ -108,6 +108,11 @@ static int begin_dump(struct netlink_callback *cb, struct netlink_ext_ack *extac
 		NL_SET_ERR_MSG(extack, "missing PTEINSPECT_A_PID: the pid of the process to inspect");
 		return -EINVAL;
 	}
+	if (info->op.cmd == PTEINSPECT_CMD_GET_RMAP &&
+	    NL_REQ_ATTR_CHECK(extack, NULL, attrs, PTEINSPECT_A_START)) {
+		NL_SET_ERR_MSG(extack, "missing PTEINSPECT_A_START: the address of the page to look up");
+		return -EINVAL;
+	}
 	err = parse_range(attrs, extack, info->op.cmd == PTEINSPECT_CMD_GET_PTES, &start, &end);
 	if (err)
 		return err;

@@ -25,7 +25,7 @@
 static const struct nla_policy pteinspect_dump_policy[PTEINSPECT_A_END + 1] = {
 	[PTEINSPECT_A_PAD ... PTEINSPECT_A_PROTOCOL] = {
 		.type = NLA_REJECT,
-		.reject_message = "GET_PTES and GET_VMAS take only PID, START and END",
+		.reject_message = "this command takes only PID, START and END",
 	},
 	[PTEINSPECT_A_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[PTEINSPECT_A_START]	= { .type = NLA_U64 },
@@ -34,7 +34,7 @@ static const struct nla_policy pteinspect_dump_policy[PTEINSPECT_A_END + 1] = {
 
 static u64 pteinspect_features(void)
 {
-	u64 f = PTEINSPECT_FEAT_PMD_ENTRIES | PTEINSPECT_FEAT_VMAS;
+	u64 f = PTEINSPECT_FEAT_PMD_ENTRIES | PTEINSPECT_FEAT_VMAS | PTEINSPECT_FEAT_RMAP;
 
 #ifdef __HAVE_ARCH_PTE_SWP_EXCLUSIVE
 	f |= PTEINSPECT_FEAT_SWP_EXCLUSIVE;
@@ -107,6 +107,14 @@ static const struct genl_ops pteinspect_ops[] = {
 		.maxattr = PTEINSPECT_A_END,
 		.start	= pteinspect_dump_start,
 		.dumpit	= pteinspect_vmas_dumpit,
+		.done	= pteinspect_dump_done,
+	},
+	{
+		.cmd	= PTEINSPECT_CMD_GET_RMAP,
+		.policy	= pteinspect_dump_policy,
+		.maxattr = PTEINSPECT_A_END,
+		.start	= pteinspect_dump_start,
+		.dumpit	= pteinspect_rmap_dumpit,
 		.done	= pteinspect_dump_done,
 	},
 };

@@ -45,7 +45,7 @@ final class RefusalTests: ModuleTestCase {
         assertRefused([.u32(Attr.pid, pid), .u32(Attr.start, 0), .u64(Attr.end, 4096)], errno: EINVAL, message: "invalid attribute length")
         assertRefused([.u32(Attr.pid, 0), .u64(Attr.start, 0), .u64(Attr.end, 4096)], errno: ERANGE, message: "integer out of range")
         assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u64(Attr.address, 0)], errno: EINVAL, message: "Unknown attribute type")
-        assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u64(Attr.pageSize, 0)], errno: EINVAL, message: "GET_PTES and GET_VMAS take only PID, START and END")
+        assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u64(Attr.pageSize, 0)], errno: EINVAL, message: "this command takes only PID, START and END")
         assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u32(200, 1)], errno: EINVAL, message: "Unknown attribute type")
         assertRefused([.u32(Attr.pid, pid)], errno: EINVAL, message: "Unknown attribute type", command: Command.getInfo, dump: false)
     }

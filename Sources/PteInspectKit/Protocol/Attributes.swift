@@ -38,10 +38,15 @@ enum Attr {
     static let anonVmaChain = UInt16(PTEINSPECT_A_ANON_VMA_CHAIN.rawValue)
     static let anonVmaChainLength = UInt16(PTEINSPECT_A_ANON_VMA_CHAIN_LEN.rawValue)
     static let vmaName = UInt16(PTEINSPECT_A_VMA_NAME.rawValue)
+    static let rmapPid = UInt16(PTEINSPECT_A_RMAP_PID.rawValue)
+    static let mmID = UInt16(PTEINSPECT_A_MM_ID.rawValue)
+    static let rmapMapped = UInt16(PTEINSPECT_A_RMAP_MAPPED.rawValue)
+    static let folioPages = UInt16(PTEINSPECT_A_FOLIO_PAGES.rawValue)
 }
 
 public enum Command {
     public static let getInfo = UInt8(PTEINSPECT_CMD_GET_INFO.rawValue)
     public static let getPtes = UInt8(PTEINSPECT_CMD_GET_PTES.rawValue)
     public static let getVmas = UInt8(PTEINSPECT_CMD_GET_VMAS.rawValue)
+    public static let getRmap = UInt8(PTEINSPECT_CMD_GET_RMAP.rawValue)
 }

@@ -70,6 +70,17 @@ public final class PteInspectClient {
         return result
     }
 
+    /// Where the kernel's reverse map finds the folio mapped at `address` of process `pid`.
+    public func rmap(pid: Int32, address: UInt64) throws -> [RmapHit] {
+        let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        var hits: [RmapHit] = []
+        let attributes: [RequestAttribute] = [.u32(Attr.pid, UInt32(bitPattern: pid)), .u64(Attr.start, address & ~(pageSize - 1))]
+        try socket.dump(request(Command.getRmap, attributes), operation: "GET_RMAP pid \(pid) 0x\(String(address, radix: 16))") {
+            hits.append(try RmapHit($0))
+        }
+        return hits
+    }
+
     /// The VMA that contains `address`, if any.
     public func vma(pid: Int32, containing address: UInt64) throws -> VmaRecord? {
         let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))

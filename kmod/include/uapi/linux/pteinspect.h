@@ -29,6 +29,12 @@ enum pteinspect_cmd {
 	 * reply message per VMA that overlaps [START, END), ascending.
 	 */
 	PTEINSPECT_CMD_GET_VMAS,
+	/*
+	 * dump: request carries PID and START (the address of one page of that process); one reply
+	 * message per VMA the kernel's reverse map would visit for the folio mapped there, with the
+	 * address it computes and whether the entry there really maps the folio.
+	 */
+	PTEINSPECT_CMD_GET_RMAP,
 
 	__PTEINSPECT_CMD_MAX,
 	PTEINSPECT_CMD_MAX = __PTEINSPECT_CMD_MAX - 1
@@ -86,6 +92,12 @@ enum pteinspect_attr {
 	PTEINSPECT_A_ANON_VMA_CHAIN_LEN, /* u32: entries on the chain (the nest may stop earlier) */
 	PTEINSPECT_A_VMA_NAME,		/* string: file path, [heap], [stack], [vdso]...; absent for anon */
 
+	/* GET_RMAP reply: one visited VMA per message (with VMA_*, ADDR, PFN, INDEX, MAPPING_*) */
+	PTEINSPECT_A_RMAP_PID,		/* u32: a process using that mm, caller's pid ns; 0 if none */
+	PTEINSPECT_A_MM_ID,		/* u64: keyed hash of the mm */
+	PTEINSPECT_A_RMAP_MAPPED,	/* u8: 1 if the entry at ADDR maps a page of the folio */
+	PTEINSPECT_A_FOLIO_PAGES,	/* u32: pages in the folio (folio_nr_pages()) */
+
 	__PTEINSPECT_A_MAX,
 	PTEINSPECT_A_MAX = __PTEINSPECT_A_MAX - 1
 };
@@ -99,6 +111,7 @@ enum pteinspect_attr {
 #define PTEINSPECT_FEAT_UFFDIO_MOVE	(1ULL << 5) /* kernel >= 6.8 */
 #define PTEINSPECT_FEAT_PMD_ENTRIES	(1ULL << 6) /* GET_PTES reports PMD-mapped THPs at LEVEL_PMD */
 #define PTEINSPECT_FEAT_VMAS		(1ULL << 7) /* GET_VMAS */
+#define PTEINSPECT_FEAT_RMAP		(1ULL << 8) /* GET_RMAP (anon and file folios, not KSM) */
 
 /*
  * PTEINSPECT_A_NORMAL_PAGE: vm_normal_page() / vm_normal_page_pmd() recomputed (mm/memory.c,
