@@ -39,6 +39,9 @@ int pteinspect_ptes_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int pteinspect_vmas_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int pteinspect_rmap_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
+int pteinspect_fixture_init(void);
+void pteinspect_fixture_exit(void);
+
 /*
  * vma_pgoff_address() from mm/internal.h (6.1), which out-of-tree code cannot include: the
  * address of page @pgoff (of a folio of @nr_pages) in @vma, or -EFAULT if it lies outside.

@@ -34,7 +34,8 @@ static const struct nla_policy pteinspect_dump_policy[PTEINSPECT_A_END + 1] = {
 
 static u64 pteinspect_features(void)
 {
-	u64 f = PTEINSPECT_FEAT_PMD_ENTRIES | PTEINSPECT_FEAT_VMAS | PTEINSPECT_FEAT_RMAP;
+	u64 f = PTEINSPECT_FEAT_PMD_ENTRIES | PTEINSPECT_FEAT_VMAS | PTEINSPECT_FEAT_RMAP |
+		PTEINSPECT_FEAT_FIXTURES;
 
 #ifdef __HAVE_ARCH_PTE_SWP_EXCLUSIVE
 	f |= PTEINSPECT_FEAT_SWP_EXCLUSIVE;
@@ -136,14 +137,26 @@ static int __init pteinspect_init(void)
 
 	pteinspect_id_init();
 	err = genl_register_family(&pteinspect_family);
-	if (err)
+	if (err) {
 		pr_err("cannot register generic netlink family: %d\n", err);
+		return err;
+	}
+	err = pteinspect_fixture_init();
+	if (err) {
+		pr_err("cannot register /dev/pteinspect: %d\n", err);
+		genl_unregister_family(&pteinspect_family);
+	}
 	return err;
 }
 
 static void __exit pteinspect_exit(void)
 {
-	/* Dumps in flight hold a module reference (netlink_dump_start), so none is running here. */
+	/*
+	 * Dumps in flight hold a module reference (netlink_dump_start), and so does every open
+	 * /dev/pteinspect file, including the ones kept open by fixture mappings (vma->vm_file):
+	 * nothing of ours is running or mapped here.
+	 */
+	pteinspect_fixture_exit();
 	genl_unregister_family(&pteinspect_family);
 }
 

@@ -36,4 +36,10 @@ int pti_pin_to_cpu(int cpu);
  */
 void *pti_mremap_fixed(void *old, size_t length, void *target);
 
+/*
+ * PTEINSPECT_IOC_PIN (unpin == 0) or PTEINSPECT_IOC_UNPIN on /dev/pteinspect (ioctl is variadic).
+ * Returns 0 or -1 with errno.
+ */
+int pti_fixture_pin(int fd, int unpin, uint64_t addr, uint64_t pages, uint32_t flags);
+
 #endif

@@ -14,12 +14,13 @@ public struct Features: OptionSet, Equatable {
     public static let pmdEntries = Features(rawValue: UInt64(PTEINSPECT_FEAT_PMD_ENTRIES))
     public static let vmas = Features(rawValue: UInt64(PTEINSPECT_FEAT_VMAS))
     public static let rmap = Features(rawValue: UInt64(PTEINSPECT_FEAT_RMAP))
+    public static let fixtures = Features(rawValue: UInt64(PTEINSPECT_FEAT_FIXTURES))
 
     /// Names in bit order, as `info` prints them.
     public static let named: [(String, Features)] = [
         ("swap_exclusive", .swapExclusive), ("uffd_wp", .uffdWP), ("thp", .thp),
         ("soft_dirty", .softDirty), ("pte_marker", .pteMarker), ("uffdio_move", .uffdioMove),
-        ("pmd_entries", .pmdEntries), ("vmas", .vmas), ("rmap", .rmap),
+        ("pmd_entries", .pmdEntries), ("vmas", .vmas), ("rmap", .rmap), ("fixtures", .fixtures),
     ]
 
     public var names: [String] { Self.named.filter { contains($0.1) }.map(\.0) }

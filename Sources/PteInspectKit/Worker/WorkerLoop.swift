@@ -17,6 +17,10 @@ import Glibc
 ///   mremap ADDR N  move the N pages at ADDR (MREMAP_MAYMOVE|MREMAP_FIXED) into a fresh range
 ///                  between guard pages; answers the new address
 ///   mprotect ADDR N r|rw|none   change the protection of N pages
+///   map-pfn N private|shared   mmap N pages of /dev/pteinspect (a VM_PFNMAP mapping of
+///                  module-owned RAM; the device stays open in this worker); answers the address
+///   pin ADDR N [w][l]   pin N pages at ADDR through /dev/pteinspect (FOLL_PIN, w: FOLL_WRITE,
+///                  l: FOLL_LONGTERM); unpin ADDR N releases that pin
 ///   fork           fork; the child holds its copy of the address space, idle, until this worker
 ///                  exits or is told `release PID`; answers the child's pid
 ///   release PID    let a forked child exit, and reap it
@@ -24,6 +28,9 @@ import Glibc
 ///
 /// The worker pins itself to one CPU first (see pti_pin_to_cpu()). EOF on stdin is `exit`.
 public enum WorkerLoop {
+    /// /dev/pteinspect, opened on first use and kept open (pins live as long as it does).
+    nonisolated(unsafe) private static var fixture: Int32 = -1
+
     public static func run() -> Never {
         var children: [pid_t: Int32] = [:]   // pid -> write end of the pipe it waits on
         pinToFirstAllowedCPU()
@@ -40,6 +47,8 @@ public enum WorkerLoop {
             case "fill": reply = fill(words)
             case "mremap": reply = move(words)
             case "mprotect": reply = protect(words)
+            case "map-pfn": reply = mapFixture(words)
+            case "pin", "unpin": reply = pin(words)
             case "fork": reply = forkChild(&children)
             case "release": reply = release(words, &children)
             case "exit":
@@ -148,6 +157,43 @@ public enum WorkerLoop {
         }
         guard mprotect(start, pages * pageSize, prot) == 0 else {
             return "error mprotect: \(String(cString: strerror(errno)))"
+        }
+        return "ok"
+    }
+
+    private static func openFixture() -> String? {
+        if fixture >= 0 { return nil }
+        fixture = open("/dev/pteinspect", O_RDWR | O_CLOEXEC)
+        return fixture >= 0 ? nil : "error open(/dev/pteinspect): \(String(cString: strerror(errno)))"
+    }
+
+    private static func mapFixture(_ words: [String]) -> String {
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let sharing = ["private": MAP_PRIVATE, "shared": MAP_SHARED]
+        guard words.count == 3, let pages = Int(words[1]), pages > 0, pages < (1 << 20), let flags = sharing[words[2]] else {
+            return "error usage: map-pfn PAGES private|shared"
+        }
+        if let failure = openFixture() { return failure }
+        guard let target = reserve(pages: pages) else { return "error mmap: \(String(cString: strerror(errno)))" }
+        guard let mapped = mmap(target, pages * pageSize, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fixture, 0),
+              mapped != MAP_FAILED else {
+            return "error mmap(/dev/pteinspect): \(String(cString: strerror(errno)))"
+        }
+        return "ok 0x" + String(UInt(bitPattern: mapped), radix: 16)
+    }
+
+    private static func pin(_ words: [String]) -> String {
+        let unpin = words.first == "unpin"
+        guard words.count >= 3, words.count <= 4, let address = parseAddress(words[1]), let pages = UInt64(words[2]) else {
+            return "error usage: pin ADDR PAGES [w][l] | unpin ADDR PAGES"
+        }
+        let options = words.count == 4 ? words[3] : ""
+        var flags: UInt32 = 0
+        if options.contains("w") { flags |= UInt32(PTEINSPECT_PIN_WRITE) }
+        if options.contains("l") { flags |= UInt32(PTEINSPECT_PIN_LONGTERM) }
+        if let failure = openFixture() { return failure }
+        guard pti_fixture_pin(fixture, unpin ? 1 : 0, UInt64(address), pages, flags) == 0 else {
+            return "error \(unpin ? "unpin" : "pin"): \(String(cString: strerror(errno)))"
         }
         return "ok"
     }

@@ -81,6 +81,25 @@ public final class WorkerProcess {
         try send("mprotect 0x" + String(address, radix: 16) + " \(pages) " + protection.rawValue)
     }
 
+    /// Maps `pages` pages of /dev/pteinspect (a VM_PFNMAP mapping); the address.
+    public func mapFixture(pages: Int, shared: Bool = false) throws -> UInt64 {
+        let command = "map-pfn \(pages) " + (shared ? "shared" : "private")
+        let text = try send(command)
+        guard text.hasPrefix("0x"), let address = UInt64(text.dropFirst(2), radix: 16) else {
+            throw Failure.refused(command: command, reply: text)
+        }
+        return address
+    }
+
+    /// Pins `pages` pages at `address` of the worker (FOLL_PIN, optionally WRITE / LONGTERM).
+    public func pin(_ address: UInt64, pages: Int, write: Bool = false, longterm: Bool = false) throws {
+        try send("pin 0x" + String(address, radix: 16) + " \(pages) " + (write ? "w" : "") + (longterm ? "l" : ""))
+    }
+
+    public func unpin(_ address: UInt64, pages: Int) throws {
+        try send("unpin 0x" + String(address, radix: 16) + " \(pages)")
+    }
+
     /// Writes one byte in each of `pages` pages from `address`.
     public func fill(_ address: UInt64, pages: UInt64) throws { try send("fill 0x" + String(address, radix: 16) + " \(pages)") }
 

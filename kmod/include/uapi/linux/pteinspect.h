@@ -10,6 +10,7 @@
 #define _UAPI_LINUX_PTEINSPECT_H
 
 #include <linux/types.h>
+#include <linux/ioctl.h>
 
 #define PTEINSPECT_GENL_NAME		"pteinspect"
 /* Bumped on any incompatible change of commands or attribute meaning. */
@@ -112,6 +113,7 @@ enum pteinspect_attr {
 #define PTEINSPECT_FEAT_PMD_ENTRIES	(1ULL << 6) /* GET_PTES reports PMD-mapped THPs at LEVEL_PMD */
 #define PTEINSPECT_FEAT_VMAS		(1ULL << 7) /* GET_VMAS */
 #define PTEINSPECT_FEAT_RMAP		(1ULL << 8) /* GET_RMAP (anon and file folios, not KSM) */
+#define PTEINSPECT_FEAT_FIXTURES	(1ULL << 9) /* /dev/pteinspect: PFNMAP mmap, PIN/UNPIN */
 
 /*
  * PTEINSPECT_A_NORMAL_PAGE: vm_normal_page() / vm_normal_page_pmd() recomputed (mm/memory.c,
@@ -211,5 +213,37 @@ enum pteinspect_entry_kind {
 #define PTEINSPECT_PF_HEAD		(1ULL << 9) /* PageHead() */
 #define PTEINSPECT_PF_SWAPBACKED	(1ULL << 10) /* folio_test_swapbacked() */
 #define PTEINSPECT_PF_RESERVED		(1ULL << 11) /* PageReserved() */
+
+/*
+ * Test fixtures: the misc device /dev/pteinspect (root only, CAP_SYS_ADMIN checked at open).
+ * Everything it does acts on the calling process only, and lives and dies with the open file or
+ * the mappings made from it.
+ *
+ * mmap(fd, offset 0, at most PTEINSPECT_FIXTURE_MAX_PAGES pages): maps module-owned, physically
+ * contiguous, zeroed RAM with remap_pfn_range(), so the VMA is VM_PFNMAP|VM_IO and its PTEs are
+ * special; for a MAP_PRIVATE mapping remap_pfn_range() sets vm_pgoff to the first PFN. The pages
+ * are freed when the last VMA made from them is unmapped (also across fork and mremap).
+ */
+#define PTEINSPECT_FIXTURE_MAX_PAGES	64
+#define PTEINSPECT_PIN_MAX_PAGES	512
+
+/* struct pteinspect_pin.flags */
+#define PTEINSPECT_PIN_WRITE		(1U << 0) /* FOLL_WRITE */
+#define PTEINSPECT_PIN_LONGTERM		(1U << 1) /* FOLL_LONGTERM */
+
+struct pteinspect_pin {
+	__u64 addr;	/* page aligned, in the caller's address space */
+	__u64 pages;	/* 1 .. PTEINSPECT_PIN_MAX_PAGES */
+	__u32 flags;	/* PTEINSPECT_PIN_* */
+	__u32 reserved;	/* must be 0 */
+};
+
+/*
+ * PIN: pin_user_pages_fast() (FOLL_PIN) on [addr, addr + pages * PAGE_SIZE) of the caller; all
+ * pages or none. Returns 0. UNPIN: release a pin made with the same addr and pages (ENOENT if
+ * there is none). Closing the file releases every pin still held.
+ */
+#define PTEINSPECT_IOC_PIN	_IOW('P', 1, struct pteinspect_pin)
+#define PTEINSPECT_IOC_UNPIN	_IOW('P', 2, struct pteinspect_pin)
 
 #endif /* _UAPI_LINUX_PTEINSPECT_H */
