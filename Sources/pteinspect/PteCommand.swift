@@ -2,13 +2,20 @@ import ArgumentParser
 import Glibc
 import PteInspectKit
 
+enum Backend: String, ExpressibleByArgument, CaseIterable {
+    case auto, module, pagemap
+}
+
 struct PteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pte",
         abstract: "Show the page-table entries and struct pages of COUNT pages of a process.",
         discussion: """
             Starts at the page that contains ADDR. Unmapped pages (holes) are not listed. A \
-            PMD-mapped THP is one row at level pmd, at its 2 MiB-aligned address.
+            PMD-mapped THP is one row at level pmd, at its 2 MiB-aligned address (module backend). \
+            The pagemap backend needs no module (/proc/PID/pagemap, /proc/kpageflags, \
+            /proc/kpagecount) and leaves out what those files cannot tell; --cross-check reads \
+            both and lists every field on which they disagree (exit status 1 if any).
             """)
 
     @Option(help: "The process to inspect.")
@@ -20,30 +27,80 @@ struct PteCommand: ParsableCommand {
     @Option(help: "How many pages to cover.")
     var count: UInt64 = 1
 
+    @Option(help: "Where to read from: auto (the module if loaded, else pagemap), module, pagemap.")
+    var backend: Backend = .auto
+
+    @Flag(help: "Read through both backends and report every field they disagree on.")
+    var crossCheck = false
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be at least 1") }
         guard pid > 0 else { throw ValidationError("--pid must be a positive process id") }
+        if crossCheck && backend == .pagemap {
+            throw ValidationError("--cross-check compares the module with pagemap: leave --backend at auto or module")
+        }
     }
+
+    private var pageSize: UInt64 { UInt64(sysconf(Int32(_SC_PAGESIZE))) }
 
     func run() throws {
         do {
-            let entries = try PteInspectClient().entries(pid: pid, address: addr.value, count: count)
-            if output.json {
-                let object: JSONValue = .object([
-                    ("pid", .int(Int64(pid))),
-                    ("start", .hex(addr.value & ~(UInt64(sysconf(Int32(_SC_PAGESIZE))) - 1))),
-                    ("pages", .array(entries.map(\.json))),
-                ])
-                print(object.rendered(pretty: true))
-            } else if entries.isEmpty {
-                print("no mapped pages in the range")
-            } else {
-                print(EntryTable.render(entries))
+            let start = addr.value & ~(pageSize - 1)
+            let (length, overflowLength) = count.multipliedReportingOverflow(by: pageSize)
+            let (end, overflowEnd) = start.addingReportingOverflow(length)
+            guard !overflowLength, !overflowEnd else {
+                throw PteInspectError.invalidRange("\(count) pages from 0x\(String(start, radix: 16)) wrap around the address space")
             }
+            let client: PteInspectClient?
+            switch backend {
+            case .pagemap: client = nil
+            case .module: client = try PteInspectClient()
+            case .auto:
+                do { client = try PteInspectClient() } catch PteInspectError.moduleNotLoaded {
+                    guard !crossCheck else { throw PteInspectError.moduleNotLoaded }
+                    client = nil
+                }
+            }
+            guard let client else {
+                try showPagemap(start: start, end: end)
+                return
+            }
+            let entries = try client.entries(pid: pid, start: start, end: end)
+            var disagreements: [Disagreement] = []
+            if crossCheck {
+                let pagemap = try PagemapReader(pid: pid).entries(start: start, end: end)
+                disagreements = CrossCheck.compare(module: entries, pagemap: pagemap,
+                                                   vmas: try client.vmas(pid: pid, start: start, end: end), pageSize: pageSize)
+            }
+            if output.json {
+                var members: [(String, JSONValue)] = [("pid", .int(Int64(pid))), ("start", .hex(start)), ("backend", .string("module")),
+                                                      ("pages", .array(entries.map(\.json)))]
+                if crossCheck { members.append(("disagreements", .array(disagreements.map { .string($0.description) }))) }
+                print(JSONValue.object(members).rendered(pretty: true))
+            } else {
+                print(entries.isEmpty ? "no mapped pages in the range" : EntryTable.render(entries))
+                if crossCheck {
+                    print(disagreements.isEmpty ? "cross-check: module and pagemap agree on \(entries.count) entries"
+                                                : "cross-check: \(disagreements.count) disagreements\n" + disagreements.map { "  \($0)" }.joined(separator: "\n"))
+                }
+            }
+            if !disagreements.isEmpty { throw ExitStatus.failure }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             throw report(error)
+        }
+    }
+
+    private func showPagemap(start: UInt64, end: UInt64) throws {
+        let entries = try PagemapReader(pid: pid).entries(start: start, end: end)
+        if output.json {
+            print(JSONValue.object([("pid", .int(Int64(pid))), ("start", .hex(start)), ("backend", .string("pagemap")),
+                                    ("pages", .array(entries.map(\.json)))]).rendered(pretty: true))
+        } else {
+            print(entries.isEmpty ? "no mapped pages in the range" : PagemapTable.render(entries))
         }
     }
 }

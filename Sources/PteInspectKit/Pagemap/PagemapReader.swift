@@ -1,0 +1,60 @@
+import Glibc
+
+/// Reads the pagemap files of one process (no module needed). PFNs and kpageflags need
+/// CAP_SYS_ADMIN; without it they are nil.
+public final class PagemapReader {
+    private let pagemap: Int32
+    private let kpageflags: Int32
+    private let kpagecount: Int32
+    public let pageSize: UInt64 = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+
+    public init(pid: Int32) throws {
+        pagemap = open("/proc/\(pid)/pagemap", O_RDONLY | O_CLOEXEC)
+        guard pagemap >= 0 else {
+            throw NetlinkError.system(call: "open(/proc/\(pid)/pagemap)", errno: errno)
+        }
+        kpageflags = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC)
+        kpagecount = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC)
+    }
+
+    deinit {
+        close(pagemap)
+        if kpageflags >= 0 { close(kpageflags) }
+        if kpagecount >= 0 { close(kpagecount) }
+    }
+
+    /// The pages of [start, end) that are present or swapped, in order.
+    public func entries(start: UInt64, end: UInt64) throws -> [PagemapEntry] {
+        guard end > start else { return [] }
+        var result: [PagemapEntry] = []
+        let batch: UInt64 = 4096
+        var page = start / pageSize
+        let last = (end - 1) / pageSize
+        while page <= last {
+            let count = Int(min(batch, last - page + 1))
+            let words = try readWords(pagemap, at: page, count: count, what: "pagemap")
+            for (i, word) in words.enumerated() where word & (PagemapEntry.present | PagemapEntry.swapped) != 0 {
+                var entry = PagemapEntry(address: (page + UInt64(i)) * pageSize, word: word, pageFlags: nil, mapcount: nil)
+                if let pfn = entry.pfn {
+                    entry = PagemapEntry(address: entry.address, word: word,
+                                         pageFlags: try? readWords(kpageflags, at: pfn, count: 1, what: "kpageflags").first,
+                                         mapcount: try? readWords(kpagecount, at: pfn, count: 1, what: "kpagecount").first)
+                }
+                result.append(entry)
+            }
+            page += UInt64(count)
+        }
+        return result
+    }
+
+    private func readWords(_ fd: Int32, at index: UInt64, count: Int, what: String) throws -> [UInt64] {
+        guard fd >= 0 else { throw NetlinkError.system(call: "open(/proc/\(what))", errno: EACCES) }
+        var words = [UInt64](repeating: 0, count: count)
+        let wanted = count * 8
+        let got = words.withUnsafeMutableBytes { pread(fd, $0.baseAddress, wanted, off_t(Int64(bitPattern: index &* 8))) }
+        guard got == wanted else {
+            throw NetlinkError.system(call: "pread(\(what))", errno: got < 0 ? errno : EIO)
+        }
+        return words
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import XCTest
+@testable import PteInspectKit
+
+/// The module and /proc/PID/pagemap + kpageflags + kpagecount must agree on every field both can
+/// see, for every kind of page the other tests create.
+final class CrossCheckTests: ModuleTestCase {
+    private func assertAgree(_ pid: Int32, _ start: UInt64, _ end: UInt64, allowEmpty: Bool = false,
+                             file: StaticString = #filePath, line: UInt = #line) throws {
+        let entries = try client.entries(pid: pid, start: start, end: end)
+        let pagemap = try PagemapReader(pid: pid).entries(start: start, end: end)
+        let vmas = try client.vmas(pid: pid, start: start, end: end)
+        if !allowEmpty { XCTAssertFalse(entries.isEmpty, file: file, line: line) }
+        let disagreements = CrossCheck.compare(module: entries, pagemap: pagemap, vmas: vmas, pageSize: pageSize)
+        XCTAssertEqual(disagreements, [], disagreements.map(\.description).joined(separator: "\n"), file: file, line: line)
+    }
+
+    func testAnonZeroForkedAndMovedPagesAgree() throws {
+        let worker = try makeWorker()
+        let base = try worker.map(pages: 8)
+        try worker.fill(base, pages: 4)
+        try worker.read(base + 5 * pageSize)
+        try assertAgree(worker.pid, base, base + 8 * pageSize)
+        let child = try worker.fork()
+        try assertAgree(worker.pid, base, base + 8 * pageSize)
+        try assertAgree(child, base, base + 8 * pageSize)
+        try worker.write(base)      // the parent copies page 0
+        try assertAgree(worker.pid, base, base + 8 * pageSize)
+        try assertAgree(child, base, base + 8 * pageSize)
+        let moved = try worker.mremap(base, pages: 8)
+        try assertAgree(worker.pid, moved, moved + 8 * pageSize)
+        try worker.release(child: child)
+    }
+
+    /// pagemap shows a VM_PFNMAP VMA as holes, COWed anon pages included (walk_page_test(),
+    /// mm/pagewalk.c): only the module can see it.
+    func testPagemapIsBlindToPfnMappings() throws {
+        let worker = try makeWorker()
+        let pfnmap = try worker.mapFixture(pages: 4)
+        try worker.write(pfnmap + pageSize)
+        XCTAssertEqual(try client.entries(pid: worker.pid, start: pfnmap, end: pfnmap + 4 * pageSize).count, 4)
+        XCTAssertEqual(try PagemapReader(pid: worker.pid).entries(start: pfnmap, end: pfnmap + 4 * pageSize).count, 0)
+    }
+
+    func testTHPAgrees() throws {
+        let worker = try makeWorker()
+        let huge = try worker.mapTHP()
+        try worker.write(huge)
+        try assertAgree(worker.pid, huge, huge + (2 << 20))
+    }
+
+    /// Everything the worker maps, libraries and stack included.
+    func testWholeAddressSpaceAgrees() throws {
+        let worker = try makeWorker()
+        for vma in try client.vmas(pid: worker.pid) where !vma.flags.contains(.named("io")) {
+            try assertAgree(worker.pid, vma.start, vma.end, allowEmpty: true)
+        }
+    }
+}
