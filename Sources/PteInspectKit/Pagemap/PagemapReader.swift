@@ -25,8 +25,15 @@ public final class PagemapReader {
 
     /// The pages of [start, end) that are present or swapped, in order.
     public func entries(start: UInt64, end: UInt64) throws -> [PagemapEntry] {
-        guard end > start else { return [] }
         var result: [PagemapEntry] = []
+        try forEachEntry(start: start, end: end) { result.append($0) }
+        return result
+    }
+
+    /// Streams the pages of [start, end) that are present or swapped, in order, reading pagemap
+    /// 4096 words at a time (constant memory for any range).
+    public func forEachEntry(start: UInt64, end: UInt64, _ body: (PagemapEntry) throws -> Void) throws {
+        guard end > start else { return }
         let batch: UInt64 = 4096
         var page = start / pageSize
         let last = (end - 1) / pageSize
@@ -40,11 +47,10 @@ public final class PagemapReader {
                                          pageFlags: try? readWords(kpageflags, at: pfn, count: 1, what: "kpageflags").first,
                                          mapcount: try? readWords(kpagecount, at: pfn, count: 1, what: "kpagecount").first)
                 }
-                result.append(entry)
+                try body(entry)
             }
             page += UInt64(count)
         }
-        return result
     }
 
     private func readWords(_ fd: Int32, at index: UInt64, count: Int, what: String) throws -> [UInt64] {
