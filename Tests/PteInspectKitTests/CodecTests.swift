@@ -28,6 +28,16 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(table[6].map { Array($0.payload) }, [1, 2, 3])
     }
 
+    func testAttributeTableKeepsTheLastDuplicateAndLargeTypes() throws {
+        let attributes = try NetlinkAttribute.parse((Bytes.u32(3, 1) + Bytes.u32(3, 2) + Bytes.u32(300, 7) + Bytes.u32(63, 9))[...])
+        let table = AttributeTable(attributes)
+        XCTAssertEqual(try table[3]?.u32(), 2, "the last duplicate wins, as in nla_parse")
+        XCTAssertEqual(try table[300]?.u32(), 7)
+        XCTAssertEqual(try table[63]?.u32(), 9)
+        XCTAssertNil(table[64])
+        XCTAssertThrowsError(try table.required(5, "X"))
+    }
+
     func testOversizedRequestIsAnErrorNotAnOverflow() {
         let request = GenericRequest(family: 0x1c, command: 1, version: 1, attributes: [.raw(1, [UInt8](repeating: 7, count: 9000))])
         XCTAssertThrowsError(try request.encode(flags: 0, sequence: 1)) { error in
@@ -51,6 +61,15 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(entry.normalPage, .page)
         XCTAssertEqual(entry.pfnLinear, false)
         XCTAssertEqual(entry.indexIsLinear, true)
+    }
+
+    func testOnePassDecoderMatchesTheTableDecoder() throws {
+        for bytes in [Bytes.presentAnonEntry(), Bytes.presentAnonEntry(extra: [Bytes.u64(200, 1)])] {
+            let message = try XCTUnwrap(NetlinkMessage.split(bytes[...]).first)
+            XCTAssertEqual(try PageTableEntry.decode(message), try PageTableEntry(GenericMessage(message)))
+        }
+        let truncated = Bytes.generic(command: Command.getPtes, attributes: [Bytes.u64(Attr.address, 1)])
+        XCTAssertThrowsError(try PageTableEntry.decode(XCTUnwrap(NetlinkMessage.split(truncated[...]).first)))
     }
 
     func testSwapEntryDecodes() throws {
@@ -186,7 +205,10 @@ final class CodecTests: XCTestCase {
             for message in messages {
                 _ = try? KernelStatus.fromError(message)
                 _ = try? KernelStatus.fromDone(message)
-                if let generic = try? GenericMessage(message), (try? PageTableEntry(generic)) != nil { decoded += 1 }
+                let slow = (try? GenericMessage(message)).flatMap { try? PageTableEntry($0) }
+                let fast = try? PageTableEntry.decode(message)
+                XCTAssertEqual(slow, fast, "the one-pass decoder and the table decoder agree (round \(round))")
+                if slow != nil { decoded += 1 }
                 if let generic = try? GenericMessage(message) { _ = try? ModuleInfo(generic); _ = try? VmaRecord(generic) }
             }
         }

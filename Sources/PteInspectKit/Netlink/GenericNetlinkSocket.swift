@@ -61,6 +61,11 @@ public final class GenericNetlinkSocket {
     /// came before it. If `each` throws, the rest of the dump is read and discarded so the socket
     /// stays usable, then the error is rethrown.
     public func dump(_ request: GenericRequest, operation: String, each: (GenericMessage) throws -> Void) throws {
+        try dumpMessages(request, operation: operation) { try each(try GenericMessage($0)) }
+    }
+
+    /// `dump`, handing over each reply undecoded (for decoders that read the payload in one pass).
+    public func dumpMessages(_ request: GenericRequest, operation: String, each: (NetlinkMessage) throws -> Void) throws {
         let sequence = try send(request, flags: UInt16(NLM_F_REQUEST | NLM_F_DUMP))
         var consumerError: Error?
         while true {
@@ -85,7 +90,7 @@ public final class GenericNetlinkSocket {
                     guard consumerError == nil else { continue }
                     do {
                         try checkFamily(message, request)
-                        try each(try GenericMessage(message))
+                        try each(message)
                     } catch {
                         consumerError = error
                     }

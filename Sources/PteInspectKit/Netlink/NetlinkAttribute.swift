@@ -64,19 +64,32 @@ public struct NetlinkAttribute: Equatable {
     }
 }
 
-/// Attributes by type, the last one winning for duplicates (as nla_parse does).
+/// Attributes by type, the last one winning for duplicates (as nla_parse does). Small types (all
+/// this protocol and nlctrl use) are indexed in an array, which the per-record decoding of a
+/// large dump hits tens of times per message; larger ones fall back to a dictionary.
 public struct AttributeTable {
-    private var byType: [UInt16: NetlinkAttribute] = [:]
+    private static let direct = 64
+    private var small: [NetlinkAttribute?]
+    private var large: [UInt16: NetlinkAttribute] = [:]
 
     public init(_ attributes: [NetlinkAttribute]) {
-        for attribute in attributes { byType[attribute.type] = attribute }
+        small = [NetlinkAttribute?](repeating: nil, count: Self.direct)
+        for attribute in attributes {
+            if Int(attribute.type) < Self.direct {
+                small[Int(attribute.type)] = attribute
+            } else {
+                large[attribute.type] = attribute
+            }
+        }
     }
 
-    public subscript(_ type: UInt16) -> NetlinkAttribute? { byType[type] }
+    public subscript(_ type: UInt16) -> NetlinkAttribute? {
+        Int(type) < Self.direct ? small[Int(type)] : large[type]
+    }
 
     /// The attribute, or an error naming what is missing.
     public func required(_ type: UInt16, _ name: String) throws -> NetlinkAttribute {
-        guard let attribute = byType[type] else {
+        guard let attribute = self[type] else {
             throw NetlinkError.malformed("reply lacks \(name) (attribute \(type))")
         }
         return attribute

@@ -173,6 +173,21 @@ public struct PageTableEntry: Equatable {
         return page.index == linearIndex
     }
 
+    init(address: UInt64, level: EntryLevel, raw: UInt64, kind: EntryKind, flags: EntryFlags, pfn: UInt64?,
+         swap: SwapEntry?, page: PageState?, normalPage: NormalPageDecision?, pfnLinear: Bool?, linearIndex: UInt64?) {
+        self.address = address
+        self.level = level
+        self.raw = raw
+        self.kind = kind
+        self.flags = flags
+        self.pfn = pfn
+        self.swap = swap
+        self.page = page
+        self.normalPage = normalPage
+        self.pfnLinear = pfnLinear
+        self.linearIndex = linearIndex
+    }
+
     /// Decodes a record; unknown attributes are ignored (newer modules may add some), missing
     /// required ones are an error.
     public init(_ message: GenericMessage) throws {

@@ -1,0 +1,100 @@
+import CPteInspect
+
+extension PageTableEntry {
+    /// Decodes a GET_PTES reply in one pass over its payload, without building the attribute list
+    /// and table that `init(_: GenericMessage)` uses: a large dump decodes hundreds of thousands
+    /// of these. Same checks (every length bounded, fixed sizes exact, required attributes
+    /// present); the host tests hold the two decoders to the same answers. Netlink attributes are
+    /// in host byte order.
+    public static func decode(_ message: NetlinkMessage) throws -> PageTableEntry {
+        try message.payload.withUnsafeBytes { buffer in
+            let header = Int(PTI_GENL_HDRLEN)
+            guard buffer.count >= header else {
+                throw NetlinkError.malformed("generic netlink message of \(buffer.count) bytes has no genlmsghdr")
+            }
+            // Where each attribute's value is: the last occurrence wins, as in nla_parse().
+            var found = Found()
+            var offset = header
+            while offset < buffer.count {
+                let remaining = buffer.count - offset
+                guard remaining >= 4 else {
+                    throw NetlinkError.malformed("\(remaining) trailing bytes, too short for an attribute header")
+                }
+                let length = Int(buffer.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+                let type = buffer.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) & NetlinkAttribute.typeMask
+                guard length >= 4, length <= remaining else {
+                    throw NetlinkError.malformed("attribute \(type) has nla_len \(length) outside [4, \(remaining)]")
+                }
+                found.note(type: type, value: offset + 4, size: length - 4)
+                offset += min(netlinkAlign(length), remaining)
+            }
+            return try found.entry(buffer)
+        }
+    }
+
+    /// The last position of each attribute type below `Found.types`.
+    private struct Found {
+        static let types = 64
+        var value = [Int](repeating: -1, count: types)
+        var size = [Int](repeating: 0, count: types)
+
+        mutating func note(type: UInt16, value offset: Int, size length: Int) {
+            guard Int(type) < Self.types else { return }   // not ours: ignored, like PAD
+            value[Int(type)] = offset
+            size[Int(type)] = length
+        }
+
+        func entry(_ buffer: UnsafeRawBufferPointer) throws -> PageTableEntry {
+            func read<T: FixedWidthInteger>(_ type: UInt16, _: T.Type) throws -> T? {
+                let at = value[Int(type)]
+                guard at >= 0 else { return nil }
+                guard size[Int(type)] == MemoryLayout<T>.size else {
+                    throw NetlinkError.malformed("attribute \(type): \(size[Int(type)]) bytes where \(MemoryLayout<T>.size) were expected")
+                }
+                return buffer.loadUnaligned(fromByteOffset: at, as: T.self)
+            }
+            func need<T: FixedWidthInteger>(_ type: UInt16, _: T.Type, _ name: String) throws -> T {
+                guard let value = try read(type, T.self) else {
+                    throw NetlinkError.malformed("reply lacks \(name) (attribute \(type))")
+                }
+                return value
+            }
+            // The same order of checks as init(_: GenericMessage), so both fail alike.
+            let address = try need(Attr.address, UInt64.self, "PTEINSPECT_A_ADDR")
+            let levelValue = try need(Attr.level, UInt8.self, "PTEINSPECT_A_LEVEL")
+            guard let level = EntryLevel(rawValue: levelValue) else {
+                throw NetlinkError.malformed("unknown entry level \(levelValue)")
+            }
+            let raw = try need(Attr.raw, UInt64.self, "PTEINSPECT_A_RAW")
+            let kind = EntryKind(rawValue: try need(Attr.entryKind, UInt8.self, "PTEINSPECT_A_ENTRY_KIND")) ?? .other
+            let flags = EntryFlags(rawValue: try need(Attr.entryFlags, UInt64.self, "PTEINSPECT_A_ENTRY_FLAGS"))
+            let pfn = try read(Attr.pfn, UInt64.self)
+            var swap: SwapEntry?
+            if let type = try read(Attr.swapType, UInt32.self) {
+                swap = SwapEntry(type: type, offset: try need(Attr.swapOffset, UInt64.self, "PTEINSPECT_A_SWAP_OFFSET"),
+                                 exclusive: flags.contains(.swapExclusive))
+            }
+            var page: PageState?
+            if let pageFlags = try read(Attr.pageFlags, UInt64.self) {
+                page = PageState(
+                    flags: PageFlags(rawValue: pageFlags),
+                    mapcount: try need(Attr.mapcount, Int32.self, "PTEINSPECT_A_MAPCOUNT"),
+                    refcount: try need(Attr.refcount, Int32.self, "PTEINSPECT_A_REFCOUNT"),
+                    index: try need(Attr.index, UInt64.self, "PTEINSPECT_A_INDEX"),
+                    mappingKind: MappingKind(rawValue: try read(Attr.mappingKind, UInt8.self) ?? 0) ?? .none,
+                    mappingID: try read(Attr.mappingID, UInt64.self))
+            }
+            var decision: NormalPageDecision?
+            if let normal = try read(Attr.normalPage, UInt8.self) {
+                guard let value = NormalPageDecision(rawValue: normal) else {
+                    throw NetlinkError.malformed("unknown vm_normal_page decision \(normal)")
+                }
+                decision = value
+            }
+            return PageTableEntry(
+                address: address, level: level, raw: raw, kind: kind, flags: flags, pfn: pfn, swap: swap, page: page,
+                normalPage: decision, pfnLinear: try read(Attr.pfnLinear, UInt8.self).map { $0 != 0 },
+                linearIndex: try read(Attr.linearIndex, UInt64.self))
+        }
+    }
+}
