@@ -44,6 +44,28 @@ struct rmap_folio {
 	void *object;		/* the anon_vma or the address_space */
 };
 
+/*
+ * The PMD slot for @addr, or NULL where an upper level is empty or not a table (PUD leaves are
+ * hugetlb/DAX only). As in the GET_PTES walk, upper-level tables outlive the walk: the target's
+ * mmap_lock, or for other processes the rmap lock held by the caller (see the header).
+ */
+static pmd_t *pmd_of(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+
+	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(READ_ONCE(*pud)) || pud_trans_huge(READ_ONCE(*pud)) || pud_bad(READ_ONCE(*pud)))
+		return NULL;
+	return pmd_offset(pud, addr);
+}
+
 /* The folio mapped at @addr of @vma, read under its page-table lock. */
 static int lookup_folio(struct vm_area_struct *vma, unsigned long addr, struct rmap_folio *f,
 			struct netlink_ext_ack *extack)
@@ -53,22 +75,12 @@ static int lookup_folio(struct vm_area_struct *vma, unsigned long addr, struct r
 	unsigned long mapping;
 	struct folio *folio;
 	spinlock_t *ptl;
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
 	pmd_t *pmdp, pmd;
 	pte_t *ptep, pte;
 
-	pgd = pgd_offset(mm, addr);
-	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+	pmdp = pmd_of(mm, addr);
+	if (!pmdp)
 		goto none;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
-		goto none;
-	pud = pud_offset(p4d, addr);
-	if (pud_none(READ_ONCE(*pud)) || pud_trans_huge(READ_ONCE(*pud)) || pud_bad(READ_ONCE(*pud)))
-		goto none;
-	pmdp = pmd_offset(pud, addr);
 	pmd = READ_ONCE(*pmdp);
 	if (pmd_none(pmd))
 		goto none;
@@ -133,22 +145,12 @@ static bool folio_mapped_at(struct vm_area_struct *vma, unsigned long addr, stru
 	unsigned long pfn = 0;
 	bool present = false;
 	spinlock_t *ptl;
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
 	pmd_t *pmdp, pmd;
 	pte_t *ptep, pte;
 
-	pgd = pgd_offset(mm, addr);
-	if (pgd_none(READ_ONCE(*pgd)) || pgd_bad(READ_ONCE(*pgd)))
+	pmdp = pmd_of(mm, addr);
+	if (!pmdp)
 		return false;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(READ_ONCE(*p4d)) || p4d_bad(READ_ONCE(*p4d)))
-		return false;
-	pud = pud_offset(p4d, addr);
-	if (pud_none(READ_ONCE(*pud)) || pud_trans_huge(READ_ONCE(*pud)) || pud_bad(READ_ONCE(*pud)))
-		return false;
-	pmdp = pmd_offset(pud, addr);
 	pmd = READ_ONCE(*pmdp);
 	if (pmd_none(pmd))
 		return false;
