@@ -47,12 +47,7 @@ struct PteCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let start = addr.value & ~(pageSize - 1)
-            let (length, overflowLength) = count.multipliedReportingOverflow(by: pageSize)
-            let (end, overflowEnd) = start.addingReportingOverflow(length)
-            guard !overflowLength, !overflowEnd else {
-                throw PteInspectError.invalidRange("\(count) pages from 0x\(String(start, radix: 16)) wrap around the address space")
-            }
+            let (start, end) = try PteInspectClient.pageRange(address: addr.value, count: count, pageSize: pageSize)
             let client: PteInspectClient?
             switch backend {
             case .pagemap: client = nil

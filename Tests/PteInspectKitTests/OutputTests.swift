@@ -37,3 +37,13 @@ final class OutputTests: XCTestCase {
         XCTAssertEqual(row[EntryTable.header.firstIndex(of: "MAP")!], "-")
     }
 }
+
+final class PageRangeTests: XCTestCase {
+    func testRangeStartsAtThePageAndRefusesToWrap() throws {
+        let range = try PteInspectClient.pageRange(address: 0x1234, count: 2, pageSize: 4096)
+        XCTAssertEqual(range.start, 0x1000)
+        XCTAssertEqual(range.end, 0x3000)
+        XCTAssertThrowsError(try PteInspectClient.pageRange(address: 0xffff_ffff_ffff_f000, count: 2, pageSize: 4096))
+        XCTAssertThrowsError(try PteInspectClient.pageRange(address: 0, count: 0, pageSize: 4096))
+    }
+}

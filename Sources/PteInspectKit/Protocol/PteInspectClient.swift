@@ -94,15 +94,15 @@ public final class PteInspectClient {
         return result
     }
 
-    /// The entries of `count` pages from the page that contains `address`.
-    public func entries(pid: Int32, address: UInt64, count: UInt64,
-                        pageSize: UInt64 = UInt64(sysconf(Int32(_SC_PAGESIZE)))) throws -> [PageTableEntry] {
+    /// [start, end) of `count` pages from the page that contains `address`; an error if it wraps.
+    public static func pageRange(address: UInt64, count: UInt64,
+                                 pageSize: UInt64 = UInt64(sysconf(Int32(_SC_PAGESIZE)))) throws -> (start: UInt64, end: UInt64) {
         let start = address & ~(pageSize - 1)
         let (length, overflowLength) = count.multipliedReportingOverflow(by: pageSize)
         let (end, overflowEnd) = start.addingReportingOverflow(length)
         guard count > 0, !overflowLength, !overflowEnd else {
             throw PteInspectError.invalidRange("\(count) pages from 0x\(String(start, radix: 16)) wrap around the address space")
         }
-        return try entries(pid: pid, start: start, end: end)
+        return (start, end)
     }
 }
