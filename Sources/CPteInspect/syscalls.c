@@ -2,6 +2,12 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <sys/swap.h>
+#include <sys/syscall.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <linux/userfaultfd.h>
 #include "CPteInspect.h"
 
 int pti_pin_to_cpu(int cpu)
@@ -23,4 +29,78 @@ int pti_fixture_pin(int fd, int unpin, uint64_t addr, uint64_t pages, uint32_t f
     struct pteinspect_pin request = { .addr = addr, .pages = pages, .flags = flags };
 
     return ioctl(fd, unpin ? PTEINSPECT_IOC_UNPIN : PTEINSPECT_IOC_PIN, &request);
+}
+
+/* userfaultfd(2) has no glibc wrapper in bookworm; the ioctls are variadic. */
+int pti_uffd_open(uint64_t features, uint64_t *api_features, uint64_t *api_ioctls)
+{
+    struct uffdio_api api = { .api = UFFD_API, .features = features };
+    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+    int saved;
+
+    if (fd < 0)
+        return -1;
+    if (ioctl(fd, UFFDIO_API, &api) < 0) {
+        saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    *api_features = api.features;
+    *api_ioctls = api.ioctls;
+    return fd;
+}
+
+int pti_uffd_register(int fd, uint64_t start, uint64_t len, uint64_t mode, uint64_t *ioctls)
+{
+    struct uffdio_register reg = { .range = { .start = start, .len = len }, .mode = mode };
+
+    if (ioctl(fd, UFFDIO_REGISTER, &reg) < 0)
+        return -1;
+    *ioctls = reg.ioctls;
+    return 0;
+}
+
+int pti_uffd_copy(int fd, uint64_t dst, uint64_t src, uint64_t len, uint64_t mode, int64_t *copied)
+{
+    struct uffdio_copy copy = { .dst = dst, .src = src, .len = len, .mode = mode };
+    int ret = ioctl(fd, UFFDIO_COPY, &copy);
+
+    *copied = copy.copy;
+    return ret;
+}
+
+int pti_uffd_zeropage(int fd, uint64_t start, uint64_t len, uint64_t mode, int64_t *zeroed)
+{
+    struct uffdio_zeropage zero = { .range = { .start = start, .len = len }, .mode = mode };
+    int ret = ioctl(fd, UFFDIO_ZEROPAGE, &zero);
+
+    *zeroed = zero.zeropage;
+    return ret;
+}
+
+int pti_uffd_writeprotect(int fd, uint64_t start, uint64_t len, uint64_t mode)
+{
+    struct uffdio_writeprotect wp = { .range = { .start = start, .len = len }, .mode = mode };
+
+    return ioctl(fd, UFFDIO_WRITEPROTECT, &wp);
+}
+
+int pti_uffd_move(int fd, uint64_t dst, uint64_t src, uint64_t len, uint64_t mode, int64_t *moved)
+{
+    struct pti_uffdio_move move = { .dst = dst, .src = src, .len = len, .mode = mode };
+    int ret = ioctl(fd, PTI_UFFDIO_MOVE, &move);
+
+    *moved = move.move;
+    return ret;
+}
+
+int pti_swapon(const char *path, int flags)
+{
+    return swapon(path, flags);
+}
+
+int pti_swapoff(const char *path)
+{
+    return swapoff(path);
 }

@@ -2,6 +2,8 @@
 #define CPTEINSPECT_H
 
 #include <stdint.h>
+#include <sys/ioctl.h>
+#include <linux/userfaultfd.h>
 #include <linux/netlink.h>
 #include <linux/genetlink.h>
 #include <libmnl/libmnl.h>
@@ -41,5 +43,31 @@ void *pti_mremap_fixed(void *old, size_t length, void *target);
  * Returns 0 or -1 with errno.
  */
 int pti_fixture_pin(int fd, int unpin, uint64_t addr, uint64_t pages, uint32_t flags);
+
+/*
+ * userfaultfd: open a context with UFFDIO_API(features) (fd, or -1 with errno; an unknown
+ * feature is EINVAL), and the range ioctls. UFFDIO_MOVE (Linux 6.8, "userfaultfd: UFFDIO_MOVE uABI") is defined here because bookworm's headers predate it; on older kernels the
+ * ioctl fails with EINVAL (fs/userfaultfd.c userfaultfd_ioctl(): no such case).
+ */
+struct pti_uffdio_move {
+    uint64_t dst, src, len, mode;
+    int64_t move;
+};
+#define PTI_UFFDIO_MOVE _IOWR(0xAA, 0x05, struct pti_uffdio_move)
+enum {
+    PTI_UFFD_FEATURE_MOVE = 1 << 16,
+    PTI_UFFDIO_MOVE_MODE_DONTWAKE = 1 << 0,
+    PTI_UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES = 1 << 1,
+};
+int pti_uffd_open(uint64_t features, uint64_t *api_features, uint64_t *api_ioctls);
+int pti_uffd_register(int fd, uint64_t start, uint64_t len, uint64_t mode, uint64_t *ioctls);
+int pti_uffd_copy(int fd, uint64_t dst, uint64_t src, uint64_t len, uint64_t mode, int64_t *copied);
+int pti_uffd_zeropage(int fd, uint64_t start, uint64_t len, uint64_t mode, int64_t *zeroed);
+int pti_uffd_writeprotect(int fd, uint64_t start, uint64_t len, uint64_t mode);
+int pti_uffd_move(int fd, uint64_t dst, uint64_t src, uint64_t len, uint64_t mode, int64_t *moved);
+
+/* swapon(2)/swapoff(2) (sys/swap.h is not in Swift's Glibc module). 0 or -1 with errno. */
+int pti_swapon(const char *path, int flags);
+int pti_swapoff(const char *path);
 
 #endif

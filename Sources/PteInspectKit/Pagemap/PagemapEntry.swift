@@ -18,7 +18,7 @@ public struct PagemapEntry: Equatable {
         case swapbacked = 14, compoundHead = 15, compoundTail = 16, huge = 17, ksm = 21, thp = 22
         case zeroPage = 24, mappedToDisk = 34
 
-        var mask: UInt64 { 1 << rawValue }
+        public var mask: UInt64 { 1 << rawValue }
     }
 
     public let address: UInt64

@@ -6,9 +6,10 @@ import Glibc
 /// line on stdout: "ok [value]" or "error <text>".
 ///
 ///   ping           answer "ok": the worker is loaded, pinned and idle in its loop
-///   map PAGES      mmap PAGES read-write private anonymous pages between two PROT_NONE guard
-///                  pages (so the mapping never merges with a neighbour and shares its
-///                  anon_vma), MADV_NOHUGEPAGE (4 KiB pages only); answers the address
+///   map PAGES [r|rw] [private|shared]   mmap PAGES anonymous pages (default rw, private)
+///                  between two PROT_NONE guard pages (so the mapping never merges with a
+///                  neighbour and shares its anon_vma), MADV_NOHUGEPAGE (4 KiB pages only);
+///                  answers the address
 ///   map-thp        mmap 4 MiB (plus guard pages) and MADV_HUGEPAGE its 2 MiB-aligned middle, so
 ///                  a fault there can be served by a PMD-mapped THP; answers the aligned address
 ///   write ADDR     store one byte at ADDR (a write fault if not yet writable)
@@ -21,15 +22,32 @@ import Glibc
 ///                  module-owned RAM; the device stays open in this worker); answers the address
 ///   pin ADDR N [w][l]   pin N pages at ADDR through /dev/pteinspect (FOLL_PIN, w: FOLL_WRITE,
 ///                  l: FOLL_LONGTERM); unpin ADDR N releases that pin
-///   fork           fork; the child holds its copy of the address space, idle, until this worker
-///                  exits or is told `release PID`; answers the child's pid
+///   madvise ADDR N ADVICE   madvise(2) on N pages: pageout, cold, willneed, dontneed, dontfork,
+///                  dofork, wipeonfork, mergeable, unmergeable, hugepage, nohugepage
+///   drain          lru_add_drain() on this CPU: MADV_COLD on a private scratch page (madvise_cold()
+///                  drains the local per-CPU LRU batches first, mm/madvise.c), so refcounts no
+///                  longer include a batch reference
+///   uffd-open [move]   open a userfaultfd (UFFDIO_API; with `move`, UFFD_FEATURE_MOVE)
+///   uffd-register ADDR N MODES   UFFDIO_REGISTER, MODES a comma list of missing, wp, minor
+///   uffd-copy ADDR N [wp]   UFFDIO_COPY of N pages filled with 0xa5 (MODE_WP with `wp`)
+///   uffd-zeropage ADDR N    UFFDIO_ZEROPAGE
+///   uffd-wp ADDR N on|off   UFFDIO_WRITEPROTECT (mode WP, or 0 to resolve)
+///   uffd-move SRC DST N     UFFDIO_MOVE (Linux 6.8+); answers the bytes moved
+///   mem-write PID ADDR | mem-read PID ADDR   one byte through /proc/PID/mem (FOLL_FORCE)
+///   fork [IN OUT]  fork. Without arguments the child holds its copy of the address space, idle,
+///                  until this worker exits or is told `release PID`. With two FIFO paths the
+///                  child becomes a worker itself, reading commands from IN and answering on OUT
+///                  (it ends on `exit` or EOF); answers the child's pid
 ///   release PID    let a forked child exit, and reap it
 ///   exit           exit (children are released first)
 ///
 /// The worker pins itself to one CPU first (see pti_pin_to_cpu()). EOF on stdin is `exit`.
+/// Failed system calls answer "error CALL: TEXT [errno N]", so a caller can expect an errno.
 public enum WorkerLoop {
     /// /dev/pteinspect, opened on first use and kept open (pins live as long as it does).
     nonisolated(unsafe) private static var fixture: Int32 = -1
+    /// The userfaultfd of `uffd-open`.
+    nonisolated(unsafe) private static var uffd: Int32 = -1
 
     public static func run() -> Never {
         var children: [pid_t: Int32] = [:]   // pid -> write end of the pipe it waits on
@@ -49,7 +67,14 @@ public enum WorkerLoop {
             case "mprotect": reply = protect(words)
             case "map-pfn": reply = mapFixture(words)
             case "pin", "unpin": reply = pin(words)
-            case "fork": reply = forkChild(&children)
+            case "madvise": reply = advise(words)
+            case "drain": reply = drain()
+            case "uffd-open", "uffd-register", "uffd-copy", "uffd-zeropage", "uffd-wp", "uffd-move":
+                reply = Userfault.run(words, fd: &uffd)
+            case "mem-write", "mem-read": reply = remoteAccess(words)
+            case "fork":
+                guard let answer = forkChild(words, &children) else { continue }   // the new worker child
+                reply = answer
             case "release": reply = release(words, &children)
             case "exit":
                 respond("ok")
@@ -81,18 +106,33 @@ public enum WorkerLoop {
         text.hasPrefix("0x") ? UInt(text.dropFirst(2), radix: 16) : UInt(text)
     }
 
+    /// The reply for a failed system call (errno is read now).
+    static func failure(_ call: String) -> String {
+        let code = errno
+        return "error \(call): \(String(cString: strerror(code))) [errno \(code)]"
+    }
+
     private static func map(_ words: [String]) -> String {
-        guard words.count == 2, let pages = Int(words[1]), pages > 0, pages < (1 << 28) else {
-            return "error usage: map PAGES"
+        let protections = ["r": PROT_READ, "rw": PROT_READ | PROT_WRITE]
+        let sharing = ["private": MAP_PRIVATE, "shared": MAP_SHARED]
+        let prot = words.count > 2 ? protections[words[2]] : PROT_READ | PROT_WRITE
+        let share = words.count > 3 ? sharing[words[3]] : MAP_PRIVATE
+        guard words.count >= 2, words.count <= 4, let pages = Int(words[1]), pages > 0, pages < (1 << 28),
+              let prot, let share else {
+            return "error usage: map PAGES [r|rw] [private|shared]"
         }
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         let total = (pages + 2) * pageSize
         guard let base = mmap(nil, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
             return "error mmap: \(String(cString: strerror(errno)))"
         }
-        let start = base + pageSize
-        guard mprotect(start, pages * pageSize, PROT_READ | PROT_WRITE) == 0 else {
-            return "error mprotect: \(String(cString: strerror(errno)))"
+        var start = base + pageSize
+        if share == MAP_SHARED {
+            guard let shared = mmap(start, pages * pageSize, prot, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+                  shared != MAP_FAILED else { return failure("mmap(MAP_SHARED)") }
+            start = shared
+        } else {
+            guard mprotect(start, pages * pageSize, prot) == 0 else { return failure("mprotect") }
         }
         guard madvise(start, pages * pageSize, MADV_NOHUGEPAGE) == 0 else {
             return "error madvise(MADV_NOHUGEPAGE): \(String(cString: strerror(errno)))"
@@ -213,19 +253,39 @@ public enum WorkerLoop {
         return "ok"
     }
 
-    private static func forkChild(_ children: inout [pid_t: Int32]) -> String {
+    /// nil in a child that became a worker (it answers nothing to the fork).
+    private static func forkChild(_ words: [String], _ children: inout [pid_t: Int32]) -> String? {
+        guard words.count == 1 || words.count == 3 else { return "error usage: fork [IN-FIFO OUT-FIFO]" }
+        let driven = words.count == 3
         var hold: [Int32] = [0, 0]
-        guard pipe(&hold) == 0 else { return "error pipe: \(String(cString: strerror(errno)))" }
+        guard pipe(&hold) == 0 else { return failure("pipe") }
+        fflush(stdout)
         let pid = fork()
         if pid < 0 {
+            let reply = failure("fork")
             close(hold[0]); close(hold[1])
-            return "error fork: \(String(cString: strerror(errno)))"
+            return reply
         }
         if pid == 0 {
-            // Child: async-signal-safe calls only. Wait for EOF on the hold pipe (the worker
-            // closed it, or died and the kernel closed it), then leave.
             close(hold[1])
             for fd in children.values { close(fd) }   // other children's hold pipes
+            children = [:]
+            if driven {
+                // A new worker: commands from IN, answers on OUT. The userfaultfd and the fixture
+                // file are the parent's (a pin belongs to the open file): leave them to it.
+                close(hold[0])
+                if uffd >= 0 { close(uffd); uffd = -1 }
+                if fixture >= 0 { close(fixture); fixture = -1 }
+                let input = open(words[1], O_RDONLY | O_CLOEXEC)
+                let output = open(words[2], O_WRONLY | O_CLOEXEC)
+                guard input >= 0, output >= 0, dup2(input, STDIN_FILENO) == STDIN_FILENO,
+                      dup2(output, STDOUT_FILENO) == STDOUT_FILENO else { _exit(1) }
+                close(input); close(output)
+                clearerr(stdin)
+                return nil
+            }
+            // An idle child: wait for EOF on the hold pipe (the worker closed it, or died and the
+            // kernel closed it), then leave.
             close(STDIN_FILENO)
             close(STDOUT_FILENO)
             var byte: UInt8 = 0
@@ -235,6 +295,54 @@ public enum WorkerLoop {
         close(hold[0])
         children[pid] = hold[1]
         return "ok \(pid)"
+    }
+
+    private static let advice: [String: Int32] = [
+        "pageout": MADV_PAGEOUT, "cold": MADV_COLD,
+        "willneed": MADV_WILLNEED, "dontneed": MADV_DONTNEED, "dontfork": MADV_DONTFORK, "dofork": MADV_DOFORK,
+        "wipeonfork": MADV_WIPEONFORK, "mergeable": MADV_MERGEABLE, "unmergeable": MADV_UNMERGEABLE,
+        "hugepage": MADV_HUGEPAGE, "nohugepage": MADV_NOHUGEPAGE,
+    ]
+
+    private static func advise(_ words: [String]) -> String {
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard words.count == 4, let address = parseAddress(words[1]), let pages = Int(words[2]), pages > 0,
+              let value = advice[words[3]], let start = UnsafeMutableRawPointer(bitPattern: address) else {
+            return "error usage: madvise ADDR PAGES \(advice.keys.sorted().joined(separator: "|"))"
+        }
+        return madvise(start, pages * pageSize, value) == 0 ? "ok" : failure("madvise(\(words[3]))")
+    }
+
+    /// A private page used only to run lru_add_drain() on this CPU through MADV_COLD.
+    nonisolated(unsafe) private static var scratch: UnsafeMutableRawPointer?
+
+    private static func drain() -> String {
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        if scratch == nil {
+            guard let page = mmap(nil, pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+                  page != MAP_FAILED else { return failure("mmap") }
+            scratch = page
+        }
+        guard let scratch else { return "error no scratch page" }
+        return madvise(scratch, pageSize, MADV_COLD) == 0 ? "ok" : failure("madvise(MADV_COLD)")
+    }
+
+    private static func remoteAccess(_ words: [String]) -> String {
+        let write = words[0] == "mem-write"
+        guard words.count == 3, let pid = pid_t(words[1]), let address = parseAddress(words[2]) else {
+            return "error usage: \(words[0]) PID ADDR"
+        }
+        let fd = open("/proc/\(pid)/mem", (write ? O_RDWR : O_RDONLY) | O_CLOEXEC)
+        guard fd >= 0 else { return failure("open(/proc/\(pid)/mem)") }
+        defer { close(fd) }
+        var byte: UInt8 = 0x3c
+        let done = write ? pwrite(fd, &byte, 1, off_t(Int64(bitPattern: UInt64(address))))
+                         : pread(fd, &byte, 1, off_t(Int64(bitPattern: UInt64(address))))
+        guard done == 1 else {
+            if done >= 0 { errno = EIO }
+            return failure(write ? "pwrite(/proc/\(pid)/mem)" : "pread(/proc/\(pid)/mem)")
+        }
+        return write ? "ok" : "ok \(byte)"
     }
 
     private static func release(_ words: [String], _ children: inout [pid_t: Int32]) -> String {

@@ -1,0 +1,154 @@
+import Glibc
+
+enum UffdScenarios {
+    static let basics: Scenario = {
+        let u = PageRef("parent", "U"), w = PageRef("parent", "U", 1), z = PageRef("parent", "U", 2)
+        return Scenario(
+            name: "userfaultfd", title: "userfaultfd: COPY and ZEROPAGE install pages; WRITEPROTECT survives swap-out",
+            summary: """
+            UFFDIO_COPY installs a new exclusive anon page (dirty, writable unless MODE_WP); a second \
+            COPY onto it is EEXIST. UFFDIO_ZEROPAGE maps the zero page but, unlike a read fault, \
+            prepares the VMA's anon_vma. UFFDIO_WRITEPROTECT sets the PTE's uffd-wp bit; MADV_PAGEOUT \
+            carries it into the swap PTE and the swap-in brings it back (seed 001's bits next to the \
+            exclusive one). Resolving the protection leaves the PTE read-only on 6.1; the next write \
+            reuses the page. MINOR mode is refused on anonymous memory.
+            """,
+            documents: ["004 (userfaultfd)", "001 (swap PTE bits)"], requirements: [.root, .userfaultfd, .swap],
+            watch: [u, w, z],
+            steps: [
+                Step("parent", .map("U", pages: 3)),
+                Step("parent", .map("M", pages: 1)),
+                Step("parent", .uffdOpen(move: false)),
+                Step("parent", .uffdRegister(Loc("U"), pages: 3, modes: "missing,wp"), expect: [
+                    Expectation("registration sets VM_UFFD_MISSING and VM_UFFD_WP on the VMA", kernels: Kernels.always,
+                                cite: Citation("fs/userfaultfd.c", "userfaultfd_register", "new_flags = (vma->vm_flags & ~__VM_UFFD_FLAGS) | vm_flags"),
+                                [u.has(.vmaFlag("uffd_missing"), true), u.has(.vmaFlag("uffd_wp"), true)]),
+                ]),
+                Step("parent", .uffdCopy(Loc("U"), pages: 1, writeProtect: false), label: "copied", expect: [
+                    Common.newExclusive(u, "UFFDIO_COPY installs a new exclusive anon page",
+                                        cite: Citation("mm/userfaultfd.c", "mfill_atomic_install_pte", "page_add_new_anon_rmap(page, dst_vma, dst_addr) (L58)")),
+                    Expectation("the PTE is dirty and writable, without uffd-wp", kernels: Kernels.always,
+                                cite: Citation("mm/userfaultfd.c", "mfill_atomic_install_pte", "_dst_pte = pte_mkdirty(_dst_pte); if (writable) _dst_pte = pte_mkwrite(_dst_pte);"),
+                                [u.has(.write, true), u.has(.dirty, true), u.has(.uffdWP, false)]),
+                ]),
+                Step("parent", .uffdCopy(Loc("U"), pages: 1, writeProtect: false), expect: [
+                    Expectation("UFFDIO_COPY onto a populated PTE is EEXIST", kernels: Kernels.always,
+                                cite: Citation("mm/userfaultfd.c", "mfill_atomic_install_pte", "if (!pte_none_mostly(*dst_pte)) goto out_unlock; (ret = -EEXIST, L113)"),
+                                [.outcome(.fails(errno: EEXIST, name: "EEXIST")), u.same(.pfn, at: "copied")]),
+                ]),
+                Step("parent", .uffdCopy(Loc("U", 1), pages: 1, writeProtect: true), expect: [
+                    Expectation("UFFDIO_COPY with MODE_WP installs a write-protected page with uffd-wp", kernels: Kernels.anonExclusive,
+                                cite: Citation("mm/userfaultfd.c", "mfill_atomic_install_pte", "if (wp_copy) { _dst_pte = pte_mkuffd_wp(_dst_pte); writable = false; } (L81)"),
+                                [w.has(.present, true), w.has(.write, false), w.has(.dirty, true), w.has(.uffdWP, true), w.has(.anonExclusive, true)]),
+                ]),
+                Step("parent", .uffdZeropage(Loc("U", 2), pages: 1), expect: [
+                    Expectation("UFFDIO_ZEROPAGE maps the zero page (special, vm_normal_page() NULL)", kernels: Kernels.special,
+                                cite: Citation("mm/userfaultfd.c", "mfill_zeropage_pte", "pte_mkspecial(pfn_pte(my_zero_pfn(dst_addr), dst_vma->vm_page_prot)) (L219)"),
+                                [z.has(.zeroPage, true), z.has(.special, true), z.has(.normalPage, false), z.has(.write, false)]),
+                    Expectation("the VMA has an anon_vma (prepared before the copy loop), which a read fault would not allocate", kernels: Kernels.always,
+                                cite: Citation("mm/userfaultfd.c", "__mcopy_atomic", "if (!(dst_vma->vm_flags & VM_SHARED) && unlikely(anon_vma_prepare(dst_vma))) (L630)"),
+                                [z.isSet(.vmaAnonVma)]),
+                ]),
+                Step("parent", .uffdWriteProtect(Loc("U"), pages: 1, on: true), expect: [
+                    Expectation("UFFDIO_WRITEPROTECT sets uffd-wp and clears write; the page stays the same and exclusive", kernels: Kernels.anonExclusive,
+                                cite: Citation("mm/mprotect.c", "change_pte_range", "if (uffd_wp) { ptent = pte_wrprotect(ptent); ptent = pte_mkuffd_wp(ptent); } (L177)"),
+                                [u.has(.uffdWP, true), u.has(.write, false), u.same(.pfn, at: "copied"), u.has(.anonExclusive, true)]),
+                ]),
+                Step("parent", .madvise(Loc("U"), pages: 1, "pageout"), expect: [
+                    Expectation("MADV_PAGEOUT keeps uffd-wp in the swap PTE, next to the exclusive bit", kernels: Kernels.anonExclusive,
+                                cite: Citation("mm/rmap.c", "try_to_unmap_one", "if (pte_uffd_wp(pteval)) swp_pte = pte_swp_mkuffd_wp(swp_pte);", document: "seed 001"),
+                                [u.has(.swapped, true), u.has(.uffdWP, true), u.has(.swapExclusive, true)]),
+                ]),
+                Step("parent", .read(Loc("U")), label: "read-in", expect: [
+                    Expectation("the read swap-in restores uffd-wp, read-only, exclusive", kernels: Kernels.anonExclusive,
+                                cite: Citation("mm/memory.c", "do_swap_page", "if (pte_swp_uffd_wp(vmf->orig_pte)) { pte = pte_mkuffd_wp(pte); pte = pte_wrprotect(pte); } (L4064)"),
+                                [u.has(.present, true), u.has(.uffdWP, true), u.has(.write, false), u.has(.anonExclusive, true)]),
+                ]),
+                Step("parent", .uffdWriteProtect(Loc("U"), pages: 1, on: false), expect: [
+                    Expectation("resolving clears uffd-wp; on 6.1 the PTE stays read-only", kernels: Kernels.uffdResolveReadOnly,
+                                cite: Citation("mm/userfaultfd.c", "uffd_wp_range", "MM_CP_UFFD_WP_RESOLVE only, newprot = vm_get_page_prot() = PAGE_COPY (L738)"),
+                                [u.has(.uffdWP, false), u.has(.write, false)]),
+                ]),
+                Step("parent", .write(Loc("U")), expect: [
+                    Expectation("the write reuses the exclusive page", kernels: Kernels.wpReuse,
+                                cite: Citation("mm/memory.c", "do_wp_page", "if (PageAnonExclusive(vmf->page)) goto reuse;"),
+                                [u.same(.pfn, at: "read-in"), u.has(.write, true), u.has(.dirty, true)]),
+                ]),
+                Step("parent", .uffdRegister(Loc("M"), pages: 1, modes: "minor"), expect: [
+                    Expectation("MINOR mode is refused on anonymous memory (shmem and hugetlb only)", kernels: Kernels.always,
+                                cite: Citation("include/linux/userfaultfd_k.h", "vma_can_userfault", "VM_UFFD_MINOR needs is_vm_hugetlb_page(vma) || vma_is_shmem(vma) (L146)"),
+                                [.outcome(.fails(errno: EINVAL, name: "EINVAL"))]),
+                ]),
+            ])
+    }()
+
+    static let move: Scenario = {
+        let s = PageRef("parent", "S"), d = PageRef("parent", "D"), t = PageRef("parent", "T"), e = PageRef("parent", "E")
+        return Scenario(
+            name: "uffdio-move", title: "UFFDIO_MOVE: the page keeps its PFN, mapping and index are rewritten; a shared page is refused",
+            summary: """
+            Seed 004 (remap_anon_pages, today's UFFDIO_MOVE): moving an exclusive anon page rewrites \
+            folio->mapping to the destination VMA's anon_vma and folio->index to the destination's \
+            linear index, keeping the PFN and PG_anon_exclusive. A page shared with a forked child would \
+            need two rmap entries rewritten and is refused with EBUSY.
+            """,
+            documents: ["004 (remap_anon_pages, UFFDIO_MOVE)"], requirements: [.root, .userfaultfd, .uffdioMove],
+            watch: [s, d, t, e],
+            steps: [
+                Step("parent", .map("S", pages: 1)),
+                Step("parent", .map("D", pages: 1)),
+                Step("parent", .write(Loc("S")), label: "before"),
+                Step("parent", .drain),
+                Step("parent", .uffdOpen(move: true)),
+                Step("parent", .uffdRegister(Loc("D"), pages: 1, modes: "missing")),
+                Step("parent", .uffdMove(from: Loc("S"), to: Loc("D"), pages: 1), expect: [
+                    Expectation("the page moved: same PFN at the destination, still exclusive, nothing left at the source", kernels: Kernels.uffdioMove,
+                                cite: Citation("mm/userfaultfd.c", "move_present_pte", "folio_move_anon_rmap(src_folio, dst_vma); dst PTE from the same folio", document: "seed 004"),
+                                [d.same(.pfn, as: s, at: "before"), d.has(.anonExclusive, true), s.has(.mapped, false)]),
+                    Expectation("folio->index and folio->mapping now follow the destination VMA", kernels: Kernels.uffdioMove,
+                                cite: Citation("mm/userfaultfd.c", "move_present_pte", "src_folio->index = linear_page_index(dst_vma, dst_addr)", document: "seed 004"),
+                                [d.has(.indexIsLinear, true), d.same(.index, as: d, .virtualPage), d.same(.pageAnonVma, as: d, .vmaAnonVma), d.rmapFinds([d])]),
+                ]),
+                Step("parent", .map("T", pages: 1)),
+                Step("parent", .map("E", pages: 1)),
+                Step("parent", .write(Loc("T")), label: "shared"),
+                Step("parent", .fork(child: "child")),
+                Step("parent", .uffdRegister(Loc("E"), pages: 1, modes: "missing")),
+                Step("parent", .uffdMove(from: Loc("T"), to: Loc("E"), pages: 1), expect: [
+                    Expectation("a page shared with a child is refused with EBUSY and stays where it was", kernels: Kernels.uffdioMove,
+                                cite: Citation("mm/userfaultfd.c", "move_pages_pte", "if (!PageAnonExclusive(&src_folio->page)) { err = -EBUSY; ... }", document: "seed 004"),
+                                [.outcome(.fails(errno: EBUSY, name: "EBUSY")), t.same(.pfn, at: "shared"), e.has(.mapped, false)]),
+                ]),
+            ])
+    }()
+
+    static let moveAbsent: Scenario = {
+        let s = PageRef("parent", "S"), d = PageRef("parent", "D")
+        return Scenario(
+            name: "uffdio-move-absent", title: "No UFFDIO_MOVE before 6.8: the feature and the ioctl are refused with EINVAL",
+            summary: """
+            On kernels before 6.8 UFFDIO_API refuses the unknown UFFD_FEATURE_MOVE bit and the \
+            UFFDIO_MOVE ioctl number falls through userfaultfd_ioctl()'s switch: both EINVAL, and the \
+            page stays where it was. (Where the kernel has it, run `uffdio-move`.)
+            """,
+            documents: ["004 (remap_anon_pages, UFFDIO_MOVE)"], requirements: [.root, .userfaultfd, .notUffdioMove],
+            watch: [s, d],
+            steps: [
+                Step("parent", .map("S", pages: 1)),
+                Step("parent", .map("D", pages: 1)),
+                Step("parent", .write(Loc("S")), label: "before"),
+                Step("parent", .uffdOpen(move: true), expect: [
+                    Expectation("UFFDIO_API with UFFD_FEATURE_MOVE is EINVAL", kernels: Kernels.noUffdioMove,
+                                cite: Citation("fs/userfaultfd.c", "userfaultfd_api", "if (features & ~uffdio_api.features) goto err_out; (-EINVAL, L2015)"),
+                                [.outcome(.fails(errno: EINVAL, name: "EINVAL"))]),
+                ]),
+                Step("parent", .uffdOpen(move: false)),
+                Step("parent", .uffdRegister(Loc("D"), pages: 1, modes: "missing")),
+                Step("parent", .uffdMove(from: Loc("S"), to: Loc("D"), pages: 1), expect: [
+                    Expectation("the UFFDIO_MOVE ioctl is EINVAL and nothing moves", kernels: Kernels.noUffdioMove,
+                                cite: Citation("fs/userfaultfd.c", "userfaultfd_ioctl", "int ret = -EINVAL; switch (cmd) has no UFFDIO_MOVE case (L2039)"),
+                                [.outcome(.fails(errno: EINVAL, name: "EINVAL")), s.same(.pfn, at: "before"), d.has(.mapped, false)]),
+                ]),
+            ])
+    }()
+}

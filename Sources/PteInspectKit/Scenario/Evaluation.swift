@@ -1,0 +1,200 @@
+public enum Verdict: String, Equatable {
+    case pass = "PASS", fail = "FAIL", skip = "SKIP"
+}
+
+/// One field that did not match.
+public struct Mismatch: Equatable {
+    public let assertion: String
+    public let expected: String
+    public let observed: String
+}
+
+public struct ExpectationResult {
+    public let expectation: Expectation
+    public let verdict: Verdict
+    /// Why it was skipped.
+    public let reason: String?
+    public let mismatches: [Mismatch]
+}
+
+/// How a step's call ended.
+public enum StepOutcome: Equatable {
+    case succeeded(String)
+    case failed(errno: Int32?, message: String)
+
+    public var description: String {
+        switch self {
+        case let .succeeded(value): return value.isEmpty ? "ok" : "ok \(value)"
+        case let .failed(_, message): return message
+        }
+    }
+}
+
+/// Everything an expectation can be evaluated against after one step.
+public struct EvaluationContext {
+    public var current: [PageRef: PageObservation]
+    /// Observations after the steps that have a label.
+    public var history: [String: [PageRef: PageObservation]]
+    /// Where each watched page is now ("actor@0x...", as rmap results are named).
+    public var locations: [PageRef: String]
+    public var outcome: StepOutcome
+    public var canSee: (PageField) -> Bool
+    public var backend: String
+    public var kernel: KernelVersion?
+
+    public init(current: [PageRef: PageObservation], history: [String: [PageRef: PageObservation]] = [:],
+                locations: [PageRef: String] = [:], outcome: StepOutcome = .succeeded(""),
+                canSee: @escaping (PageField) -> Bool, backend: String, kernel: KernelVersion?) {
+        self.current = current
+        self.history = history
+        self.locations = locations
+        self.outcome = outcome
+        self.canSee = canSee
+        self.backend = backend
+        self.kernel = kernel
+    }
+
+    public func evaluate(_ expectation: Expectation) -> ExpectationResult {
+        func skip(_ reason: String) -> ExpectationResult {
+            ExpectationResult(expectation: expectation, verdict: .skip, reason: reason, mismatches: [])
+        }
+        if let kernel, !expectation.kernels.contains(kernel) {
+            return skip("holds for kernels \(expectation.kernels) (\(expectation.kernels.basis)); this is \(kernel)")
+        }
+        if kernel == nil, expectation.kernels.from != nil || expectation.kernels.below != nil {
+            return skip("the running kernel's version could not be read")
+        }
+        let unseen = expectation.fields.filter { !canSee($0) }.sorted()
+        if !unseen.isEmpty {
+            return skip("needs \(unseen.map(\.description).joined(separator: ", ")), which the \(backend) backend cannot see"
+                + (backend == "pagemap" ? " (load the pteinspect module for the module backend)" : ""))
+        }
+        var mismatches: [Mismatch] = []
+        for assertion in expectation.assertions {
+            if let problem = check(assertion) { mismatches.append(problem) }
+        }
+        return ExpectationResult(expectation: expectation, verdict: mismatches.isEmpty ? .pass : .fail, reason: nil,
+                                 mismatches: mismatches)
+    }
+
+    private func observation(_ ref: PageRef, at label: String?) -> PageObservation? {
+        guard let label else { return current[ref] }
+        return history[label]?[ref]
+    }
+
+    private func check(_ assertion: Assertion) -> Mismatch? {
+        let text = assertion.description
+        switch assertion {
+        case let .outcome(wanted):
+            switch (wanted, outcome) {
+            case (.succeeds, .succeeded): return nil
+            case (.succeeds, let .failed(_, message)): return Mismatch(assertion: text, expected: "success", observed: message)
+            case let (.fails(errno, name), .failed(got, message)):
+                return got == errno ? nil : Mismatch(assertion: text, expected: name, observed: message)
+            case let (.fails(_, name), .succeeded(value)):
+                return Mismatch(assertion: text, expected: name, observed: "success" + (value.isEmpty ? "" : " (\(value))"))
+            }
+        case let .field(ref, field, expected):
+            guard let mine = current[ref]?[field] else {
+                return Mismatch(assertion: text, expected: "\(ref) observed", observed: "\(ref) was not observed at this step")
+            }
+            func theirs(_ other: PageRef, _ otherField: PageField?, _ label: String?) -> FieldValue? {
+                observation(other, at: label)?[otherField ?? field]
+            }
+            switch expected {
+            case .notAbsent:
+                return mine == .absent ? Mismatch(assertion: text, expected: "a value", observed: "-") : nil
+            case let .value(value):
+                return mine.matches(value) ? nil : Mismatch(assertion: text, expected: value.description, observed: mine.description)
+            case let .same(other, otherField, label):
+                guard let value = theirs(other, otherField, label) else {
+                    return Mismatch(assertion: text, expected: "a value for \(other)", observed: "\(other) was not observed" + (label.map { " at \($0)" } ?? ""))
+                }
+                if value == .absent { return Mismatch(assertion: text, expected: "a value (the other side has none)", observed: mine.description) }
+                return mine.matches(value) ? nil : Mismatch(assertion: text, expected: value.description, observed: mine.description)
+            case let .differs(other, otherField, label):
+                guard let value = theirs(other, otherField, label) else {
+                    return Mismatch(assertion: text, expected: "a value for \(other)", observed: "\(other) was not observed" + (label.map { " at \($0)" } ?? ""))
+                }
+                return mine.matches(value) || mine == .absent ? Mismatch(assertion: text, expected: "not \(value)", observed: mine.description) : nil
+            case let .contains(other, otherField, label):
+                guard let value = theirs(other, otherField, label), value != .absent else {
+                    return Mismatch(assertion: text, expected: "a value for \(other).\(otherField)", observed: "none")
+                }
+                guard case let .set(members) = mine, members.contains(value.description) else {
+                    return Mismatch(assertion: text, expected: "contains \(value)", observed: mine.description)
+                }
+                return nil
+            case let .rmapFinds(pages):
+                var names: [String] = []
+                for page in pages {
+                    guard let name = locations[page] else {
+                        return Mismatch(assertion: text, expected: "\(page) observed", observed: "\(page) has no address at this step")
+                    }
+                    names.append(name)
+                }
+                let wanted = FieldValue.set(names)
+                return mine.matches(wanted) ? nil : Mismatch(assertion: text, expected: wanted.description, observed: mine.description)
+            case let .oneOf(pages, label):
+                let values = pages.compactMap { theirs($0, nil, label) }
+                return values.contains { mine.matches($0) && $0 != .absent } ? nil
+                    : Mismatch(assertion: text, expected: "one of " + values.map(\.description).joined(separator: ", "), observed: mine.description)
+            }
+        }
+    }
+}
+
+/// What one step did and saw.
+public struct StepResult {
+    public let number: Int
+    public let step: Step
+    public let outcome: StepOutcome
+    /// The watched pages observed after the step, in watch order.
+    public let pages: [(ref: PageRef, location: String, observation: PageObservation)]
+    /// Fields that changed since the page's previous observation.
+    public let changed: [PageRef: Set<PageField>]
+    public let expectations: [ExpectationResult]
+    /// Set when the step could not be carried out or observed; the scenario stops there.
+    public let error: String?
+
+    public var verdict: Verdict {
+        if error != nil || expectations.contains(where: { $0.verdict == .fail }) { return .fail }
+        return .pass
+    }
+}
+
+public struct ScenarioResult {
+    public let scenario: Scenario
+    public let backend: String
+    public let verdict: Verdict
+    /// Why the scenario was skipped or could not finish.
+    public let reason: String?
+    public let steps: [StepResult]
+
+    public var expectationResults: [ExpectationResult] { steps.flatMap(\.expectations) }
+
+    public init(scenario: Scenario, backend: String, steps: [StepResult], skipReason: String? = nil) {
+        self.scenario = scenario
+        self.backend = backend
+        self.steps = steps
+        if let skipReason {
+            verdict = .skip
+            reason = skipReason
+        } else if let broken = steps.first(where: { $0.error != nil }) {
+            verdict = .fail
+            reason = "step \(broken.number) (\(broken.step.description)): \(broken.error ?? "")"
+        } else if steps.contains(where: { $0.verdict == .fail }) {
+            verdict = .fail
+            reason = nil
+        } else {
+            let results = steps.flatMap(\.expectations)
+            if !results.isEmpty, results.allSatisfy({ $0.verdict == .skip }) {
+                verdict = .skip
+                reason = "every expectation was skipped: " + (results.first?.reason ?? "")
+            } else {
+                verdict = .pass
+                reason = nil
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+/// A kernel release, compared by its first numbers ("6.1.0-56-amd64" -> 6.1.0).
+public struct KernelVersion: Comparable, CustomStringConvertible {
+    public let parts: [Int]
+
+    public init(_ parts: Int...) { self.parts = parts }
+
+    public init?(release: String) {
+        let numbers = release.prefix { $0.isNumber || $0 == "." }.split(separator: ".").compactMap { Int($0) }
+        guard numbers.count >= 2 else { return nil }
+        parts = numbers
+    }
+
+    public static func < (a: KernelVersion, b: KernelVersion) -> Bool {
+        for i in 0..<max(a.parts.count, b.parts.count) {
+            let x = i < a.parts.count ? a.parts[i] : 0, y = i < b.parts.count ? b.parts[i] : 0
+            if x != y { return x < y }
+        }
+        return false
+    }
+
+    public static func == (a: KernelVersion, b: KernelVersion) -> Bool { !(a < b) && !(b < a) }
+
+    public var description: String { parts.map(String.init).joined(separator: ".") }
+}
+
+/// The kernels an expectation holds for: [from, below). `basis` says where the bounds come from
+/// (the commit that introduced or changed the behaviour).
+public struct KernelRange: CustomStringConvertible {
+    public let from: KernelVersion?
+    public let below: KernelVersion?
+    public let basis: String
+
+    public init(from: KernelVersion? = nil, below: KernelVersion? = nil, basis: String) {
+        self.from = from
+        self.below = below
+        self.basis = basis
+    }
+
+    public func contains(_ version: KernelVersion) -> Bool {
+        if let from, version < from { return false }
+        if let below, !(version < below) { return false }
+        return true
+    }
+
+    public var description: String {
+        switch (from, below) {
+        case let (from?, below?): return ">= \(from), < \(below)"
+        case let (from?, nil): return ">= \(from)"
+        case let (nil, below?): return "< \(below)"
+        case (nil, nil): return "all"
+        }
+    }
+}
+
+/// Where an expectation comes from: the kernel file and function that decide it (line numbers
+/// are Debian's 6.1.192 tree, shared/semantics.md), and the background document where one applies.
+public struct Citation: CustomStringConvertible {
+    public let file: String
+    public let function: String
+    public let detail: String?
+    public let document: String?
+
+    public init(_ file: String, _ function: String, _ detail: String? = nil, document: String? = nil) {
+        self.file = file
+        self.function = function
+        self.detail = detail
+        self.document = document
+    }
+
+    public var description: String {
+        var text = "\(file) \(function)()"
+        if let detail { text += ": \(detail)" }
+        if let document { text += " [\(document)]" }
+        return text
+    }
+}
+
+/// What a field should be compared with.
+public indirect enum Expected {
+    case value(FieldValue)
+    /// Any value but `.absent` (e.g. an anon_vma has been allocated).
+    case notAbsent
+    /// The same value as `field` (default: the same field) of `page`, at step `label` (default: now).
+    case same(PageRef, PageField?, at: String?)
+    case differs(PageRef, PageField?, at: String?)
+    /// This set-valued field contains the value of `field` of `page`.
+    case contains(PageRef, PageField, at: String?)
+    /// rmap finds exactly these pages mapped (as they are addressed now).
+    case rmapFinds([PageRef])
+    /// Equal to one of these pages' values of the same field at step `label`.
+    case oneOf([PageRef], at: String?)
+}
+
+/// How a step's own call should end.
+public enum Outcome: Equatable {
+    case succeeds
+    case fails(errno: Int32, name: String)
+}
+
+/// One checked statement.
+public enum Assertion {
+    case field(PageRef, PageField, Expected)
+    case outcome(Outcome)
+
+    /// Every field the assertion reads (its own and those it compares with).
+    public var fields: Set<PageField> {
+        switch self {
+        case let .field(_, field, expected):
+            var all: Set<PageField> = [field]
+            switch expected {
+            case let .same(_, other?, _), let .differs(_, other?, _), let .contains(_, other, _): all.insert(other)
+            default: break
+            }
+            return all
+        case .outcome: return []
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .outcome(.fails(_, name)): return "the call fails with \(name)"
+        case .outcome(.succeeds): return "the call succeeds"
+        case let .field(page, field, expected):
+            let lhs = "\(page).\(field)"
+            func other(_ ref: PageRef, _ otherField: PageField?, _ label: String?) -> String {
+                "\(ref).\(otherField ?? field)" + (label.map { "@\($0)" } ?? "")
+            }
+            switch expected {
+            case let .value(value): return "\(lhs) == \(value)"
+            case .notAbsent: return "\(lhs) is set"
+            case let .same(ref, f, label): return "\(lhs) == \(other(ref, f, label))"
+            case let .differs(ref, f, label): return "\(lhs) != \(other(ref, f, label))"
+            case let .contains(ref, f, label): return "\(lhs) contains \(other(ref, f, label))"
+            case let .rmapFinds(refs): return "\(lhs) == {" + refs.map(\.description).joined(separator: ", ") + "}"
+            case let .oneOf(refs, label): return "\(lhs) in {" + refs.map { other($0, nil, label) }.joined(separator: ", ") + "}"
+            }
+        }
+    }
+}
+
+/// A statement about the kernel's state after a step, with what it needs and where it comes from.
+public struct Expectation {
+    public let summary: String
+    public let assertions: [Assertion]
+    public let kernels: KernelRange
+    public let citation: Citation
+
+    public init(_ summary: String, kernels: KernelRange, cite citation: Citation, _ assertions: [Assertion]) {
+        self.summary = summary
+        self.assertions = assertions
+        self.kernels = kernels
+        self.citation = citation
+    }
+
+    public var fields: Set<PageField> { assertions.reduce(into: []) { $0.formUnion($1.fields) } }
+}
+
+// A small vocabulary for writing assertions: `P.has(.write, true)`, `P.same(.pfn, at: "write")`.
+extension PageRef {
+    public func has(_ field: PageField, _ value: Bool) -> Assertion { .field(self, field, .value(.bool(value))) }
+    public func has(_ field: PageField, _ value: Int) -> Assertion { .field(self, field, .value(.number(UInt64(value)))) }
+    public func has(_ field: PageField, _ value: String) -> Assertion { .field(self, field, .value(.text(value))) }
+    public func has(_ field: PageField, set: [String]) -> Assertion { .field(self, field, .value(.set(set))) }
+    public func absent(_ field: PageField) -> Assertion { .field(self, field, .value(.absent)) }
+    public func isSet(_ field: PageField) -> Assertion { .field(self, field, .notAbsent) }
+    public func same(_ field: PageField, as other: PageRef? = nil, _ otherField: PageField? = nil, at label: String? = nil) -> Assertion {
+        .field(self, field, .same(other ?? self, otherField, at: label))
+    }
+    public func differs(_ field: PageField, from other: PageRef? = nil, _ otherField: PageField? = nil, at label: String? = nil) -> Assertion {
+        .field(self, field, .differs(other ?? self, otherField, at: label))
+    }
+    /// The VMA's anon_vma_chain contains `other`'s `field` (default: its VMA's anon_vma).
+    public func chainContains(_ other: PageRef, _ field: PageField = .vmaAnonVma) -> Assertion {
+        .field(self, .vmaChain, .contains(other, field, at: nil))
+    }
+    public func rmapFinds(_ pages: [PageRef]) -> Assertion { .field(self, .rmap, .rmapFinds(pages)) }
+}

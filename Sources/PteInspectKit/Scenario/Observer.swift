@@ -1,0 +1,52 @@
+import Foundation
+import Glibc
+
+/// Reads the state of single pages for the scenario runner.
+public protocol PageObserver: AnyObject {
+    /// "module" or "pagemap".
+    var backend: String { get }
+    func canSee(_ field: PageField) -> Bool
+    /// The page at `address` of process `pid`. `name` turns an rmap hit (pid, address) into the
+    /// scenario's name for it.
+    func observe(pid: Int32, address: UInt64, name: (Int32?, UInt64) -> String) throws -> PageObservation
+}
+
+/// Everything, through the module: GET_PTES, GET_VMAS and GET_RMAP for each page.
+public final class ModuleObserver: PageObserver {
+    private let client: PteInspectClient
+    private let pageSize = UInt64(getpagesize())
+    public let backend = "module"
+
+    public init(client: PteInspectClient) { self.client = client }
+
+    public func canSee(_ field: PageField) -> Bool { PageObservation.moduleCanSee(field) }
+
+    public func observe(pid: Int32, address: UInt64, name: (Int32?, UInt64) -> String) throws -> PageObservation {
+        let page = address & ~(pageSize - 1)
+        let entry = try client.entries(pid: pid, start: page, end: page + pageSize).first
+        let vma = try client.vma(pid: pid, containing: page)
+        var rmap: [String]?
+        // GET_RMAP answers for anon and file folios; KSM pages use rmap_items, which it does not walk.
+        if let state = entry?.page, entry?.isPresent == true, !state.flags.contains(.ksm),
+           state.mappingKind == .anon || state.mappingKind == .file {
+            rmap = try client.rmap(pid: pid, address: page).filter(\.mapped).map { name($0.pid, $0.address) }
+        }
+        return PageObservation(module: entry, at: page, vma: vma, rmap: rmap)
+    }
+}
+
+/// What /proc/PID/pagemap, /proc/kpageflags and /proc/kpagecount show (no module needed).
+public final class PagemapObserver: PageObserver {
+    public let backend = "pagemap"
+    private let pageSize = UInt64(getpagesize())
+
+    public init() {}
+
+    public func canSee(_ field: PageField) -> Bool { PageObservation.pagemapCanSee(field) }
+
+    public func observe(pid: Int32, address: UInt64, name: (Int32?, UInt64) -> String) throws -> PageObservation {
+        let page = address & ~(pageSize - 1)
+        let reader = try PagemapReader(pid: pid)
+        return PageObservation(pagemap: try reader.entries(start: page, end: page + pageSize).first, at: page)
+    }
+}

@@ -1,0 +1,106 @@
+/// One thing a scenario can observe about a page (its entry, its struct page, its VMA, its rmap).
+/// Each backend says which of these it can see; an expectation that needs a field the backend
+/// cannot see is a SKIP, never a guess.
+public enum PageField: Hashable, Comparable, CustomStringConvertible {
+    // The entry
+    case virtualPage       // the address >> PAGE_SHIFT (what index equals before any mremap)
+    case mapped            // present or swapped (anything but pte_none)
+    case present
+    case swapped           // a swap entry (not migration, marker...)
+    case level             // "pte" or "pmd"
+    case pfn
+    case write, dirty, young, special, softDirty, uffdWP
+    case swapExclusive     // pte_swp_exclusive()
+    case zeroPage          // the (huge) zero page
+    // vm_normal_page()
+    case normalPage        // vm_normal_page() returns a page
+    case pfnLinear         // pfn == vm_pgoff + page offset (seed 002)
+    // struct page / folio
+    case anon, anonExclusive, ksm, swapCache, large
+    case mapcount, refcount
+    case mappedOnce        // page_mapcount() == 1 (pagemap's PM_MMAP_EXCLUSIVE)
+    case index, linearIndex
+    case indexIsLinear     // folio->index == linear_page_index(vma, addr)
+    case pageAnonVma       // keyed hash of the anon_vma folio->mapping points to
+    // The VMA that contains the address
+    case vmaExists, vmaPgoff, vmaAnonVma, vmaAnonVmaRoot
+    case vmaChain          // the anon_vmas on the VMA's anon_vma_chain
+    case vmaFlag(String)   // one decoded vm_flags bit, by VmaFlags name
+    // The reverse map
+    case rmap              // the (actor, address) pairs where rmap finds the page mapped
+
+    public var description: String {
+        switch self {
+        case .virtualPage: return "addr>>PAGE_SHIFT"
+        case .mapped: return "mapped"
+        case .present: return "present"
+        case .swapped: return "swapped"
+        case .level: return "level"
+        case .pfn: return "pfn"
+        case .write: return "pte.write"
+        case .dirty: return "pte.dirty"
+        case .young: return "pte.young"
+        case .special: return "pte.special"
+        case .softDirty: return "soft_dirty"
+        case .uffdWP: return "uffd_wp"
+        case .swapExclusive: return "swap.exclusive"
+        case .zeroPage: return "zero_page"
+        case .normalPage: return "vm_normal_page"
+        case .pfnLinear: return "pfn_linear"
+        case .anon: return "PageAnon"
+        case .anonExclusive: return "PageAnonExclusive"
+        case .ksm: return "PageKsm"
+        case .swapCache: return "PageSwapCache"
+        case .large: return "large_folio"
+        case .mapcount: return "mapcount"
+        case .refcount: return "refcount"
+        case .mappedOnce: return "mapcount==1"
+        case .index: return "index"
+        case .linearIndex: return "linear_page_index"
+        case .indexIsLinear: return "index==linear"
+        case .pageAnonVma: return "page.anon_vma"
+        case .vmaExists: return "vma"
+        case .vmaPgoff: return "vma.vm_pgoff"
+        case .vmaAnonVma: return "vma.anon_vma"
+        case .vmaAnonVmaRoot: return "vma.anon_vma.root"
+        case .vmaChain: return "vma.anon_vma_chain"
+        case let .vmaFlag(name): return "vma.\(name)"
+        case .rmap: return "rmap"
+        }
+    }
+
+    public static func < (a: PageField, b: PageField) -> Bool { a.description < b.description }
+}
+
+/// An observed (or expected) value of a field.
+public enum FieldValue: Equatable, CustomStringConvertible {
+    case bool(Bool)
+    case number(UInt64)
+    case hex(UInt64)
+    case text(String)
+    /// Identities (anon_vma hashes, rmap hits), compared as sets.
+    case set([String])
+    /// The field does not apply here (no page behind a swap entry, no VMA...).
+    case absent
+
+    public var description: String {
+        switch self {
+        case let .bool(value): return value ? "1" : "0"
+        case let .number(value): return String(value)
+        case let .hex(value): return "0x" + String(value, radix: 16)
+        case let .text(value): return value
+        case let .set(values): return "{" + values.sorted().joined(separator: ", ") + "}"
+        case .absent: return "-"
+        }
+    }
+
+    /// Equality that ignores how a number is printed and the order of a set.
+    public func matches(_ other: FieldValue) -> Bool {
+        switch (self, other) {
+        case let (.number(a), .hex(b)), let (.hex(a), .number(b)), let (.number(a), .number(b)), let (.hex(a), .hex(b)):
+            return a == b
+        case let (.set(a), .set(b)): return a.sorted() == b.sorted()
+        default: return self == other
+        }
+    }
+}

@@ -1,0 +1,116 @@
+/// What one backend saw of one page after one step. A field missing from `values` is one this
+/// backend cannot see; `.absent` means it does not apply (e.g. no struct page behind a swap entry).
+public struct PageObservation: Equatable {
+    public var values: [PageField: FieldValue]
+
+    public init(_ values: [PageField: FieldValue] = [:]) { self.values = values }
+
+    public subscript(field: PageField) -> FieldValue? { values[field] }
+}
+
+extension PageObservation {
+    /// From the module: the entry that maps `address` (a PMD record covers 2 MiB: the values are
+    /// those of the 4 KiB page inside it), the VMA containing it, and the rmap hits, already
+    /// named by the caller.
+    public init(module entry: PageTableEntry?, at address: UInt64, vma: VmaRecord?, rmap: [String]?, pageShift: UInt64 = 12) {
+        var v: [PageField: FieldValue] = [:]
+        let sub = entry.map { (address - $0.address) >> pageShift } ?? 0
+        v[.virtualPage] = .hex(address >> pageShift)
+        v[.mapped] = .bool(entry != nil)
+        v[.present] = .bool(entry?.isPresent ?? false)
+        v[.swapped] = .bool(entry?.kind == .swap)
+        v[.level] = entry.map { .text($0.level.name) } ?? .absent
+        v[.pfn] = entry?.pfn.map { .hex($0 + sub) } ?? .absent
+        let flags = entry?.flags ?? []
+        let present = entry?.isPresent ?? false
+        for (field, flag) in [(PageField.write, EntryFlags.write), (.dirty, .dirty), (.young, .young), (.special, .special)] {
+            v[field] = present ? .bool(flags.contains(flag)) : .absent
+        }
+        v[.softDirty] = entry == nil ? .absent : .bool(flags.contains(.softDirty))
+        v[.uffdWP] = entry == nil ? .absent : .bool(flags.contains(.uffdWP))
+        v[.swapExclusive] = entry?.swap.map { .bool($0.exclusive) } ?? .absent
+        v[.zeroPage] = present ? .bool(flags.contains(.zeroPage)) : .absent
+        v[.normalPage] = entry?.normalPage.map { decision in decision.returnsPage.map { .bool($0) } ?? .text(decision.name) } ?? .absent
+        v[.pfnLinear] = entry?.pfnLinear.map { .bool($0) } ?? .absent
+        if let page = entry?.page {
+            let isKsm = page.flags.contains(.ksm)
+            v[.anon] = .bool(page.flags.contains(.anon))
+            // For KSM pages too: write_protect_page() clears it when merging (never exclusive).
+            v[.anonExclusive] = page.flags.contains(.anon) ? .bool(page.flags.contains(.anonExclusive)) : .absent
+            v[.ksm] = .bool(isKsm)
+            v[.swapCache] = .bool(page.flags.contains(.swapCache))
+            v[.large] = .bool(page.flags.contains(.large))
+            v[.mapcount] = .number(UInt64(max(page.mapcount, 0)))
+            v[.mappedOnce] = .bool(page.mapcount == 1)
+            v[.refcount] = .number(UInt64(max(page.refcount, 0)))
+            v[.index] = isKsm ? .absent : .hex(page.index + sub)
+            v[.pageAnonVma] = page.mappingKind == .anon ? page.mappingID.map { .hex($0) } ?? .absent : .absent
+        } else {
+            for field in [PageField.anon, .anonExclusive, .ksm, .swapCache, .large, .mapcount, .mappedOnce, .refcount, .index, .pageAnonVma] {
+                v[field] = .absent
+            }
+        }
+        v[.linearIndex] = entry?.linearIndex.map { .hex($0 + sub) } ?? vma.map { .hex($0.linearIndex(of: address, pageShift: pageShift)) } ?? .absent
+        if let isLinear = entry?.indexIsLinear, entry?.page?.flags.contains(.ksm) == false {
+            v[.indexIsLinear] = .bool(isLinear)
+        } else {
+            v[.indexIsLinear] = .absent
+        }
+        v[.vmaExists] = .bool(vma != nil)
+        v[.vmaPgoff] = vma.map { .hex($0.pgoff) } ?? .absent
+        v[.vmaAnonVma] = vma?.anonVma.map { .hex($0) } ?? .absent
+        v[.vmaAnonVmaRoot] = vma?.anonVmaRoot.map { .hex($0) } ?? .absent
+        v[.vmaChain] = vma.map { .set($0.anonVmaChain.map { "0x" + String($0, radix: 16) }) } ?? .absent
+        for (name, flag) in VmaFlags.named {
+            v[.vmaFlag(name)] = vma.map { .bool($0.flags.contains(flag)) } ?? .absent
+        }
+        v[.rmap] = rmap.map { .set($0) } ?? .absent
+        self.init(v)
+    }
+
+    /// The fields the module backend fills.
+    public static func moduleCanSee(_ field: PageField) -> Bool {
+        if case let .vmaFlag(name) = field { return VmaFlags.named(name) != [] }
+        return true
+    }
+
+    /// From /proc/PID/pagemap + /proc/kpageflags + /proc/kpagecount (nil: no entry there).
+    /// Soft-dirty is left out on purpose: pagemap also reports it for a VMA with VM_SOFTDIRTY, so
+    /// it is not the PTE bit the expectations talk about.
+    public init(pagemap entry: PagemapEntry?, at address: UInt64, pageShift: UInt64 = 12) {
+        var v: [PageField: FieldValue] = [:]
+        v[.virtualPage] = .hex(address >> pageShift)
+        v[.mapped] = .bool(entry?.isMapped ?? false)
+        v[.present] = .bool(entry?.isPresent ?? false)
+        v[.swapped] = .bool(entry?.isSwapped ?? false)
+        v[.pfn] = entry?.pfn.map { .hex($0) } ?? .absent
+        v[.uffdWP] = entry.map { .bool($0.uffdWP) } ?? .absent
+        let hasPage = entry?.pageFlags != nil
+        v[.zeroPage] = entry?.flag(.zeroPage).map { .bool($0) } ?? .absent
+        let isZero = entry?.flag(.zeroPage) == true
+        v[.anon] = hasPage && !isZero ? entry?.flag(.anon).map { .bool($0) } ?? .absent : .absent
+        v[.ksm] = hasPage && !isZero ? entry?.flag(.ksm).map { .bool($0) } ?? .absent : .absent
+        v[.swapCache] = hasPage && !isZero ? entry?.flag(.swapcache).map { .bool($0) } ?? .absent : .absent
+        v[.large] = hasPage && !isZero ? entry?.flag(.thp).map { .bool($0) } ?? .absent : .absent
+        // kpageflags bit 34 is PG_anon_exclusive for anon pages (KSM included); THP tails do not carry it.
+        if let flags = entry?.pageFlags, flags & PagemapEntry.KPF.anon.mask != 0, flags & PagemapEntry.KPF.compoundTail.mask == 0 {
+            v[.anonExclusive] = .bool(flags & PagemapEntry.KPF.mappedToDisk.mask != 0)
+        } else {
+            v[.anonExclusive] = .absent
+        }
+        v[.mapcount] = hasPage && !isZero ? entry?.mapcount.map { .number($0) } ?? .absent : .absent
+        v[.mappedOnce] = entry?.isPresent == true && !isZero ? .bool(entry?.exclusivelyMapped ?? false) : .absent
+        self.init(v)
+    }
+
+    /// The fields the pagemap backend fills.
+    public static func pagemapCanSee(_ field: PageField) -> Bool {
+        switch field {
+        case .virtualPage, .mapped, .present, .swapped, .pfn, .uffdWP, .zeroPage, .anon, .ksm, .swapCache, .large, .anonExclusive,
+             .mapcount, .mappedOnce:
+            return true
+        default:
+            return false
+        }
+    }
+}

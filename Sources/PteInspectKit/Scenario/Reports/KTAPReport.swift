@@ -1,0 +1,58 @@
+/// `scenario run --format ktap`: the kernel's selftest format (Documentation/dev-tools/ktap.rst):
+/// a version line, a plan, one result line per scenario with its expectations as a subtest
+/// (indented four spaces), `# SKIP reason` directives and `#` diagnostic lines for failures.
+public enum KTAPReport {
+    static func clean(_ text: String) -> String {
+        // A description may not contain '#' (it starts a directive) or a newline.
+        text.replacingOccurrences(of: "#", with: "no.").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    public static func render(_ results: [ScenarioResult]) -> String {
+        var out = "KTAP version 1\n1..\(results.count)\n"
+        for (i, result) in results.enumerated() {
+            let name = result.scenario.name
+            if result.verdict == .skip && result.steps.isEmpty {
+                out += "ok \(i + 1) \(name) # SKIP \(clean(result.reason ?? ""))\n"
+                continue
+            }
+            var lines: [String] = []
+            for step in result.steps {
+                for expectation in step.expectations {
+                    let description = clean("step \(step.number): \(expectation.expectation.summary)")
+                    switch expectation.verdict {
+                    case .pass: lines.append("ok \(lines.count + 1) \(description)")
+                    case .skip: lines.append("ok \(lines.count + 1) \(description) # SKIP \(clean(expectation.reason ?? ""))")
+                    case .fail:
+                        for mismatch in expectation.mismatches {
+                            lines.append("# \(clean(mismatch.assertion)): expected \(clean(mismatch.expected)), observed \(clean(mismatch.observed))")
+                        }
+                        lines.append("# per \(clean(expectation.expectation.citation.description))")
+                        let number = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }.count + 1
+                        lines.append("not ok \(number) \(description)")
+                    }
+                }
+                if let error = step.error {
+                    let number = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }.count + 1
+                    lines.append("# \(clean(error))")
+                    lines.append("not ok \(number) \(clean("step \(step.number): \(step.step.description)"))")
+                }
+            }
+            // Renumber the ok lines that were counted before failures were interleaved.
+            var number = 0
+            lines = lines.map { line in
+                if line.hasPrefix("ok ") || line.hasPrefix("not ok ") {
+                    number += 1
+                    let prefix = line.hasPrefix("ok ") ? "ok" : "not ok"
+                    let rest = line.dropFirst(prefix.count + 1).drop { $0 != " " }
+                    return "\(prefix) \(number)\(rest)"
+                }
+                return line
+            }
+            out += "    KTAP version 1\n    # Subtest: \(name)\n    1..\(number)\n"
+            out += lines.map { "    " + $0 + "\n" }.joined()
+            let directive = result.verdict == .skip ? " # SKIP \(clean(result.reason ?? ""))" : ""
+            out += "\(result.verdict == .fail ? "not ok" : "ok") \(i + 1) \(name)\(directive)\n"
+        }
+        return out
+    }
+}

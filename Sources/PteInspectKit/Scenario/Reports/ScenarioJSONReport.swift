@@ -1,0 +1,89 @@
+/// `scenario run --format json`. Schema "pteinspect.scenario-report", version 1, documented in
+/// docs/scenario-report.md; a change that removes or renames a key bumps the version.
+public enum ScenarioJSONReport {
+    public static let schema = "pteinspect.scenario-report"
+    public static let version: Int64 = 1
+
+    static func json(_ value: FieldValue) -> JSONValue {
+        switch value {
+        case let .bool(flag): return .bool(flag)
+        case let .number(number): return .uint(number)
+        case let .hex(number): return .hex(number)
+        case let .text(text): return .string(text)
+        case let .set(members): return .array(members.sorted().map { .string($0) })
+        case .absent: return .null
+        }
+    }
+
+    static func json(_ observation: PageObservation) -> JSONValue {
+        .object(observation.values.keys.sorted().map { ($0.description, json(observation.values[$0] ?? .absent)) })
+    }
+
+    static func json(_ result: ExpectationResult) -> JSONValue {
+        let e = result.expectation
+        return .object([
+            ("summary", .string(e.summary)),
+            ("verdict", .string(result.verdict.rawValue)),
+            ("reason", result.reason.map { .string($0) } ?? .null),
+            ("assertions", .array(e.assertions.map { .string($0.description) })),
+            ("fields", .array(e.fields.sorted().map { .string($0.description) })),
+            ("kernels", .object([
+                ("from", e.kernels.from.map { .string($0.description) } ?? .null),
+                ("below", e.kernels.below.map { .string($0.description) } ?? .null),
+                ("basis", .string(e.kernels.basis)),
+            ])),
+            ("citation", .object([
+                ("file", .string(e.citation.file)),
+                ("function", .string(e.citation.function)),
+                ("detail", e.citation.detail.map { .string($0) } ?? .null),
+                ("document", e.citation.document.map { .string($0) } ?? .null),
+            ])),
+            ("mismatches", .array(result.mismatches.map {
+                .object([("assertion", .string($0.assertion)), ("expected", .string($0.expected)), ("observed", .string($0.observed))])
+            })),
+        ])
+    }
+
+    static func json(_ step: StepResult) -> JSONValue {
+        .object([
+            ("number", .int(Int64(step.number))),
+            ("actor", .string(step.step.actor)),
+            ("action", .string(step.step.action.description)),
+            ("label", step.step.label.map { .string($0) } ?? .null),
+            ("outcome", .string(step.outcome.description)),
+            ("error", step.error.map { .string($0) } ?? .null),
+            ("pages", .array(step.pages.map { page in
+                .object([
+                    ("page", .string(page.ref.description)),
+                    ("location", .string(page.location)),
+                    ("fields", json(page.observation)),
+                    ("changed", .array((step.changed[page.ref] ?? []).sorted().map { .string($0.description) })),
+                ])
+            })),
+            ("expectations", .array(step.expectations.map(json))),
+        ])
+    }
+
+    static func json(_ result: ScenarioResult) -> JSONValue {
+        .object([
+            ("name", .string(result.scenario.name)),
+            ("title", .string(result.scenario.title)),
+            ("verdict", .string(result.verdict.rawValue)),
+            ("reason", result.reason.map { .string($0) } ?? .null),
+            ("documents", .array(result.scenario.documents.map { .string($0) })),
+            ("steps", .array(result.steps.map(json))),
+        ])
+    }
+
+    public static func render(_ results: [ScenarioResult], kernel: String, backend: String) -> JSONValue {
+        let count = { (verdict: Verdict) in Int64(results.filter { $0.verdict == verdict }.count) }
+        return .object([
+            ("schema", .string(schema)),
+            ("version", .int(version)),
+            ("kernel", .string(kernel)),
+            ("backend", .string(backend)),
+            ("summary", .object([("pass", .int(count(.pass))), ("fail", .int(count(.fail))), ("skip", .int(count(.skip)))])),
+            ("scenarios", .array(results.map(json))),
+        ])
+    }
+}

@@ -1,0 +1,150 @@
+/// The human report: for each step, what was done, a compact table of the watched pages (changed
+/// values marked with *), and each expectation with its verdict, in context.
+public enum TimelineReport {
+    /// Columns of the page table: a header and the fields each column shows.
+    struct Column {
+        let header: String
+        let fields: [PageField]
+        let render: (PageObservation) -> String
+    }
+
+    static func flagLetters(_ o: PageObservation, _ pairs: [(PageField, String)]) -> String {
+        if pairs.allSatisfy({ o[$0.0] == nil }) { return "?" }
+        let set = pairs.compactMap { field, letter -> String? in
+            guard let value = o[field] else { return nil }
+            return value == .bool(true) ? letter : nil
+        }
+        return set.isEmpty ? "-" : set.joined(separator: " ")
+    }
+
+    static func value(_ o: PageObservation, _ field: PageField) -> String {
+        guard let value = o[field] else { return "?" }
+        return value.description
+    }
+
+    static let columns: [Column] = [
+        Column(header: "STATE", fields: [.mapped, .present, .swapped, .level]) { o in
+            if o[.present] == .bool(true) { return o[.level] == .text("pmd") ? "pmd" : "present" }
+            if o[.swapped] == .bool(true) { return "swap" }
+            if o[.mapped] == .bool(true) { return "other" }
+            return "none"
+        },
+        Column(header: "PFN", fields: [.pfn]) { value($0, .pfn) },
+        Column(header: "PTE", fields: [.write, .dirty, .young, .special, .softDirty, .uffdWP, .zeroPage, .swapExclusive]) { o in
+            if o[.swapped] == .bool(true) {
+                return flagLetters(o, [(.swapExclusive, "X"), (.softDirty, "SD"), (.uffdWP, "UW")])
+            }
+            return flagLetters(o, [(.write, "W"), (.dirty, "D"), (.young, "A"), (.special, "S"), (.softDirty, "SD"), (.uffdWP, "UW"), (.zeroPage, "zero")])
+        },
+        Column(header: "PAGE", fields: [.anon, .anonExclusive, .ksm, .swapCache, .large]) { o in
+            flagLetters(o, [(.anon, "anon"), (.anonExclusive, "AX"), (.ksm, "ksm"), (.swapCache, "SC"), (.large, "large")])
+        },
+        Column(header: "MAP", fields: [.mapcount]) { value($0, .mapcount) },
+        Column(header: "REF", fields: [.refcount]) { value($0, .refcount) },
+        Column(header: "INDEX", fields: [.index, .indexIsLinear]) { o in
+            guard let index = o[.index], index != .absent else { return o[.index] == nil ? "?" : "-" }
+            switch o[.indexIsLinear] {
+            case .bool(true): return index.description + " =lin"
+            case .bool(false): return index.description + " !lin"
+            default: return index.description
+            }
+        },
+        Column(header: "PGOFF", fields: [.vmaPgoff]) { value($0, .vmaPgoff) },
+        Column(header: "ANON_VMA", fields: [.vmaAnonVma]) { o in
+            guard case let .hex(id)? = o[.vmaAnonVma] else { return value(o, .vmaAnonVma) }
+            return String(String(id, radix: 16).suffix(6))
+        },
+        Column(header: "RMAP", fields: [.rmap]) { o in
+            guard case let .set(hits)? = o[.rmap] else { return value(o, .rmap) }
+            return String(hits.count)
+        },
+    ]
+
+    public static func header(backend: String, kernel: String) -> String {
+        "pteinspect scenarios on \(kernel), \(backend) backend\n"
+    }
+
+    public static func scenarioHeader(_ scenario: Scenario) -> String {
+        "\n== \(scenario.name): \(scenario.title)\n"
+    }
+
+    public static func render(step: StepResult) -> String {
+        var out = "-- step \(step.number)  \(step.step.description)"
+        out += "  => \(step.outcome.description)\n"
+        if let error = step.error {
+            out += "   ERROR  \(error)\n"
+        }
+        if !step.pages.isEmpty {
+            let rows = step.pages.map { page -> [String] in
+                let changed = step.changed[page.ref] ?? []
+                return [page.ref.description, "0x" + (page.location.split(separator: "x").last.map(String.init) ?? "")]
+                    + columns.map { column in
+                        let text = column.render(page.observation)
+                        return column.fields.contains(where: changed.contains) ? text + "*" : text
+                    }
+            }
+            let table = TextTable.render(header: ["PAGE", "ADDR"] + columns.map(\.header), rows: rows)
+            out += table.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "   " + $0 }.joined(separator: "\n")
+            if !out.hasSuffix("\n") { out += "\n" }
+        }
+        for result in step.expectations {
+            out += "   \(result.verdict.rawValue)  \(result.expectation.summary)\n"
+            switch result.verdict {
+            case .pass: break
+            case .skip: out += "         \(result.reason ?? "")\n"
+            case .fail:
+                for mismatch in result.mismatches {
+                    out += "         \(mismatch.assertion): expected \(mismatch.expected), observed \(mismatch.observed)\n"
+                }
+                out += "         per \(result.expectation.citation) (kernels \(result.expectation.kernels))\n"
+            }
+        }
+        return out
+    }
+
+    public static func verdictLine(_ result: ScenarioResult) -> String {
+        let results = result.expectationResults
+        let counts = [Verdict.pass, .fail, .skip].map { verdict in results.filter { $0.verdict == verdict }.count }
+        var line = "=> \(result.scenario.name): \(result.verdict.rawValue)"
+        if result.verdict != .skip || !results.isEmpty {
+            line += " (\(counts[0]) passed, \(counts[1]) failed, \(counts[2]) skipped expectations)"
+        }
+        if let reason = result.reason { line += ": \(reason)" }
+        return line + "\n"
+    }
+
+    public static func summary(_ results: [ScenarioResult]) -> String {
+        var out = "\nSummary\n"
+        let rows = results.map { result -> [String] in
+            let r = result.expectationResults
+            return [result.scenario.name, result.verdict.rawValue, "\(r.filter { $0.verdict == .pass }.count)",
+                    "\(r.filter { $0.verdict == .fail }.count)", "\(r.filter { $0.verdict == .skip }.count)",
+                    result.verdict == .skip ? (result.reason ?? "") : ""]
+        }
+        out += TextTable.render(header: ["SCENARIO", "RESULT", "PASS", "FAIL", "SKIP", "WHY SKIPPED"], rows: rows)
+        let count = { (verdict: Verdict) in results.filter { $0.verdict == verdict }.count }
+        out += "\nscenarios: \(count(.pass)) passed, \(count(.fail)) failed, \(count(.skip)) skipped\n"
+        return out
+    }
+
+    /// `scenario explain`: the steps, the expectations and their citations, without running.
+    public static func explain(_ scenario: Scenario) -> String {
+        var out = "\(scenario.name): \(scenario.title)\n\n\(scenario.summary)\n"
+        if !scenario.documents.isEmpty { out += "\nBackground: " + scenario.documents.map { "seed \($0)" }.joined(separator: "; ") + " (shared/seeds/)\n" }
+        out += "Requires: " + (scenario.requirements.isEmpty ? "nothing" : scenario.requirements.map(\.description).joined(separator: ", ")) + "\n"
+        out += "Actors: " + scenario.actors.joined(separator: ", ") + " (spawned workers; forks become actors too)\n"
+        out += "Watched pages: " + scenario.watch.map(\.description).joined(separator: ", ") + "\n"
+        for (i, step) in scenario.steps.enumerated() {
+            out += "\n\(i + 1). \(step.description)" + (step.label.map { "   [label: \($0)]" } ?? "") + "\n"
+            for expectation in step.expectations {
+                out += "   expect: \(expectation.summary)\n"
+                for assertion in expectation.assertions { out += "     - \(assertion.description)\n" }
+                out += "     kernels: \(expectation.kernels) (\(expectation.kernels.basis))\n"
+                out += "     source: \(expectation.citation)\n"
+                let fields = expectation.fields.sorted().map(\.description)
+                if !fields.isEmpty { out += "     needs: \(fields.joined(separator: ", "))\n" }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,102 @@
+import CPteInspect
+import Foundation
+import Glibc
+
+/// What the machine offers the scenarios, probed once: checked against each scenario's
+/// requirements before it runs, so an unmet one is a SKIP with a reason a person can act on.
+public struct ScenarioEnvironment {
+    public var kernelRelease: String
+    public var kernel: KernelVersion? { KernelVersion(release: kernelRelease) }
+    public var isRoot: Bool
+    public var module: ModuleInfo?
+    public var fixtureDevice: Bool
+    /// Active swap devices (/proc/swaps), highest priority first.
+    public var swapDevices: [String]
+    /// The bracketed value of /sys/kernel/mm/transparent_hugepage/enabled.
+    public var thpMode: String?
+    public var ksm: Bool
+    /// nil when userfaultfd works; otherwise why not.
+    public var userfaultfdProblem: String?
+    public var uffdioMove: Bool
+
+    public init(kernelRelease: String, isRoot: Bool, module: ModuleInfo?, fixtureDevice: Bool, swapDevices: [String],
+                thpMode: String?, ksm: Bool, userfaultfdProblem: String?, uffdioMove: Bool) {
+        self.kernelRelease = kernelRelease
+        self.isRoot = isRoot
+        self.module = module
+        self.fixtureDevice = fixtureDevice
+        self.swapDevices = swapDevices
+        self.thpMode = thpMode
+        self.ksm = ksm
+        self.userfaultfdProblem = userfaultfdProblem
+        self.uffdioMove = uffdioMove
+    }
+
+    public static func probe(module: ModuleInfo?) -> ScenarioEnvironment {
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let swaps = (try? String(contentsOfFile: "/proc/swaps", encoding: .utf8)) ?? ""
+        let devices = swaps.split(separator: "\n").dropFirst().compactMap { line -> (String, Int)? in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 5, let priority = Int(fields[4]) else { return nil }
+            return (String(fields[0]), priority)
+        }.sorted { $0.1 > $1.1 }.map(\.0)
+        let thp = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8))
+            .flatMap { text -> String? in
+                guard let open = text.firstIndex(of: "["), let close = text.firstIndex(of: "]") else { return nil }
+                return String(text[text.index(after: open)..<close])
+            }
+        var features: UInt64 = 0, ioctls: UInt64 = 0
+        var problem: String?
+        let plain = pti_uffd_open(0, &features, &ioctls)
+        if plain >= 0 {
+            close(plain)
+        } else {
+            problem = "userfaultfd() failed: \(String(cString: strerror(errno)))"
+                + (errno == EPERM ? " (run as root, or sysctl vm.unprivileged_userfaultfd=1)" : "")
+                + (errno == ENOSYS ? " (kernel built without CONFIG_USERFAULTFD)" : "")
+        }
+        var move = false
+        if problem == nil {
+            let withMove = pti_uffd_open(UInt64(PTI_UFFD_FEATURE_MOVE), &features, &ioctls)
+            if withMove >= 0 {
+                move = features & UInt64(PTI_UFFD_FEATURE_MOVE) != 0
+                close(withMove)
+            }
+        }
+        return ScenarioEnvironment(
+            kernelRelease: release, isRoot: geteuid() == 0, module: module,
+            fixtureDevice: access("/dev/pteinspect", F_OK) == 0, swapDevices: devices, thpMode: thp,
+            ksm: access("/sys/kernel/mm/ksm/run", W_OK) == 0, userfaultfdProblem: problem, uffdioMove: move)
+    }
+
+    /// Why `requirement` is not met here, or nil.
+    public func unmet(_ requirement: Requirement) -> String? {
+        switch requirement {
+        case .root:
+            return isRoot ? nil : "needs root (PFNs, /proc/kpageflags and the module need CAP_SYS_ADMIN): run with sudo"
+        case .module:
+            return module != nil ? nil : "needs the pteinspect module (fields pagemap cannot show): load kmod/pteinspect.ko or run `tools/run`"
+        case .fixtureDevice:
+            return fixtureDevice ? nil : "needs /dev/pteinspect, the module's fixture device: load kmod/pteinspect.ko"
+        case .swap:
+            return swapDevices.isEmpty ? "needs an active swap device and there is none: tools/vm sets up zram; elsewhere e.g. "
+                + "`modprobe zram; echo 512M > /sys/block/zram0/disksize; mkswap /dev/zram0; swapon /dev/zram0`" : nil
+        case .userfaultfd:
+            return userfaultfdProblem
+        case .thp:
+            guard let thpMode else { return "needs transparent hugepages (no /sys/kernel/mm/transparent_hugepage)" }
+            return thpMode == "never" ? "needs transparent hugepages: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled" : nil
+        case .ksm:
+            return ksm ? nil : "needs KSM (/sys/kernel/mm/ksm/run missing or not writable: CONFIG_KSM, root)"
+        case .uffdioMove:
+            if let userfaultfdProblem { return userfaultfdProblem }
+            return uffdioMove ? nil : "UFFDIO_MOVE is not in this kernel (\(kernelRelease)): UFFDIO_API refuses UFFD_FEATURE_MOVE "
+                + "(added in 6.8, \"userfaultfd: UFFDIO_MOVE uABI\")"
+        case .notUffdioMove:
+            if let userfaultfdProblem { return userfaultfdProblem }
+            return uffdioMove ? "this kernel (\(kernelRelease)) has UFFDIO_MOVE; this scenario shows its absence" : nil
+        }
+    }
+}

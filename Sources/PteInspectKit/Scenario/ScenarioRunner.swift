@@ -1,0 +1,277 @@
+import CPteInspect
+import Foundation
+import Glibc
+
+/// Runs scenarios: spawns the actors (workers), performs each step, observes the watched pages,
+/// evaluates the expectations. The CLI never forks: actors fork themselves.
+public final class ScenarioRunner {
+    public let observer: PageObserver
+    public let environment: ScenarioEnvironment
+    private let executable: String
+    private let pageSize = UInt64(getpagesize())
+    /// Called after each step (streaming output, `--step` pauses).
+    public var afterStep: ((Scenario, StepResult) -> Void)?
+
+    public init(observer: PageObserver, environment: ScenarioEnvironment,
+                executable: String = WorkerProcess.currentExecutable()) {
+        self.observer = observer
+        self.environment = environment
+        self.executable = executable
+    }
+
+    /// Why `scenario` cannot run here, or nil.
+    public func skipReason(_ scenario: Scenario) -> String? {
+        for requirement in scenario.requirements {
+            if requirement == .module, observer.backend != "module" {
+                return "needs the module backend (this run uses \(observer.backend))"
+            }
+            if let reason = environment.unmet(requirement) { return reason }
+        }
+        return nil
+    }
+
+    public func run(_ scenario: Scenario) -> ScenarioResult {
+        if let reason = skipReason(scenario) {
+            return ScenarioResult(scenario: scenario, backend: observer.backend, steps: [], skipReason: reason)
+        }
+        let state = RunState()
+        defer { state.finish() }
+        var steps: [StepResult] = []
+        do {
+            state.fifoDirectory = try makeTemporaryDirectory()
+            for name in scenario.actors {
+                let worker = try WorkerProcess(executable: executable)
+                state.actors.append((name, worker))
+                state.symbols[name] = [:]
+            }
+        } catch {
+            return ScenarioResult(scenario: scenario, backend: observer.backend, steps: [
+                StepResult(number: 0, step: Step("system", .drain), outcome: .failed(errno: nil, message: "\(error)"), pages: [],
+                           changed: [:], expectations: [], error: "could not start the actors: \(error)"),
+            ])
+        }
+        var history: [String: [PageRef: PageObservation]] = [:]
+        var previous: [PageRef: PageObservation] = [:]
+        for (offset, step) in scenario.steps.enumerated() {
+            let number = offset + 1
+            let outcome = perform(step, state)
+            var error: String?
+            if case let .failed(_, message) = outcome,
+               !step.expectations.contains(where: { $0.assertions.contains { if case .outcome(.fails) = $0 { return true } else { return false } } }) {
+                error = "the step failed: \(message)"
+            }
+            var pages: [(ref: PageRef, location: String, observation: PageObservation)] = []
+            var locations: [PageRef: String] = [:]
+            var current: [PageRef: PageObservation] = [:]
+            if error == nil {
+                do {
+                    for ref in scenario.watch {
+                        guard let worker = state.worker(ref.actor), let address = state.address(ref, pageSize: pageSize) else { continue }
+                        let observation = try observer.observe(pid: worker.pid, address: address) { pid, address in
+                            state.name(pid: pid, address: address)
+                        }
+                        let location = "\(ref.actor)@0x" + String(address, radix: 16)
+                        pages.append((ref, location, observation))
+                        locations[ref] = location
+                        current[ref] = observation
+                    }
+                } catch {
+                    let text = "observing the pages failed: \(error)"
+                    steps.append(StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: [:],
+                                            expectations: [], error: text))
+                    break
+                }
+            }
+            var changed: [PageRef: Set<PageField>] = [:]
+            for (ref, observation) in current {
+                guard let before = previous[ref] else { continue }
+                let fields = Set(observation.values.keys.filter { field in
+                    guard let old = before[field], let new = observation[field] else { return false }
+                    return !new.matches(old)
+                })
+                if !fields.isEmpty { changed[ref] = fields }
+            }
+            let context = EvaluationContext(current: current, history: history, locations: locations, outcome: outcome,
+                                            canSee: observer.canSee, backend: observer.backend, kernel: environment.kernel)
+            let results = error == nil ? step.expectations.map(context.evaluate) : []
+            let result = StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: changed,
+                                    expectations: results, error: error)
+            steps.append(result)
+            afterStep?(scenario, result)
+            if error != nil { break }
+            if let label = step.label { history[label] = current }
+            previous.merge(current) { $1 }
+        }
+        return ScenarioResult(scenario: scenario, backend: observer.backend, steps: steps)
+    }
+
+    // MARK: - Performing steps
+
+    private func perform(_ step: Step, _ state: RunState) -> StepOutcome {
+        do {
+            if step.action.isSystem { return try performSystem(step.action, state) }
+            guard let worker = state.worker(step.actor) else {
+                return .failed(errno: nil, message: "no actor '\(step.actor)' (not spawned, or exited)")
+            }
+            func at(_ loc: Loc) throws -> String {
+                guard let address = state.address(PageRef(step.actor, loc), pageSize: pageSize) else {
+                    throw ScenarioError.unbound("\(step.actor) has no mapping '\(loc.symbol)'")
+                }
+                return "0x" + String(address, radix: 16)
+            }
+            func bind(_ symbol: String, _ reply: String) throws {
+                guard reply.hasPrefix("0x"), let address = UInt64(reply.dropFirst(2), radix: 16) else {
+                    throw ScenarioError.unbound("expected an address, got '\(reply)'")
+                }
+                state.symbols[step.actor, default: [:]][symbol] = address
+            }
+            switch step.action {
+            case let .map(symbol, pages, prot, shared):
+                try bind(symbol, try worker.send("map \(pages) \(prot.rawValue) \(shared ? "shared" : "private")"))
+            case let .mapTHP(symbol): try bind(symbol, try worker.send("map-thp"))
+            case let .mapFixture(symbol, pages, shared): try bind(symbol, try worker.send("map-pfn \(pages) \(shared ? "shared" : "private")"))
+            case let .write(loc): try worker.send("write \(try at(loc))")
+            case let .read(loc): return .succeeded(try worker.send("read \(try at(loc))"))
+            case let .fork(child):
+                let directory = state.fifoDirectory ?? "/tmp"
+                let forked = try worker.forkWorker(fifoDirectory: directory)
+                state.actors.append((child, forked))
+                state.symbols[child] = state.symbols[step.actor] ?? [:]
+                return .succeeded("pid \(forked.pid)")
+            case let .mremap(symbol, pages):
+                let reply = try worker.send("mremap \(try at(Loc(symbol))) \(pages)")
+                try bind(symbol, reply)
+                return .succeeded(reply)
+            case let .mprotect(loc, pages, prot): try worker.send("mprotect \(try at(loc)) \(pages) \(prot.rawValue)")
+            case let .madvise(loc, pages, advice): try worker.send("madvise \(try at(loc)) \(pages) \(advice)")
+            case .drain: try worker.send("drain")
+            case let .uffdOpen(move): return .succeeded(try worker.send("uffd-open" + (move ? " move" : "")))
+            case let .uffdRegister(loc, pages, modes): return .succeeded(try worker.send("uffd-register \(try at(loc)) \(pages) \(modes)"))
+            case let .uffdCopy(loc, pages, wp): try worker.send("uffd-copy \(try at(loc)) \(pages)" + (wp ? " wp" : ""))
+            case let .uffdZeropage(loc, pages): try worker.send("uffd-zeropage \(try at(loc)) \(pages)")
+            case let .uffdWriteProtect(loc, pages, on): try worker.send("uffd-wp \(try at(loc)) \(pages) \(on ? "on" : "off")")
+            case let .uffdMove(from, to, pages): return .succeeded(try worker.send("uffd-move \(try at(from)) \(try at(to)) \(pages)"))
+            case let .memWrite(target, loc), let .memRead(target, loc):
+                guard let other = state.worker(target), let address = state.address(PageRef(target, loc), pageSize: pageSize) else {
+                    throw ScenarioError.unbound("no page \(target):\(loc)")
+                }
+                let verb: String
+                if case .memWrite = step.action { verb = "mem-write" } else { verb = "mem-read" }
+                return .succeeded(try worker.send("\(verb) \(other.pid) 0x" + String(address, radix: 16)))
+            case let .pin(loc, pages, write, longterm):
+                try worker.send("pin \(try at(loc)) \(pages) " + (write ? "w" : "") + (longterm ? "l" : ""))
+            case let .unpin(loc, pages): try worker.send("unpin \(try at(loc)) \(pages)")
+            case .exit:
+                worker.stop()
+                state.actors.removeAll { $0.name == step.actor }
+            case .swapoff, .swapon, .setting, .waitForKsm:
+                break
+            }
+            return .succeeded("")
+        } catch let failure as WorkerProcess.Failure {
+            if case let .refused(_, reply) = failure {
+                return .failed(errno: failure.errno, message: String(reply.dropFirst("error ".count)))
+            }
+            return .failed(errno: nil, message: "\(failure)")
+        } catch {
+            return .failed(errno: nil, message: "\(error)")
+        }
+    }
+
+    private func performSystem(_ action: Action, _ state: RunState) throws -> StepOutcome {
+        switch action {
+        case .swapoff:
+            guard let device = environment.swapDevices.first else { throw ScenarioError.unbound("no swap device") }
+            guard pti_swapoff(device) == 0 else {
+                let code = errno
+                return .failed(errno: code, message: "swapoff(\(device)): \(String(cString: strerror(code)))")
+            }
+            state.swappedOff = device
+            return .succeeded(device)
+        case .swapon:
+            guard let device = state.swappedOff ?? environment.swapDevices.first else { throw ScenarioError.unbound("no swap device") }
+            guard pti_swapon(device, 0) == 0 else {
+                let code = errno
+                return .failed(errno: code, message: "swapon(\(device)): \(String(cString: strerror(code)))")
+            }
+            state.swappedOff = nil
+            return .succeeded(device)
+        case let .setting(path, value):
+            let old = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            try Self.write(value, to: path)
+            if !state.settings.contains(where: { $0.path == path }) { state.settings.append((path, old)) }
+            return .succeeded("was \(old)")
+        case let .waitForKsm(pages, seconds):
+            let deadline = Date().addingTimeInterval(TimeInterval(seconds))
+            while true {
+                var waiting: [String] = []
+                for ref in pages {
+                    guard let worker = state.worker(ref.actor), let address = state.address(ref, pageSize: pageSize) else {
+                        throw ScenarioError.unbound("no page \(ref)")
+                    }
+                    let seen = try observer.observe(pid: worker.pid, address: address) { _, _ in "" }
+                    if seen[.ksm] != .bool(true) { waiting.append(ref.description) }
+                }
+                if waiting.isEmpty { return .succeeded("merged") }
+                if Date() > deadline {
+                    return .failed(errno: nil, message: "ksmd did not merge \(waiting.joined(separator: ", ")) within \(seconds) s")
+                }
+                usleep(200_000)
+            }
+        default:
+            throw ScenarioError.unbound("not a system action")
+        }
+    }
+
+    static func write(_ value: String, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw NetlinkError.system(call: "open(\(path))", errno: errno) }
+        defer { close(fd) }
+        let bytes = Array(value.utf8)
+        guard Glibc.write(fd, bytes, bytes.count) == bytes.count else { throw NetlinkError.system(call: "write(\(path))", errno: errno) }
+    }
+
+    private func makeTemporaryDirectory() throws -> String {
+        var template = Array("/tmp/pteinspect-scenario-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw NetlinkError.system(call: "mkdtemp", errno: errno) }
+        return String(cString: made)
+    }
+}
+
+public enum ScenarioError: Error, CustomStringConvertible {
+    case unbound(String)
+    public var description: String {
+        switch self { case let .unbound(text): return text }
+    }
+}
+
+/// The actors and machine state of one run; `finish` puts everything back.
+private final class RunState {
+    var actors: [(name: String, worker: WorkerProcess)] = []
+    var symbols: [String: [String: UInt64]] = [:]
+    var fifoDirectory: String?
+    var swappedOff: String?
+    var settings: [(path: String, old: String)] = []
+
+    func worker(_ name: String) -> WorkerProcess? { actors.last { $0.name == name }?.worker }
+
+    func address(_ ref: PageRef, pageSize: UInt64) -> UInt64? {
+        guard worker(ref.actor) != nil, let base = symbols[ref.actor]?[ref.loc.symbol] else { return nil }
+        return base + UInt64(ref.loc.page) * pageSize
+    }
+
+    /// An rmap hit as the scenario names pages: "actor@0x...".
+    func name(pid: Int32?, address: UInt64) -> String {
+        let owner = pid.flatMap { pid in actors.last { $0.worker.pid == pid }?.name } ?? pid.map { "pid \($0)" } ?? "no process"
+        return "\(owner)@0x" + String(address, radix: 16)
+    }
+
+    func finish() {
+        // Children before parents: a forked worker is reaped by its parent.
+        for actor in actors.reversed() { actor.worker.stop() }
+        actors = []
+        if let device = swappedOff { _ = pti_swapon(device, 0) }
+        for setting in settings.reversed() { try? ScenarioRunner.write(setting.old, to: setting.path) }
+        if let fifoDirectory { rmdir(fifoDirectory) }
+    }
+}
