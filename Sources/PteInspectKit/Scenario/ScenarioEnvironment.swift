@@ -38,7 +38,7 @@ public struct ScenarioEnvironment {
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let swaps = (try? String(contentsOfFile: "/proc/swaps", encoding: .utf8)) ?? ""
         let devices = swaps.split(separator: "\n").dropFirst().compactMap { line -> (String, Int)? in
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard fields.count >= 5, let priority = Int(fields[4]) else { return nil }
             return (String(fields[0]), priority)
         }.sorted { $0.1 > $1.1 }.map(\.0)

@@ -10,7 +10,8 @@ enum PageKindScenarios {
             ksmd merges two identical pages of MADV_MERGEABLE VMAs: one of the original pages becomes the \
             KSM page, both PTEs map it write-protected and clean, PG_anon_exclusive is cleared \
             (write_protect_page) and folio->mapping becomes a stable node, not an anon_vma. A write always \
-            copies from a KSM page, even by its last sharer.
+            copies from a KSM page, even by its last sharer. (ksmd is stopped before the writes, or it \
+            would merge the identical copies straight back.)
             """,
             documents: ["003 (PageAnon and mapping)"], requirements: [.root, .ksm],
             watch: [a, b],
@@ -39,6 +40,9 @@ enum PageKindScenarios {
                                 cite: Citation("mm/ksm.c", "write_protect_page", "entry = pte_mkclean(pte_wrprotect(entry)); replace_page(): newpte = mk_pte(kpage, vma->vm_page_prot)"),
                                 [a.has(.write, false), b.has(.write, false), a.has(.dirty, false), b.has(.dirty, false)]),
                 ]),
+                // ksmd would merge the copies straight back into the stable tree (same content):
+                // stop it, merged pages stay merged (run=0, Documentation/admin-guide/mm/ksm.rst).
+                Step("system", .setting(path: ksmRun, value: "0")),
                 Step("parent", .write(Loc("A")), expect: [
                     Expectation("a write copies out of the KSM page into a new exclusive anon page", kernels: Kernels.wpReuse,
                                 cite: Citation("mm/memory.c", "do_wp_page", "if (folio_test_ksm(folio) || folio_ref_count(folio) > 3) goto copy;"),
