@@ -1,0 +1,310 @@
+import Foundation
+import Glibc
+import XCTest
+@testable import PteInspectKit
+
+/// An observer that returns what the test scripted, and sees only the fields it is told to.
+final class FakeObserver: PageObserver {
+    let backend = "fake"
+    var visible: Set<PageField>
+    /// Observation for every page, as a function of how many observations were made so far.
+    var script: (Int) -> PageObservation
+    private(set) var calls = 0
+
+    init(visible: Set<PageField>, script: @escaping (Int) -> PageObservation) {
+        self.visible = visible
+        self.script = script
+    }
+
+    func canSee(_ field: PageField) -> Bool { visible.contains(field) }
+
+    func observe(pid: Int32, address: UInt64, name: (Int32?, UInt64) -> String) throws -> PageObservation {
+        defer { calls += 1 }
+        return script(calls)
+    }
+}
+
+final class ScenarioEngineTests: XCTestCase {
+    let p = PageRef("parent", "P"), c = PageRef("child", "P")
+    let cite = Citation("mm/memory.c", "do_wp_page", "test")
+    let always = KernelRange(basis: "test")
+
+    func context(_ current: [PageRef: PageObservation], history: [String: [PageRef: PageObservation]] = [:],
+                 visible: Set<PageField>? = nil, outcome: StepOutcome = .succeeded(""), kernel: KernelVersion? = KernelVersion(6, 1)) -> EvaluationContext {
+        EvaluationContext(current: current, history: history, locations: [p: "parent@0x1000", c: "child@0x1000"], outcome: outcome,
+                          canSee: { visible?.contains($0) ?? true }, backend: "fake", kernel: kernel)
+    }
+
+    func testAnExpectationThatShouldFailFails() {
+        let result = context([p: PageObservation([.write: .bool(false), .pfn: .hex(0x10)])])
+            .evaluate(Expectation("writable", kernels: always, cite: cite, [p.has(.write, true), p.has(.pfn, 0x10)]))
+        XCTAssertEqual(result.verdict, .fail)
+        XCTAssertEqual(result.mismatches, [Mismatch(assertion: "parent:P.pte.write == 1", expected: "1", observed: "0")])
+    }
+
+    func testAMatchingExpectationPasses() {
+        let result = context([p: PageObservation([.write: .bool(true), .pfn: .hex(0x10)])])
+            .evaluate(Expectation("writable", kernels: always, cite: cite, [p.has(.write, true), p.has(.pfn, 16)]))
+        XCTAssertEqual(result.verdict, .pass)
+    }
+
+    func testAFieldTheBackendCannotSeeIsASkipWithTheReason() {
+        let result = context([p: PageObservation([.pfn: .hex(1)])], visible: [.pfn])
+            .evaluate(Expectation("refcount", kernels: always, cite: cite, [p.has(.refcount, 1), p.has(.pfn, 1)]))
+        XCTAssertEqual(result.verdict, .skip)
+        XCTAssertTrue(result.reason?.contains("refcount") ?? false, result.reason ?? "")
+        XCTAssertTrue(result.reason?.contains("fake backend") ?? false, result.reason ?? "")
+    }
+
+    func testAFieldReadThroughAComparisonCountsAsNeeded() {
+        let expectation = Expectation("same anon_vma", kernels: always, cite: cite, [p.same(.pageAnonVma, as: p, .vmaAnonVma)])
+        XCTAssertEqual(expectation.fields, [.pageAnonVma, .vmaAnonVma])
+        XCTAssertEqual(context([p: PageObservation([.pageAnonVma: .hex(5)])], visible: [.pageAnonVma]).evaluate(expectation).verdict, .skip)
+    }
+
+    func testKernelOutsideTheRangeIsASkip() {
+        let move = KernelRange(from: KernelVersion(6, 8), basis: "UFFDIO_MOVE")
+        let result = context([p: PageObservation([.pfn: .hex(1)])])
+            .evaluate(Expectation("moved", kernels: move, cite: cite, [p.has(.pfn, 1)]))
+        XCTAssertEqual(result.verdict, .skip)
+        XCTAssertTrue(result.reason?.contains(">= 6.8") ?? false, result.reason ?? "")
+        XCTAssertTrue(KernelRange(from: KernelVersion(5, 19), below: KernelVersion(6, 11), basis: "").contains(KernelVersion(release: "6.1.0-56-amd64")!))
+        XCTAssertFalse(KernelRange(from: KernelVersion(5, 19), below: KernelVersion(6, 11), basis: "").contains(KernelVersion(release: "6.18.44-fc")!))
+        XCTAssertNil(KernelVersion(release: "garbage"))
+    }
+
+    func testComparisonsWithOtherPagesAndEarlierSteps() {
+        let now: [PageRef: PageObservation] = [p: PageObservation([.pfn: .hex(7), .vmaChain: .set(["0xa", "0xb"])]),
+                                               c: PageObservation([.pfn: .hex(9), .vmaAnonVma: .hex(0xb), .rmap: .set(["child@0x1000", "parent@0x1000"])])]
+        let before: [PageRef: PageObservation] = [p: PageObservation([.pfn: .hex(7)])]
+        let ctx = context(now, history: ["written": before])
+        func verdict(_ assertion: Assertion) -> Verdict {
+            ctx.evaluate(Expectation("x", kernels: always, cite: cite, [assertion])).verdict
+        }
+        XCTAssertEqual(verdict(p.same(.pfn, at: "written")), .pass)
+        XCTAssertEqual(verdict(c.same(.pfn, as: p)), .fail)
+        XCTAssertEqual(verdict(c.differs(.pfn, from: p)), .pass)
+        XCTAssertEqual(verdict(p.differs(.pfn, at: "written")), .fail)
+        XCTAssertEqual(verdict(p.chainContains(c)), .pass)
+        XCTAssertEqual(verdict(c.rmapFinds([p, c])), .pass)
+        XCTAssertEqual(verdict(c.rmapFinds([c])), .fail)
+        XCTAssertEqual(verdict(p.same(.pfn, at: "no-such-step")), .fail)
+        XCTAssertEqual(verdict(.field(p, .pfn, .oneOf([p, c], at: nil))), .pass)
+    }
+
+    func testOutcomes() {
+        let eexist = Expectation("EEXIST", kernels: always, cite: cite, [.outcome(.fails(errno: EEXIST, name: "EEXIST"))])
+        XCTAssertEqual(context([:], outcome: .failed(errno: EEXIST, message: "File exists")).evaluate(eexist).verdict, .pass)
+        XCTAssertEqual(context([:], outcome: .failed(errno: EINVAL, message: "Invalid argument")).evaluate(eexist).verdict, .fail)
+        XCTAssertEqual(context([:], outcome: .succeeded("")).evaluate(eexist).verdict, .fail)
+    }
+
+    // MARK: - The runner, with real workers and a scripted observer
+
+    static var pteinspectBinary: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("pteinspect").path
+    }
+
+    func environment() -> ScenarioEnvironment {
+        ScenarioEnvironment(kernelRelease: "6.1.0-56-amd64", isRoot: true, module: nil, fixtureDevice: false, swapDevices: [],
+                            thpMode: "always", ksm: false, userfaultfdProblem: nil, uffdioMove: false)
+    }
+
+    func scenario(_ expectations: [Expectation], extraStep: Step? = nil) -> Scenario {
+        Scenario(name: "t", title: "test", summary: "", watch: [p, c],
+                 steps: [Step("parent", .map("P", pages: 1)), Step("parent", .write(Loc("P")), label: "written", expect: expectations),
+                         Step("parent", .fork(child: "child"), expect: [
+                            Expectation("child sees the page", kernels: always, cite: cite, [c.has(.present, true)]),
+                         ])] + (extraStep.map { [$0] } ?? []))
+    }
+
+    func testRunnerReportsFailPassAndSkip() throws {
+        let observer = FakeObserver(visible: [.present, .write]) { _ in PageObservation([.present: .bool(true), .write: .bool(false)]) }
+        let runner = ScenarioRunner(observer: observer, environment: environment(), executable: Self.pteinspectBinary)
+        let result = runner.run(scenario([
+            Expectation("writable", kernels: always, cite: cite, [p.has(.write, true)]),
+            Expectation("present", kernels: always, cite: cite, [p.has(.present, true)]),
+            Expectation("refcount", kernels: always, cite: cite, [p.has(.refcount, 1)]),
+        ]))
+        XCTAssertEqual(result.verdict, .fail)
+        XCTAssertEqual(result.steps.count, 3)
+        XCTAssertEqual(result.steps[1].expectations.map(\.verdict), [.fail, .pass, .skip])
+        XCTAssertEqual(result.steps[2].pages.map(\.ref), [p, c], "the forked child became an actor and was observed")
+        XCTAssertNotEqual(result.steps[2].outcome, .failed(errno: nil, message: ""))
+    }
+
+    func testAStepThatFailsUnexpectedlyStopsTheScenario() throws {
+        let observer = FakeObserver(visible: [.present]) { _ in PageObservation([.present: .bool(true)]) }
+        let runner = ScenarioRunner(observer: observer, environment: environment(), executable: Self.pteinspectBinary)
+        let result = runner.run(Scenario(name: "t", title: "t", summary: "", watch: [p], steps: [
+            Step("parent", .write(Loc("P"))),   // P was never mapped
+            Step("parent", .map("P", pages: 1)),
+        ]))
+        XCTAssertEqual(result.verdict, .fail)
+        XCTAssertEqual(result.steps.count, 1)
+        XCTAssertTrue(result.reason?.contains("no mapping 'P'") ?? false, result.reason ?? "")
+    }
+
+    func testAnExpectedErrnoIsNotAStepError() throws {
+        let observer = FakeObserver(visible: [.present]) { _ in PageObservation([.present: .bool(true)]) }
+        let runner = ScenarioRunner(observer: observer, environment: environment(), executable: Self.pteinspectBinary)
+        let result = runner.run(Scenario(name: "t", title: "t", summary: "", watch: [p], steps: [
+            Step("parent", .map("P", pages: 1)),
+            Step("parent", .madvise(Loc("P"), pages: 1, "mergeable")),
+            // A private anonymous mapping cannot be registered for MINOR faults: EINVAL.
+            Step("parent", .uffdOpen(move: false)),
+            Step("parent", .uffdRegister(Loc("P"), pages: 1, modes: "minor"), expect: [
+                Expectation("EINVAL", kernels: always, cite: cite, [.outcome(.fails(errno: EINVAL, name: "EINVAL"))]),
+            ]),
+        ]))
+        XCTAssertEqual(result.verdict, .pass, result.reason ?? "")
+        XCTAssertEqual(result.steps.count, 4)
+    }
+
+    func testUnmetRequirementIsASkipWithTheReason() {
+        let runner = ScenarioRunner(observer: FakeObserver(visible: []) { _ in PageObservation() }, environment: environment(),
+                                    executable: Self.pteinspectBinary)
+        let result = runner.run(SwapScenarios.pageout)
+        XCTAssertEqual(result.verdict, .skip)
+        XCTAssertTrue(result.reason?.contains("swap") ?? false)
+        XCTAssertEqual(runner.run(PageKindScenarios.pfnmap).reason, "needs the module backend (this run uses fake)")
+    }
+
+    // MARK: - Reports
+
+    func sampleResults() -> [ScenarioResult] {
+        let observer = FakeObserver(visible: [.present, .write]) { _ in PageObservation([.present: .bool(true), .write: .bool(false)]) }
+        let runner = ScenarioRunner(observer: observer, environment: environment(), executable: Self.pteinspectBinary)
+        return [
+            runner.run(scenario([Expectation("writable # really", kernels: always, cite: cite, [p.has(.write, true)])])),
+            runner.run(scenario([Expectation("present", kernels: always, cite: cite, [p.has(.present, true)]),
+                                 Expectation("ref", kernels: always, cite: cite, [p.has(.refcount, 1)])])),
+            runner.run(SwapScenarios.pageout),
+        ]
+    }
+
+    func testKTAPIsWellFormed() throws {
+        let text = KTAPReport.render(sampleResults())
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(lines.removeLast(), "")
+        XCTAssertEqual(lines.first, "KTAP version 1")
+        XCTAssertEqual(lines[1], "1..3")
+        let top = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }
+        XCTAssertEqual(top.count, 3)
+        XCTAssertTrue(top[0].hasPrefix("not ok 1 t"))
+        XCTAssertEqual(top[1], "ok 2 t")
+        XCTAssertTrue(top[2].hasPrefix("ok 3 pageout-exclusive # SKIP "))
+        // Each subtest: version, name, plan, then exactly `plan` numbered results in order.
+        var i = 2
+        while i < lines.count {
+            if lines[i].hasPrefix("    KTAP version 1") {
+                XCTAssertTrue(lines[i + 1].hasPrefix("    # Subtest: "))
+                let plan = try XCTUnwrap(Int(lines[i + 2].dropFirst("    1..".count)))
+                var number = 0
+                i += 3
+                while lines[i].hasPrefix("    ") {
+                    let line = lines[i].dropFirst(4)
+                    if line.hasPrefix("ok ") || line.hasPrefix("not ok ") {
+                        number += 1
+                        XCTAssertTrue(line.hasPrefix("ok \(number) ") || line.hasPrefix("not ok \(number) "), String(line))
+                        let description = line.split(separator: "#", maxSplits: 1).first ?? ""
+                        XCTAssertFalse(description.contains("#"))
+                    } else {
+                        XCTAssertTrue(line.hasPrefix("# "), "a subtest line that is neither a result nor a diagnostic: \(line)")
+                    }
+                    i += 1
+                }
+                XCTAssertEqual(number, plan)
+            } else {
+                i += 1
+            }
+        }
+        XCTAssertTrue(text.contains("    # parent:P.pte.write == 1: expected 1, observed 0"))
+        XCTAssertTrue(text.contains("# SKIP needs refcount"))
+    }
+
+    func testJSONReportFollowsTheSchema() throws {
+        let text = ScenarioJSONReport.render(sampleResults(), kernel: "6.1.0-56-amd64", backend: "fake").rendered()
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        XCTAssertEqual(object["schema"] as? String, "pteinspect.scenario-report")
+        XCTAssertEqual(object["version"] as? Int, 1)
+        XCTAssertEqual(object["summary"] as? [String: Int], ["pass": 1, "fail": 1, "skip": 1])
+        let scenarios = try XCTUnwrap(object["scenarios"] as? [[String: Any]])
+        XCTAssertEqual(scenarios.map { $0["verdict"] as? String }, ["FAIL", "PASS", "SKIP"])
+        let steps = try XCTUnwrap(scenarios[0]["steps"] as? [[String: Any]])
+        let expectation = try XCTUnwrap((steps[1]["expectations"] as? [[String: Any]])?.first)
+        XCTAssertEqual((expectation["citation"] as? [String: Any])?["file"] as? String, "mm/memory.c")
+        XCTAssertEqual((expectation["mismatches"] as? [[String: String]])?.first?["observed"], "0")
+        let page = try XCTUnwrap((steps[1]["pages"] as? [[String: Any]])?.first)
+        XCTAssertEqual((page["fields"] as? [String: Any])?["pte.write"] as? Bool, false)
+    }
+
+    func testTimelineMarksChangesAndShowsTheFailureInContext() {
+        let results = sampleResults()
+        let text = TimelineReport.render(step: results[0].steps[1])
+        XCTAssertTrue(text.contains("FAIL  writable # really"))
+        XCTAssertTrue(text.contains("expected 1, observed 0"))
+        XCTAssertTrue(text.contains("per mm/memory.c do_wp_page()"))
+        XCTAssertTrue(TimelineReport.summary(results).contains("scenarios: 1 passed, 1 failed, 1 skipped"))
+    }
+
+    // MARK: - The catalog
+
+    func testCatalogIsConsistent() {
+        XCTAssertEqual(Set(ScenarioCatalog.all.map(\.name)).count, ScenarioCatalog.all.count, "names are unique")
+        for scenario in ScenarioCatalog.all {
+            var actors = Set(scenario.actors), labels = Set<String>(), symbols: [String: Set<String>] = [:]
+            for actor in scenario.actors { symbols[actor] = [] }
+            for (i, step) in scenario.steps.enumerated() {
+                let at = "\(scenario.name) step \(i + 1)"
+                if !step.action.isSystem { XCTAssertTrue(actors.contains(step.actor), "\(at): unknown actor \(step.actor)") }
+                switch step.action {
+                case let .map(s, _, _, _), let .mapTHP(s), let .mapFixture(s, _, _): symbols[step.actor, default: []].insert(s)
+                case let .fork(child): actors.insert(child); symbols[child] = symbols[step.actor]
+                case let .write(loc), let .read(loc), let .madvise(loc, _, _), let .mprotect(loc, _, _), let .uffdCopy(loc, _, _),
+                     let .uffdRegister(loc, _, _), let .uffdZeropage(loc, _), let .uffdWriteProtect(loc, _, _), let .pin(loc, _, _, _), let .unpin(loc, _):
+                    XCTAssertTrue(symbols[step.actor]?.contains(loc.symbol) ?? false, "\(at): \(loc.symbol) not mapped in \(step.actor)")
+                default: break
+                }
+                for expectation in step.expectations {
+                    XCTAssertFalse(expectation.citation.file.isEmpty || expectation.citation.function.isEmpty, "\(at): citation")
+                    XCTAssertFalse(expectation.kernels.basis.isEmpty, "\(at): kernel range basis")
+                    XCTAssertFalse(expectation.assertions.isEmpty, "\(at): an expectation that asserts nothing")
+                    for assertion in expectation.assertions {
+                        guard case let .field(ref, _, expected) = assertion else { continue }
+                        XCTAssertTrue(scenario.watch.contains(ref), "\(at): \(ref) is not watched")
+                        switch expected {
+                        case let .same(other, _, label), let .differs(other, _, label), let .contains(other, _, label):
+                            XCTAssertTrue(scenario.watch.contains(other), "\(at): \(other) is not watched")
+                            if let label { XCTAssertTrue(labels.contains(label), "\(at): label \(label) is not an earlier step") }
+                        case let .oneOf(others, label):
+                            XCTAssertTrue(others.allSatisfy(scenario.watch.contains))
+                            if let label { XCTAssertTrue(labels.contains(label), "\(at): label \(label) is not an earlier step") }
+                        default: break
+                        }
+                    }
+                }
+                if let label = step.label { labels.insert(label) }
+            }
+            let explained = TimelineReport.explain(scenario)
+            for step in scenario.steps {
+                for expectation in step.expectations { XCTAssertTrue(explained.contains(expectation.citation.description)) }
+            }
+        }
+    }
+
+    // MARK: - A real scenario on this machine's kernel, without the module
+
+    func testUffdioMoveRunsOnThePagemapBackendWhereTheKernelHasIt() throws {
+        let environment = ScenarioEnvironment.probe(module: nil)
+        guard environment.isRoot else { throw XCTSkip("needs root for PFNs in /proc/PID/pagemap") }
+        guard environment.uffdioMove else {
+            throw XCTSkip("this kernel (\(environment.kernelRelease)) has no UFFDIO_MOVE; the VM suite runs uffdio-move-absent instead")
+        }
+        let runner = ScenarioRunner(observer: PagemapObserver(), environment: environment, executable: Self.pteinspectBinary)
+        let result = runner.run(UffdScenarios.move)
+        XCTAssertEqual(result.verdict, .pass, result.reason ?? TimelineReport.render(step: result.steps.last!))
+        XCTAssertEqual(result.expectationResults.filter { $0.verdict == .pass }.count, 2)
+    }
+}
