@@ -23,6 +23,7 @@ enum MremapScenarios {
                 Step("parent", .map("P", pages: 2)),
                 Step("parent", .write(Loc("P")), label: "before", expect: [
                     Common.newExclusive(p, "the written page is exclusive and linear", cite: Common.newAnonRmap),
+                    Common.newAnonRmapState(p),
                 ]),
                 Step("parent", .drain),
                 Step("parent", .mremap("P", pages: 2), expect: [
@@ -74,8 +75,11 @@ enum MremapScenarios {
                     Expectation("no early COW: the parent maps the same PFN at the new address, read-only, still shared", kernels: Kernels.anonExclusive,
                                 cite: Citation("mm/mremap.c", "move_ptes", "no PageAnon / mapcount test (contrast seed 000's make_page_exclusive)",
                                                document: "seed 000"),
-                                [parent.same(.pfn, as: child), parent.same(.pfn, at: "written"), parent.has(.write, false),
-                                 parent.has(.anonExclusive, false), parent.has(.mapcount, 2)]),
+                                [parent.same(.pfn, as: child), parent.same(.pfn, at: "written"), parent.has(.anonExclusive, false),
+                                 parent.has(.mapcount, 2)]),
+                    Expectation("the moved PTE is still read-only (no COW happened)", kernels: Kernels.always,
+                                cite: Citation("mm/mremap.c", "move_ptes", "the PTE value is moved as is (+ soft-dirty)"),
+                                [parent.has(.write, false), parent.has(.softDirty, true)]),
                     Expectation("the moved VMA keeps vm_pgoff: index == linear on both sides", kernels: Kernels.always, cite: moveCitation,
                                 [parent.same(.vmaPgoff, as: child), parent.has(.indexIsLinear, true), child.has(.indexIsLinear, true),
                                  parent.same(.index, at: "written")]),
@@ -86,8 +90,10 @@ enum MremapScenarios {
                 Step("parent", .write(Loc("P")), expect: [
                     Expectation("the parent's write copies (two references); the copy keeps the linear index", kernels: Kernels.wpReuse,
                                 cite: Citation("mm/memory.c", "wp_page_copy", "page_add_new_anon_rmap(new_page, vma, vmf->address) -> index = linear_page_index()"),
-                                [parent.differs(.pfn, from: child), parent.has(.anonExclusive, true), parent.has(.indexIsLinear, true),
-                                 parent.same(.index, at: "written"), child.has(.mapcount, 1), parent.rmapFinds([parent])]),
+                                [parent.differs(.pfn, from: child), parent.has(.anonExclusive, true), child.has(.mapcount, 1)]),
+                    Expectation("the copy is indexed at the old linear index, which the moved VMA's vm_pgoff keeps linear", kernels: Kernels.always,
+                                cite: Citation("mm/rmap.c", "__page_set_anon_rmap", "page->index = linear_page_index(vma, address)", document: "seed 003"),
+                                [parent.has(.indexIsLinear, true), parent.same(.index, at: "written"), parent.rmapFinds([parent])]),
                 ]),
             ])
     }()

@@ -24,6 +24,7 @@ enum SwapScenarios {
                 Step("parent", .write(Loc("P"))),
                 Step("parent", .write(Loc("P", 1)), expect: [
                     Common.newExclusive(q, "both pages are new and exclusive", cite: Common.newAnonRmap),
+                    Common.newAnonRmapState(q),
                 ]),
                 Step("parent", .madvise(Loc("P"), pages: 2, "pageout"), label: "swapped", expect: [
                     Expectation("both PTEs are swap entries with the exclusive and soft-dirty bits", kernels: Kernels.anonExclusive, cite: unmapCitation,

@@ -27,6 +27,7 @@ enum UffdScenarios {
                 Step("parent", .uffdCopy(Loc("U"), pages: 1, writeProtect: false), label: "copied", expect: [
                     Common.newExclusive(u, "UFFDIO_COPY installs a new exclusive anon page",
                                         cite: Citation("mm/userfaultfd.c", "mfill_atomic_install_pte", "page_add_new_anon_rmap(page, dst_vma, dst_addr) (L58)")),
+                    Common.newAnonRmapState(u),
                     Expectation("the PTE is dirty and writable, without uffd-wp", kernels: Kernels.always,
                                 cite: Citation("mm/userfaultfd.c", "mfill_atomic_install_pte", "_dst_pte = pte_mkdirty(_dst_pte); if (writable) _dst_pte = pte_mkwrite(_dst_pte);"),
                                 [u.has(.write, true), u.has(.dirty, true), u.has(.uffdWP, false)]),
