@@ -104,3 +104,17 @@ int pti_swapoff(const char *path)
 {
     return swapoff(path);
 }
+
+int pti_uffd_continue(int fd, uint64_t start, uint64_t len, uint64_t mode, int64_t *mapped)
+{
+    struct uffdio_continue cont = { .range = { .start = start, .len = len }, .mode = mode };
+    int ret = ioctl(fd, UFFDIO_CONTINUE, &cont);
+
+    *mapped = cont.mapped;
+    return ret;
+}
+
+int pti_memfd_create(const char *name)
+{
+    return (int)syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */);
+}

@@ -64,7 +64,11 @@ int pti_uffd_register(int fd, uint64_t start, uint64_t len, uint64_t mode, uint6
 int pti_uffd_copy(int fd, uint64_t dst, uint64_t src, uint64_t len, uint64_t mode, int64_t *copied);
 int pti_uffd_zeropage(int fd, uint64_t start, uint64_t len, uint64_t mode, int64_t *zeroed);
 int pti_uffd_writeprotect(int fd, uint64_t start, uint64_t len, uint64_t mode);
+int pti_uffd_continue(int fd, uint64_t start, uint64_t len, uint64_t mode, int64_t *mapped);
 int pti_uffd_move(int fd, uint64_t dst, uint64_t src, uint64_t len, uint64_t mode, int64_t *moved);
+
+/* memfd_create(name, MFD_CLOEXEC): a shmem file (no glibc wrapper in Swift's view). fd or -1. */
+int pti_memfd_create(const char *name);
 
 /* swapon(2)/swapoff(2) (sys/swap.h is not in Swift's Glibc module). 0 or -1 with errno. */
 int pti_swapon(const char *path, int flags);

@@ -34,6 +34,9 @@ public enum Protection: String { case read = "r", readWrite = "rw" }
 public enum Action {
     /// mmap `pages` anonymous pages between guard pages, MADV_NOHUGEPAGE; binds `symbol`.
     case map(String, pages: Int, Protection = .readWrite, shared: Bool = false)
+    /// `pages` pages of the shmem file `file` (a memfd the actor creates on first use; the same
+    /// name maps the same file again), from offset 0; binds `symbol`.
+    case mapFile(String, file: String, pages: Int, Protection = .readWrite, shared: Bool)
     /// A 2 MiB-aligned MADV_HUGEPAGE range inside a 4 MiB mapping; binds `symbol`.
     case mapTHP(String)
     /// `pages` pages of /dev/pteinspect (VM_PFNMAP, remap_pfn_range); binds `symbol`.
@@ -54,6 +57,7 @@ public enum Action {
     case uffdCopy(Loc, pages: Int, writeProtect: Bool)
     case uffdZeropage(Loc, pages: Int)
     case uffdWriteProtect(Loc, pages: Int, on: Bool)
+    case uffdContinue(Loc, pages: Int)
     case uffdMove(from: Loc, to: Loc, pages: Int)
     /// One byte through /proc/PID/mem of `actor` (FOLL_FORCE).
     case memWrite(actor: String, Loc)
@@ -80,6 +84,8 @@ public enum Action {
         switch self {
         case let .map(symbol, pages, prot, shared):
             return "mmap \(pages) page\(pages == 1 ? "" : "s") \(prot == .read ? "PROT_READ" : "PROT_READ|PROT_WRITE") \(shared ? "MAP_SHARED" : "MAP_PRIVATE")|MAP_ANONYMOUS, MADV_NOHUGEPAGE -> \(symbol)"
+        case let .mapFile(symbol, file, pages, prot, shared):
+            return "mmap \(pages) page\(pages == 1 ? "" : "s") of shmem file \(file) \(prot == .read ? "PROT_READ" : "PROT_READ|PROT_WRITE") \(shared ? "MAP_SHARED" : "MAP_PRIVATE") -> \(symbol)"
         case let .mapTHP(symbol): return "mmap 4 MiB, MADV_HUGEPAGE on its 2 MiB-aligned middle -> \(symbol)"
         case let .mapFixture(symbol, pages, shared):
             return "mmap \(pages) page\(pages == 1 ? "" : "s") of /dev/pteinspect \(shared ? "MAP_SHARED" : "MAP_PRIVATE") (remap_pfn_range) -> \(symbol)"
@@ -95,6 +101,7 @@ public enum Action {
         case let .uffdCopy(loc, pages, wp): return "UFFDIO_COPY \(loc) \(pages) pages" + (wp ? " MODE_WP" : "")
         case let .uffdZeropage(loc, pages): return "UFFDIO_ZEROPAGE \(loc) \(pages) pages"
         case let .uffdWriteProtect(loc, pages, on): return "UFFDIO_WRITEPROTECT \(loc) \(pages) pages " + (on ? "MODE_WP" : "mode 0 (resolve)")
+        case let .uffdContinue(loc, pages): return "UFFDIO_CONTINUE \(loc) \(pages) pages"
         case let .uffdMove(from, to, pages): return "UFFDIO_MOVE \(from) -> \(to) \(pages) pages"
         case let .memWrite(actor, loc): return "write 1 byte at \(actor):\(loc) through /proc/\(actor)/mem"
         case let .memRead(actor, loc): return "read 1 byte at \(actor):\(loc) through /proc/\(actor)/mem"

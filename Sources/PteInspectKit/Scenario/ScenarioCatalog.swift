@@ -11,6 +11,7 @@ public enum ScenarioCatalog {
         SwapScenarios.fork,
         SwapScenarios.swapoff,
         UffdScenarios.basics,
+        UffdScenarios.minorContinue,
         UffdScenarios.move,
         UffdScenarios.moveAbsent,
         PageKindScenarios.ksm,

@@ -129,6 +129,8 @@ public final class ScenarioRunner {
             case let .map(symbol, pages, prot, shared):
                 try bind(symbol, try worker.send("map \(pages) \(prot.rawValue) \(shared ? "shared" : "private")"))
             case let .mapTHP(symbol): try bind(symbol, try worker.send("map-thp"))
+            case let .mapFile(symbol, file, pages, prot, shared):
+                try bind(symbol, try worker.send("map-file \(file) \(pages) \(prot.rawValue) \(shared ? "shared" : "private")"))
             case let .mapFixture(symbol, pages, shared): try bind(symbol, try worker.send("map-pfn \(pages) \(shared ? "shared" : "private")"))
             case let .write(loc): try worker.send("write \(try at(loc))")
             case let .read(loc): return .succeeded(try worker.send("read \(try at(loc))"))
@@ -150,6 +152,7 @@ public final class ScenarioRunner {
             case let .uffdCopy(loc, pages, wp): try worker.send("uffd-copy \(try at(loc)) \(pages)" + (wp ? " wp" : ""))
             case let .uffdZeropage(loc, pages): try worker.send("uffd-zeropage \(try at(loc)) \(pages)")
             case let .uffdWriteProtect(loc, pages, on): try worker.send("uffd-wp \(try at(loc)) \(pages) \(on ? "on" : "off")")
+            case let .uffdContinue(loc, pages): return .succeeded(try worker.send("uffd-continue \(try at(loc)) \(pages)"))
             case let .uffdMove(from, to, pages): return .succeeded(try worker.send("uffd-move \(try at(from)) \(try at(to)) \(pages)"))
             case let .memWrite(target, loc), let .memRead(target, loc):
                 guard let other = state.worker(target), let address = state.address(PageRef(target, loc), pageSize: pageSize) else {

@@ -60,6 +60,10 @@ enum Userfault {
             guard words.count == 3, let start = address(1), let len = length(2) else { return "error usage: uffd-zeropage ADDR PAGES" }
             var zeroed: Int64 = 0
             return pti_uffd_zeropage(fd, start, len, 0, &zeroed) == 0 ? "ok \(zeroed)" : WorkerLoop.failure("UFFDIO_ZEROPAGE")
+        case "uffd-continue":
+            guard words.count == 3, let start = address(1), let len = length(2) else { return "error usage: uffd-continue ADDR PAGES" }
+            var mapped: Int64 = 0
+            return pti_uffd_continue(fd, start, len, 0, &mapped) == 0 ? "ok \(mapped)" : WorkerLoop.failure("UFFDIO_CONTINUE")
         case "uffd-wp":
             guard words.count == 4, words[3] == "on" || words[3] == "off", let start = address(1), let len = length(2) else {
                 return "error usage: uffd-wp ADDR PAGES on|off"

@@ -10,6 +10,9 @@ import Glibc
 ///                  between two PROT_NONE guard pages (so the mapping never merges with a
 ///                  neighbour and shares its anon_vma), MADV_NOHUGEPAGE (4 KiB pages only);
 ///                  answers the address
+///   map-file NAME PAGES [r|rw] [private|shared]   mmap the first PAGES pages of the shmem file NAME
+///                  (a memfd this worker creates on first use, PAGES long, zero-filled; a
+///                  second map-file of the same NAME maps the same file) between guard pages
 ///   map-thp        mmap 4 MiB (plus guard pages) and MADV_HUGEPAGE its 2 MiB-aligned middle, so
 ///                  a fault there can be served by a PMD-mapped THP; answers the aligned address
 ///   write ADDR     store one byte at ADDR (a write fault if not yet writable)
@@ -31,6 +34,7 @@ import Glibc
 ///   uffd-register ADDR N MODES   UFFDIO_REGISTER, MODES a comma list of missing, wp, minor
 ///   uffd-copy ADDR N [wp]   UFFDIO_COPY of N pages filled with 0xa5 (MODE_WP with `wp`)
 ///   uffd-zeropage ADDR N    UFFDIO_ZEROPAGE
+///   uffd-continue ADDR N    UFFDIO_CONTINUE (MINOR mode: map the page already in the page cache)
 ///   uffd-wp ADDR N on|off   UFFDIO_WRITEPROTECT (mode WP, or 0 to resolve)
 ///   uffd-move SRC DST N     UFFDIO_MOVE (Linux 6.8+); answers the bytes moved
 ///   mem-write PID ADDR | mem-read PID ADDR   one byte through /proc/PID/mem (FOLL_FORCE)
@@ -69,7 +73,8 @@ public enum WorkerLoop {
             case "pin", "unpin": reply = pin(words)
             case "madvise": reply = advise(words)
             case "drain": reply = drain()
-            case "uffd-open", "uffd-register", "uffd-copy", "uffd-zeropage", "uffd-wp", "uffd-move":
+            case "map-file": reply = mapFile(words)
+            case "uffd-open", "uffd-register", "uffd-copy", "uffd-zeropage", "uffd-wp", "uffd-move", "uffd-continue":
                 reply = Userfault.run(words, fd: &uffd)
             case "mem-write", "mem-read": reply = remoteAccess(words)
             case "fork":
@@ -138,6 +143,34 @@ public enum WorkerLoop {
             return "error madvise(MADV_NOHUGEPAGE): \(String(cString: strerror(errno)))"
         }
         return "ok 0x" + String(UInt(bitPattern: start), radix: 16)
+    }
+
+    /// memfd files by name (map-file).
+    nonisolated(unsafe) private static var files: [String: Int32] = [:]
+
+    private static func mapFile(_ words: [String]) -> String {
+        let protections = ["r": PROT_READ, "rw": PROT_READ | PROT_WRITE]
+        let sharing = ["private": MAP_PRIVATE, "shared": MAP_SHARED]
+        let prot = words.count > 3 ? protections[words[3]] : PROT_READ | PROT_WRITE
+        let share = words.count > 4 ? sharing[words[4]] : MAP_PRIVATE
+        guard words.count >= 3, words.count <= 5, let pages = Int(words[2]), pages > 0, pages < (1 << 20), let prot, let share else {
+            return "error usage: map-file NAME PAGES [r|rw] [private|shared]"
+        }
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let fd: Int32
+        if let known = files[words[1]] {
+            fd = known
+        } else {
+            fd = pti_memfd_create(words[1])
+            guard fd >= 0 else { return failure("memfd_create") }
+            guard ftruncate(fd, off_t(pages * pageSize)) == 0 else { return failure("ftruncate") }
+            files[words[1]] = fd
+        }
+        guard let target = reserve(pages: pages) else { return failure("mmap") }
+        guard let mapped = mmap(target, pages * pageSize, prot, share | MAP_FIXED, fd, 0), mapped != MAP_FAILED else {
+            return failure("mmap(memfd \(words[1]))")
+        }
+        return "ok 0x" + String(UInt(bitPattern: mapped), radix: 16)
     }
 
     private static func mapTHP() -> String {

@@ -59,6 +59,7 @@ enum PageKindScenarios {
 
     static let procMem: Scenario = {
         let never = PageRef("target", "R"), zero = PageRef("target", "R", 1), owned = PageRef("target", "R", 2)
+        let file = PageRef("target", "F")
         let force = Citation("mm/gup.c", "can_follow_write_pte",
                              "in a !VM_WRITE private VMA only an exclusive anon page may be written (FOLL_FORCE); otherwise fault and retry (L506)",
                              document: "seed 000 (get_user_pages force)")
@@ -69,13 +70,20 @@ enum PageKindScenarios {
             a forced write re-validates with can_follow_write_pte() after each fault and may only write an \
             exclusive anon page: an untouched page gets a fresh page (read-only, and not dirty: the VMA has \
             no VM_WRITE), the zero page is copied, and a page the target already owns exclusively is \
-            written in place.
+            written in place. A page of a private file mapping is COWed into an anon page indexed at \
+            its file offset.
             """,
             documents: ["000 (get_user_pages force)"], requirements: [.root],
             actors: ["target", "debugger"],
-            watch: [never, zero, owned],
+            watch: [never, zero, owned, file],
             steps: [
                 Step("target", .map("R", pages: 3)),
+                Step("target", .mapFile("F", file: "data", pages: 1, .read, shared: false)),
+                Step("target", .read(Loc("F")), label: "file-read", expect: [
+                    Expectation("a read fault maps the page-cache page itself (not anon)", kernels: Kernels.always,
+                                cite: Citation("mm/memory.c", "do_read_fault", "finish_fault() -> do_set_pte() maps the file page read-only"),
+                                [file.has(.present, true), file.has(.anon, false), file.has(.write, false)]),
+                ]),
                 Step("target", .write(Loc("R", 2)), label: "owned"),
                 Step("target", .mprotect(Loc("R"), pages: 3, .read)),
                 Step("target", .read(Loc("R", 1)), label: "zero", expect: [
@@ -99,6 +107,14 @@ enum PageKindScenarios {
                 Step("debugger", .memWrite(actor: "target", Loc("R", 2)), expect: [
                     Expectation("the target's exclusive page is written in place: same PFN, PTE still read-only", kernels: Kernels.anonExclusive, cite: force,
                                 [owned.same(.pfn, at: "owned"), owned.has(.write, false), owned.has(.anonExclusive, true)]),
+                ]),
+                Step("debugger", .memWrite(actor: "target", Loc("F")), expect: [
+                    Expectation("a private file page is COWed into an exclusive anon page; the page cache keeps the original", kernels: Kernels.anonExclusive,
+                                cite: Citation("mm/memory.c", "do_wp_page", "not anon, not shared -> wp_page_copy() (L3511)"),
+                                [file.differs(.pfn, at: "file-read"), file.has(.anon, true), file.has(.anonExclusive, true), file.has(.mapcount, 1)]),
+                    Expectation("the copy is indexed at the file offset (linear), read-only and dirty, in a new anon_vma", kernels: Kernels.always,
+                                cite: Citation("mm/memory.c", "wp_page_copy", "anon_vma_prepare(vma); page_add_new_anon_rmap(new_page, vma, vmf->address)"),
+                                [file.has(.index, 0), file.has(.indexIsLinear, true), file.has(.write, false), file.has(.dirty, true), file.isSet(.vmaAnonVma)]),
                 ]),
             ])
     }()

@@ -83,6 +83,49 @@ enum UffdScenarios {
             ])
     }()
 
+    static let minorContinue: Scenario = {
+        let a = PageRef("parent", "A"), b = PageRef("parent", "B")
+        let continueKernels = KernelRange(from: KernelVersion(5, 14), basis: "MINOR faults / UFFDIO_CONTINUE for shmem, 5.14")
+        return Scenario(
+            name: "uffd-minor-continue", title: "userfaultfd MINOR + UFFDIO_CONTINUE: map a page that is already in the page cache",
+            summary: """
+            Two shared mappings of one shmem file. A write through B puts a page in the page cache; A is \
+            registered for MINOR faults, and UFFDIO_CONTINUE maps that same page into A: not anonymous, \
+            the same PFN, mapped twice, writable because the mapping is shared. A second CONTINUE finds \
+            the PTE populated: EEXIST.
+            """,
+            documents: ["004 (userfaultfd)"], requirements: [.root, .userfaultfd],
+            watch: [a, b],
+            steps: [
+                Step("parent", .mapFile("B", file: "shm", pages: 1, shared: true)),
+                Step("parent", .mapFile("A", file: "shm", pages: 1, shared: true)),
+                Step("parent", .write(Loc("B")), expect: [
+                    Expectation("the write allocates a shmem page-cache page", kernels: Kernels.always,
+                                cite: Citation("mm/shmem.c", "shmem_fault", "shmem_get_folio_gfp(SGP_CACHE) allocates and adds it to the page cache"),
+                                [b.has(.present, true), b.has(.anon, false), a.has(.mapped, false)]),
+                ]),
+                Step("parent", .uffdOpen(move: false)),
+                Step("parent", .uffdRegister(Loc("A"), pages: 1, modes: "minor"), expect: [
+                    Expectation("MINOR registration is accepted on shmem and sets VM_UFFD_MINOR", kernels: continueKernels,
+                                cite: Citation("include/linux/userfaultfd_k.h", "vma_can_userfault", "VM_UFFD_MINOR: is_vm_hugetlb_page(vma) || vma_is_shmem(vma)"),
+                                [a.has(.vmaFlag("uffd_minor"), true)]),
+                ]),
+                Step("parent", .uffdContinue(Loc("A"), pages: 1), expect: [
+                    Expectation("CONTINUE maps the page-cache page itself: same PFN, not anon, mapped twice", kernels: continueKernels,
+                                cite: Citation("mm/userfaultfd.c", "mcontinue_atomic_pte", "shmem_get_folio(inode, pgoff, &folio, SGP_NOALLOC) -> mfill_atomic_install_pte(..., page, false, wp_copy)"),
+                                [a.same(.pfn, as: b), a.has(.anon, false), a.has(.mapcount, 2)]),
+                    Expectation("in a shared mapping it is mapped writable and dirty", kernels: continueKernels,
+                                cite: Citation("mm/userfaultfd.c", "mfill_atomic_install_pte", "pte_mkdirty(); if (page_in_cache && !vm_shared) writable = false; (L58-90)"),
+                                [a.has(.write, true), a.has(.dirty, true)]),
+                ]),
+                Step("parent", .uffdContinue(Loc("A"), pages: 1), expect: [
+                    Expectation("a second CONTINUE onto the populated PTE is EEXIST", kernels: continueKernels,
+                                cite: Citation("mm/userfaultfd.c", "mfill_atomic_install_pte", "if (!pte_none_mostly(*dst_pte)) goto out_unlock; (-EEXIST)"),
+                                [.outcome(.fails(errno: EEXIST, name: "EEXIST"))]),
+                ]),
+            ])
+    }()
+
     static let move: Scenario = {
         let s = PageRef("parent", "S"), d = PageRef("parent", "D"), t = PageRef("parent", "T"), e = PageRef("parent", "E")
         return Scenario(
