@@ -118,3 +118,13 @@ int pti_memfd_create(const char *name)
 {
     return (int)syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */);
 }
+
+long pti_ioctl_raw(int fd, unsigned long cmd, unsigned long arg)
+{
+    return ioctl(fd, cmd, arg);
+}
+
+void *pti_mremap_grow(void *old, size_t length, size_t new_length)
+{
+    return mremap(old, length, new_length, MREMAP_MAYMOVE);
+}

@@ -2,7 +2,6 @@
 #define CPTEINSPECT_H
 
 #include <stdint.h>
-#include <sys/ioctl.h>
 #include <linux/userfaultfd.h>
 #include <linux/netlink.h>
 #include <linux/genetlink.h>
@@ -55,6 +54,10 @@ struct pti_uffdio_move {
 };
 #define PTI_UFFDIO_MOVE _IOWR(0xAA, 0x05, struct pti_uffdio_move)
 enum {
+    PTI_IOC_PIN = PTEINSPECT_IOC_PIN,
+    PTI_IOC_UNPIN = PTEINSPECT_IOC_UNPIN,
+};
+enum {
     PTI_UFFD_FEATURE_MOVE = 1 << 16,
     PTI_UFFDIO_MOVE_MODE_DONTWAKE = 1 << 0,
     PTI_UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES = 1 << 1,
@@ -69,6 +72,12 @@ int pti_uffd_move(int fd, uint64_t dst, uint64_t src, uint64_t len, uint64_t mod
 
 /* memfd_create(name, MFD_CLOEXEC): a shmem file (no glibc wrapper in Swift's view). fd or -1. */
 int pti_memfd_create(const char *name);
+
+/* mremap(old, length, new_length, MREMAP_MAYMOVE). Returns the address or MAP_FAILED. */
+void *pti_mremap_grow(void *old, size_t length, size_t new_length);
+
+/* ioctl(fd, cmd, arg) with any command and argument (the fuzzer). 0/value or -1 with errno. */
+long pti_ioctl_raw(int fd, unsigned long cmd, unsigned long arg);
 
 /* swapon(2)/swapoff(2) (sys/swap.h is not in Swift's Glibc module). 0 or -1 with errno. */
 int pti_swapon(const char *path, int flags);

@@ -23,15 +23,25 @@ public final class ModuleObserver: PageObserver {
 
     public func observe(pid: Int32, address: UInt64, name: (Int32?, UInt64) -> String) throws -> PageObservation {
         let page = address & ~(pageSize - 1)
-        let entry = try client.entries(pid: pid, start: page, end: page + pageSize).first
-        let vma = try client.vma(pid: pid, containing: page)
-        var rmap: [String]?
-        // GET_RMAP answers for anon and file folios; KSM pages use rmap_items, which it does not walk.
-        if let state = entry?.page, entry?.isPresent == true, !state.flags.contains(.ksm),
-           state.mappingKind == .anon || state.mappingKind == .file {
-            rmap = try client.rmap(pid: pid, address: page).filter(\.mapped).map { name($0.pid, $0.address) }
+        // Three reads (entry, VMA, rmap) of a page the kernel may change in between (ksmd merging
+        // it, reclaim): if the rmap query is refused, read the whole page again, a few times.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let entry = try client.entries(pid: pid, start: page, end: page + pageSize).first
+            let vma = try client.vma(pid: pid, containing: page)
+            var rmap: [String]?
+            // GET_RMAP answers for anon and file folios; KSM pages use rmap_items, which it does not walk.
+            if let state = entry?.page, entry?.isPresent == true, !state.flags.contains(.ksm),
+               state.mappingKind == .anon || state.mappingKind == .file {
+                do {
+                    rmap = try client.rmap(pid: pid, address: page).filter(\.mapped).map { name($0.pid, $0.address) }
+                } catch NetlinkError.kernel(_, let errno, _, _) where attempt < 5 && (errno == EOPNOTSUPP || errno == ENOENT) {
+                    continue   // the page changed kind or went away after GET_PTES read it
+                }
+            }
+            return PageObservation(module: entry, at: page, vma: vma, rmap: rmap)
         }
-        return PageObservation(module: entry, at: page, vma: vma, rmap: rmap)
     }
 }
 

@@ -1,0 +1,147 @@
+import CPteInspect
+import Foundation
+import Glibc
+
+/// What the fixture-device fuzzer saw: every call returns (success or an errno); nothing else is
+/// acceptable from a device that runs in the kernel of the machine being debugged.
+public struct FixtureFuzzReport: CustomStringConvertible {
+    public var calls = 0
+    public var succeeded = 0
+    public var errnos: [String: Int] = [:]
+    public var pinsLeftOnClose = 0
+    public var mappings = 0
+    /// Calls whose result contradicts the device's contract (e.g. a double unpin that succeeded).
+    public var contractViolations: [String] = []
+
+    mutating func record(_ call: String, _ result: Int) {
+        calls += 1
+        if result >= 0 { succeeded += 1 } else { errnos["\(call):\(String(cString: strerror(errno)))", default: 0] += 1 }
+    }
+
+    public var description: String {
+        var text = "fixture: \(calls) calls, \(succeeded) succeeded, \(mappings) mappings, \(pinsLeftOnClose) files closed with pins held\n"
+        text += "  errnos: " + errnos.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        for violation in contractViolations.prefix(10) { text += "\n  ! \(violation)" }
+        return text
+    }
+}
+
+/// Random and hostile use of /dev/pteinspect from this process: ioctls with any command number
+/// and argument (bad pointers included), pins of valid, unmapped, kernel and unaligned addresses
+/// with any page count and flags, double unpins, closes with pins held, and mmaps of every size,
+/// offset, protection and sharing.
+public enum FixtureFuzzer {
+    public static func run(rounds: Int, seed: UInt64) throws -> FixtureFuzzReport {
+        var rng = SplitMix64(seed: seed)
+        var report = FixtureFuzzReport()
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        // Our own pages to pin: 32 written pages between guard pages.
+        guard let base = mmap(nil, 34 * pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
+            throw NetlinkError.system(call: "mmap", errno: errno)
+        }
+        defer { munmap(base, 34 * pageSize) }
+        mprotect(base, pageSize, PROT_NONE)
+        mprotect(base + 33 * pageSize, pageSize, PROT_NONE)
+        for i in 1...32 { base.storeBytes(of: UInt8(i), toByteOffset: i * pageSize, as: UInt8.self) }
+        let buffer = UInt64(UInt(bitPattern: base)) + UInt64(pageSize)
+
+        for _ in 0..<rounds {
+            let fd = open("/dev/pteinspect", O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { throw NetlinkError.system(call: "open(/dev/pteinspect)", errno: errno) }
+            var pinned: [(UInt64, UInt64)] = []
+            for _ in 0..<Int(1 + rng.next() % 12) {
+                switch rng.next() % 6 {
+                case 0:   // any ioctl number, any argument
+                    let known: [UInt] = [UInt(PTI_IOC_PIN), UInt(PTI_IOC_UNPIN), 0, 0x5401]
+                    let command = rng.next() % 2 == 0 ? UInt(rng.next() & 0xffff_ffff) : pick(known, &rng)
+                    let bad: [UInt] = [0, 1, 0xffff_ffff_ffff_f000]
+                    let argument = rng.next() % 2 == 0 ? UInt(truncatingIfNeeded: rng.next()) : pick(bad, &rng)
+                    let result = pti_ioctl_raw(fd, command, argument)
+                    report.record("ioctl", Int(result))
+                    if result >= 0 && command != UInt(PTI_IOC_UNPIN) && command != UInt(PTI_IOC_PIN) {
+                        report.contractViolations.append("ioctl 0x\(String(command, radix: 16)) succeeded")
+                    }
+                case 1, 2:   // a pin, valid or not
+                    let (address, pages, flags) = pinRequest(buffer: buffer, pageSize: UInt64(pageSize), &rng)
+                    let result = pti_fixture_pin(fd, 0, address, pages, flags)
+                    report.record("pin", Int(result))
+                    if result == 0 { pinned.append((address, pages)) }
+                case 3:   // unpin something pinned (once), or something never pinned
+                    if !pinned.isEmpty, rng.next() % 3 != 0 {
+                        let (address, pages) = pinned.removeFirst()
+                        let result = pti_fixture_pin(fd, 1, address, pages, 0)
+                        report.record("unpin", Int(result))
+                        if result != 0 { report.contractViolations.append("unpin of a held pin failed: \(String(cString: strerror(errno)))") }
+                        let again = pti_fixture_pin(fd, 1, address, pages, 0)
+                        report.record("unpin-twice", Int(again))
+                        if again == 0, !pinned.contains(where: { $0 == (address, pages) }) {
+                            report.contractViolations.append("a second unpin of 0x\(String(address, radix: 16)) succeeded")
+                        }
+                    } else {
+                        let (address, pages, _) = pinRequest(buffer: buffer, pageSize: UInt64(pageSize), &rng)
+                        let result = pti_fixture_pin(fd, 1, address, pages, 0)
+                        report.record("unpin-unknown", Int(result))
+                    }
+                default:   // mmap with any size, offset, protection, sharing
+                    let sizes = [0, 1, 2, 63, 64, 65, 1000]
+                    let pages = pick(sizes, &rng)
+                    let offsets: [off_t] = [0, 0, 0, 4096, 1, -4096]
+                    let offset = pick(offsets, &rng)
+                    let prot = pick([PROT_READ, PROT_READ | PROT_WRITE, PROT_NONE, PROT_READ | PROT_EXEC, PROT_WRITE], &rng)
+                    let flags = pick([MAP_PRIVATE, MAP_SHARED, MAP_SHARED | MAP_POPULATE, MAP_PRIVATE | MAP_POPULATE], &rng)
+                    let length = max(pages, 0) * pageSize
+                    let mapped = mmap(nil, length, prot, flags, fd, offset)
+                    if let mapped, mapped != MAP_FAILED {
+                        report.record("mmap", 0)
+                        report.mappings += 1
+                        if pages > Int(PTEINSPECT_FIXTURE_MAX_PAGES) || offset != 0 {
+                            report.contractViolations.append("mmap of \(pages) pages at offset \(offset) succeeded")
+                        }
+                        if prot & PROT_READ != 0 { _ = mapped.load(as: UInt8.self) }
+                        if rng.next() % 2 == 0, let grown = mremapGrow(mapped, length, pageSize) {   // VM_DONTEXPAND: must fail
+                            report.contractViolations.append("mremap grew a fixture mapping")
+                            munmap(grown, length + pageSize)
+                        } else {
+                            munmap(mapped, length)
+                        }
+                    } else {
+                        report.record("mmap", -1)
+                    }
+                }
+            }
+            if !pinned.isEmpty { report.pinsLeftOnClose += 1 }
+            close(fd)   // releases whatever is still pinned
+        }
+        // Still working afterwards: pin and unpin one page.
+        let fd = open("/dev/pteinspect", O_RDWR | O_CLOEXEC)
+        defer { if fd >= 0 { close(fd) } }
+        guard fd >= 0, pti_fixture_pin(fd, 0, buffer, 1, 0) == 0, pti_fixture_pin(fd, 1, buffer, 1, 0) == 0 else {
+            report.contractViolations.append("after the fuzz, a plain pin/unpin failed: \(String(cString: strerror(errno)))")
+            return report
+        }
+        return report
+    }
+
+    private static func pick<T>(_ values: [T], _ rng: inout SplitMix64) -> T { values[Int(rng.next() % UInt64(values.count))] }
+
+    private static func pinRequest(buffer: UInt64, pageSize: UInt64, _ rng: inout SplitMix64) -> (UInt64, UInt64, UInt32) {
+        let address: UInt64
+        switch rng.next() % 8 {
+        case 0:
+            let hostile: [UInt64] = [0, 1, pageSize - 1, 0xffff_8880_0000_0000, 0xffff_ffff_8100_0000, UInt64.max & ~(pageSize - 1), 1 << 47]
+            address = pick(hostile, &rng)
+        case 1: address = buffer - pageSize            // the guard page
+        case 2: address = buffer + 1 + rng.next() % pageSize   // unaligned
+        default: address = buffer + (rng.next() % 32) * pageSize
+        }
+        let counts: [UInt64] = [0, 33, 512, 513, UInt64.max, 1 << 40]
+        let pages: UInt64 = rng.next() % 10 == 0 ? pick(counts, &rng) : 1 + rng.next() % 4
+        let flags: UInt32 = rng.next() % 8 == 0 ? UInt32(truncatingIfNeeded: rng.next()) : UInt32(rng.next() % 4)
+        return (address, pages, flags)
+    }
+
+    private static func mremapGrow(_ old: UnsafeMutableRawPointer, _ length: Int, _ pageSize: Int) -> UnsafeMutableRawPointer? {
+        guard let grown = pti_mremap_grow(old, length, length + pageSize), grown != MAP_FAILED else { return nil }
+        return grown
+    }
+}

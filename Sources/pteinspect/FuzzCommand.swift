@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import PteInspectKit
+
+/// `pteinspect fuzz`: hostile input for the module (netlink family and fixture device), with a
+/// check afterwards that it still answers correctly. Run it in the VM (tools/harden, tools/test).
+struct FuzzCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fuzz",
+        abstract: "Send random and mutated messages to the module and hostile calls to /dev/pteinspect; check every answer.",
+        discussion: """
+            Exit status 1 if any message went unanswered, a reply was malformed, a reply carried a \
+            kernel pointer, the fixture device broke its contract, or the module answered wrongly \
+            afterwards. Check the kernel log too (tools/vm-guest does).
+            """)
+
+    @Option(help: "Netlink messages to send in all.")
+    var messages = 100_000
+
+    @Option(help: "Sockets (threads) sending at once.")
+    var sockets = 4
+
+    @Option(help: "Rounds of fixture-device abuse (each opens the device and closes it, pins held or not).")
+    var fixtureRounds = 2_000
+
+    @Option(help: "PRNG seed (the run can be replayed with it).")
+    var seed: UInt64 = UInt64(time(nil))
+
+    func validate() throws {
+        guard messages >= 0, sockets > 0, sockets <= 64, fixtureRounds >= 0 else {
+            throw ValidationError("--messages and --fixture-rounds must be >= 0, --sockets in 1...64")
+        }
+    }
+
+    func run() throws {
+        do {
+            let client = try PteInspectClient()
+            // Targets: a worker with anonymous pages, a THP, a PFN map and a forked child sharing
+            // them; a worker that has exited (a vanished pid); init; kthreadd (no mm); nonsense.
+            let worker = try WorkerProcess()
+            defer { worker.stop() }
+            let anon = try worker.map(pages: 16)
+            try worker.fill(anon, pages: 16)
+            let thp = try worker.mapTHP()
+            try worker.write(thp)
+            let pfnmap = try? worker.mapFixture(pages: 4)
+            let child = try worker.fork()
+            let gone = try WorkerProcess()
+            let vanished = gone.pid
+            gone.stop()
+            let pids: [Int32] = [worker.pid, worker.pid, child, getpid(), 1, 2, 0, vanished, Int32.max, -1]
+            let addresses = [anon, thp] + (pfnmap.map { [$0] } ?? [])
+            print("fuzz: seed \(seed), \(messages) messages from \(sockets) sockets; targets: worker \(worker.pid), child \(child), vanished \(vanished)")
+            let fuzzer = NetlinkFuzzer(family: client.family.id, pids: pids, userAddresses: addresses)
+            var start = timespec(), end = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &start)
+            let report = try fuzzer.run(messages: messages, sockets: sockets, seed: seed)
+            clock_gettime(CLOCK_MONOTONIC, &end)
+            let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
+            print(report)
+            print(String(format: "  %.1f s, %.0f messages/s", seconds, Double(report.sent) / max(seconds, 1e-9)))
+            var problems: [String] = []
+            if report.unanswered > 0 { problems.append("\(report.unanswered) messages got no answer") }
+            if report.malformedReplies > 0 { problems.append("\(report.malformedReplies) malformed or misrouted replies") }
+            let silent = report.refusedSilently.filter { $0.key.hasPrefix("pteinspect") }.values.reduce(0, +)
+            if silent > 0 { problems.append("\(silent) refusals by the module came without an extack message") }
+            if report.kernelPointers > 0 { problems.append("\(report.kernelPointers) kernel pointers in replies") }
+            // Keyed hashes land in the kernel range about once in 2^17; raw pointers always would.
+            if report.hashValues > 100, report.hashesInKernelRange * 100 > report.hashValues {
+                problems.append("\(report.hashesInKernelRange) of \(report.hashValues) identities look like kernel addresses")
+            }
+
+            let fixture = try FixtureFuzzer.run(rounds: fixtureRounds, seed: seed)
+            print(fixture)
+            problems += fixture.contractViolations
+
+            problems += try stillCorrect(client: PteInspectClient(), worker: worker, address: anon)
+            if problems.isEmpty {
+                print("fuzz: ok (module still answers correctly)")
+            } else {
+                for problem in problems { print("fuzz: FAIL \(problem)") }
+                throw ExitStatus.failure
+            }
+        } catch let status as ExitCode {
+            throw status
+        } catch {
+            throw report(error)
+        }
+    }
+
+    /// After the storm: GET_INFO works, and GET_PTES of the worker's pages agrees with pagemap.
+    private func stillCorrect(client: PteInspectClient, worker: WorkerProcess, address: UInt64) throws -> [String] {
+        var problems: [String] = []
+        _ = try client.info()
+        let pageSize = UInt64(getpagesize())
+        let entries = try client.entries(pid: worker.pid, start: address, end: address + 16 * pageSize)
+        let pagemap = try PagemapReader(pid: worker.pid).entries(start: address, end: address + 16 * pageSize)
+        let vmas = try client.vmas(pid: worker.pid, start: address, end: address + 16 * pageSize)
+        if entries.count != 16 { problems.append("GET_PTES returned \(entries.count) entries for 16 written pages") }
+        let disagreements = CrossCheck.compare(module: entries, pagemap: pagemap, vmas: vmas, pageSize: pageSize)
+        problems += disagreements.map { "after the fuzz: \($0)" }
+        return problems
+    }
+}
