@@ -7,13 +7,21 @@ extension PageTableEntry {
     /// present); the host tests hold the two decoders to the same answers. Netlink attributes are
     /// in host byte order.
     public static func decode(_ message: NetlinkMessage) throws -> PageTableEntry {
-        try message.payload.withUnsafeBytes { buffer in
-            let header = Int(PTI_GENL_HDRLEN)
-            guard buffer.count >= header else {
-                throw NetlinkError.malformed("generic netlink message of \(buffer.count) bytes has no genlmsghdr")
-            }
-            // Where each attribute's value is: the last occurrence wins, as in nla_parse().
-            var found = Found()
+        try message.payload.withUnsafeBytes { try decode(payload: $0) }
+    }
+
+    /// `decode(_:)` on a message's payload (genlmsghdr and attributes) where it lies, e.g. in the
+    /// socket's receive buffer: nothing is copied and nothing is allocated on the heap.
+    public static func decode(payload buffer: UnsafeRawBufferPointer) throws -> PageTableEntry {
+        let header = Int(PTI_GENL_HDRLEN)
+        guard buffer.count >= header else {
+            throw NetlinkError.malformed("generic netlink message of \(buffer.count) bytes has no genlmsghdr")
+        }
+        // Where each attribute's value is: the last occurrence wins, as in nla_parse(). The table
+        // lives on the stack (one record used to cost two heap arrays of 64 Ints).
+        return try withUnsafeTemporaryAllocation(of: Found.Slot.self, capacity: Found.types) { slots in
+            slots.initialize(repeating: Found.Slot(value: -1, size: 0))
+            let found = Found(slots: slots)
             var offset = header
             while offset < buffer.count {
                 let remaining = buffer.count - offset
@@ -35,23 +43,25 @@ extension PageTableEntry {
     /// The last position of each attribute type below `Found.types`.
     private struct Found {
         static let types = 64
-        var value = [Int](repeating: -1, count: types)
-        var size = [Int](repeating: 0, count: types)
+        struct Slot {
+            var value: Int
+            var size: Int
+        }
+        let slots: UnsafeMutableBufferPointer<Slot>
 
-        mutating func note(type: UInt16, value offset: Int, size length: Int) {
+        func note(type: UInt16, value offset: Int, size length: Int) {
             guard Int(type) < Self.types else { return }   // not ours: ignored, like PAD
-            value[Int(type)] = offset
-            size[Int(type)] = length
+            slots[Int(type)] = Slot(value: offset, size: length)
         }
 
         func entry(_ buffer: UnsafeRawBufferPointer) throws -> PageTableEntry {
             func read<T: FixedWidthInteger>(_ type: UInt16, _: T.Type) throws -> T? {
-                let at = value[Int(type)]
-                guard at >= 0 else { return nil }
-                guard size[Int(type)] == MemoryLayout<T>.size else {
-                    throw NetlinkError.malformed("attribute \(type): \(size[Int(type)]) bytes where \(MemoryLayout<T>.size) were expected")
+                let slot = slots[Int(type)]
+                guard slot.value >= 0 else { return nil }
+                guard slot.size == MemoryLayout<T>.size else {
+                    throw NetlinkError.malformed("attribute \(type): \(slot.size) bytes where \(MemoryLayout<T>.size) were expected")
                 }
-                return buffer.loadUnaligned(fromByteOffset: at, as: T.self)
+                return buffer.loadUnaligned(fromByteOffset: slot.value, as: T.self)
             }
             func need<T: FixedWidthInteger>(_ type: UInt16, _: T.Type, _ name: String) throws -> T {
                 guard let value = try read(type, T.self) else {
