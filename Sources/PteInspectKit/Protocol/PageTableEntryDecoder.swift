@@ -18,51 +18,58 @@ extension PageTableEntry {
             throw NetlinkError.malformed("generic netlink message of \(buffer.count) bytes has no genlmsghdr")
         }
         // Where each attribute's value is: the last occurrence wins, as in nla_parse(). The table
-        // lives on the stack (one record used to cost two heap arrays of 64 Ints).
-        return try withUnsafeTemporaryAllocation(of: Found.Slot.self, capacity: Found.types) { slots in
-            slots.initialize(repeating: Found.Slot(value: -1, size: 0))
-            let found = Found(slots: slots)
-            var offset = header
-            while offset < buffer.count {
-                let remaining = buffer.count - offset
-                guard remaining >= 4 else {
-                    throw NetlinkError.malformed("\(remaining) trailing bytes, too short for an attribute header")
-                }
-                let length = Int(buffer.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
-                let type = buffer.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) & NetlinkAttribute.typeMask
-                guard length >= 4, length <= remaining else {
-                    throw NetlinkError.malformed("attribute \(type) has nla_len \(length) outside [4, \(remaining)]")
-                }
-                found.note(type: type, value: offset + 4, size: length - 4)
-                offset += min(netlinkAlign(length), remaining)
+        // is a tuple on the stack (it used to be two heap arrays per record).
+        var found = Found()
+        var offset = header
+        while offset < buffer.count {
+            let remaining = buffer.count - offset
+            guard remaining >= 4 else {
+                throw NetlinkError.malformed("\(remaining) trailing bytes, too short for an attribute header")
             }
-            return try found.entry(buffer)
+            let length = Int(buffer.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+            let type = buffer.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) & NetlinkAttribute.typeMask
+            guard length >= 4, length <= remaining else {
+                throw NetlinkError.malformed("attribute \(type) has nla_len \(length) outside [4, \(remaining)]")
+            }
+            found.note(type: type, value: offset + 4, size: length - 4)
+            offset += min(netlinkAlign(length), remaining)
         }
+        return try found.entry(buffer)
     }
 
-    /// The last position of each attribute type below `Found.types`.
+    /// The last position of each attribute type below `Found.types` (32: every attribute a
+    /// GET_PTES reply carries is below; the others are never read, so ignoring them changes
+    /// nothing). One word per type: the value's offset << 16 | its length (nla_len is 16 bits;
+    /// offsets fit 48 bits), 0 when absent (a value never starts at offset 0).
     private struct Found {
-        static let types = 64
-        struct Slot {
-            var value: Int
-            var size: Int
-        }
-        let slots: UnsafeMutableBufferPointer<Slot>
+        static let types = 32
+        private var slots: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
-        func note(type: UInt16, value offset: Int, size length: Int) {
+        @inline(__always)
+        mutating func note(type: UInt16, value offset: Int, size length: Int) {
             guard Int(type) < Self.types else { return }   // not ours: ignored, like PAD
-            slots[Int(type)] = Slot(value: offset, size: length)
+            let word = UInt64(offset) << 16 | UInt64(length)
+            withUnsafeMutableBytes(of: &slots) { $0.storeBytes(of: word, toByteOffset: Int(type) &* 8, as: UInt64.self) }
         }
 
-        func entry(_ buffer: UnsafeRawBufferPointer) throws -> PageTableEntry {
+        @inline(__always)
+        mutating func slot(_ type: UInt16) -> (at: Int, size: Int)? {
+            assert(Int(type) < Self.types, "attribute \(type) is not in the table: raise Found.types")
+            let word = withUnsafeBytes(of: &slots) { $0.load(fromByteOffset: Int(type) &* 8, as: UInt64.self) }
+            return word == 0 ? nil : (Int(word >> 16), Int(word & 0xffff))
+        }
+
+        mutating func entry(_ buffer: UnsafeRawBufferPointer) throws -> PageTableEntry {
+            @inline(__always)
             func read<T: FixedWidthInteger>(_ type: UInt16, _: T.Type) throws -> T? {
-                let slot = slots[Int(type)]
-                guard slot.value >= 0 else { return nil }
-                guard slot.size == MemoryLayout<T>.size else {
-                    throw NetlinkError.malformed("attribute \(type): \(slot.size) bytes where \(MemoryLayout<T>.size) were expected")
+                guard let (at, size) = slot(type) else { return nil }
+                guard size == MemoryLayout<T>.size else {
+                    throw NetlinkError.malformed("attribute \(type): \(size) bytes where \(MemoryLayout<T>.size) were expected")
                 }
-                return buffer.loadUnaligned(fromByteOffset: slot.value, as: T.self)
+                return buffer.loadUnaligned(fromByteOffset: at, as: T.self)
             }
+            @inline(__always)
             func need<T: FixedWidthInteger>(_ type: UInt16, _: T.Type, _ name: String) throws -> T {
                 guard let value = try read(type, T.self) else {
                     throw NetlinkError.malformed("reply lacks \(name) (attribute \(type))")
