@@ -26,6 +26,7 @@
 #include <linux/memory_hotplug.h>
 #include <linux/page_ref.h>
 #include <linux/version.h>
+#include <asm/unaligned.h>
 
 #include "pteinspect.h"
 
@@ -38,32 +39,147 @@ struct pteinspect_emit {
 };
 
 /*
+ * One GET_PTES record: everything is read under the page-table lock into this, then written
+ * out as attributes in one go (still under the lock: the record is written right after it is
+ * read). @has says which optional groups of attributes the record carries.
+ */
+#define REC_PFN		(1U << 0)	/* PFN */
+#define REC_SWAP	(1U << 1)	/* SWAP_TYPE, SWAP_OFFSET */
+#define REC_RULES	(1U << 2)	/* NORMAL_PAGE, PFN_LINEAR */
+#define REC_PAGE	(1U << 3)	/* PAGE_FLAGS, MAPPING_KIND, MAPCOUNT, REFCOUNT, INDEX */
+#define REC_MAPPING_ID	(1U << 4)	/* MAPPING_ID */
+
+struct pte_record {
+	u64 addr;
+	u64 raw;
+	u64 linear_index;
+	u64 entry_flags;
+	u64 pfn;
+	u64 swap_offset;
+	u64 page_flags;
+	u64 index;
+	u64 mapping_id;
+	s32 mapcount;
+	s32 refcount;
+	u32 swap_type;
+	u8 level;
+	u8 kind;
+	u8 normal;
+	u8 pfn_linear;
+	u8 mapping_kind;
+	u8 has;
+};
+
+/*
+ * The most one record takes: a present entry with page state has 8 u64 attributes (ADDR, RAW,
+ * LINEAR_INDEX, PFN, PAGE_FLAGS, MAPPING_ID, INDEX, ENTRY_FLAGS) and 7 of at most 4 bytes
+ * (LEVEL, ENTRY_KIND, NORMAL_PAGE, PFN_LINEAR, MAPPING_KIND, MAPCOUNT, REFCOUNT); a swap-like
+ * entry has 6 and 3. 172 bytes on x86_64 (no PAD: efficient unaligned access).
+ */
+#define PTE_RECORD_MAX	nlmsg_total_size(GENL_HDRLEN +					\
+					 8 * nla_total_size_64bit(sizeof(u64)) +	\
+					 7 * nla_total_size(sizeof(u32)))
+
+/*
+ * Attribute writers for a record whose room was checked up front (PTE_RECORD_MAX): the same
+ * bytes nla_put_u8/u32/u64_64bit() produce, without a room check, a call and a memcpy per
+ * attribute. A dump writes hundreds of thousands of records, about 15 attributes each.
+ */
+static __always_inline struct nlattr *rec_attr(struct sk_buff *skb, int type, int len)
+{
+	struct nlattr *nla = __skb_put(skb, nla_total_size(len));
+
+	nla->nla_len = nla_attr_size(len);
+	nla->nla_type = type;
+	return nla;
+}
+
+static __always_inline void rec_u8(struct sk_buff *skb, int type, u8 value)
+{
+	struct nlattr *nla = rec_attr(skb, type, sizeof(u8));
+
+	put_unaligned(0U, (u32 *)nla_data(nla));	/* the value and its 3 bytes of padding */
+	*(u8 *)nla_data(nla) = value;
+}
+
+static __always_inline void rec_u32(struct sk_buff *skb, int type, u32 value)
+{
+	put_unaligned(value, (u32 *)nla_data(rec_attr(skb, type, sizeof(u32))));
+}
+
+static __always_inline void rec_u64(struct sk_buff *skb, int type, u64 value)
+{
+	if (nla_need_padding_for_64bit(skb))	/* as nla_put_64bit(): compile-time false on x86 */
+		rec_attr(skb, PTEINSPECT_A_PAD, 0);
+	put_unaligned(value, (u64 *)nla_data(rec_attr(skb, type, sizeof(u64))));
+}
+
+/* Writes @r as one reply message; -EMSGSIZE (and nothing written) if it might not fit. */
+static int emit_record(struct pteinspect_emit *e, const struct pte_record *r)
+{
+	struct sk_buff *skb = e->skb;
+	unsigned int start = skb->len;
+	void *hdr;
+
+	if (skb_tailroom(skb) < PTE_RECORD_MAX)
+		return -EMSGSIZE;
+	hdr = pteinspect_dump_put(skb, e->cb, PTEINSPECT_CMD_GET_PTES);
+	if (!hdr)
+		return -EMSGSIZE;
+	rec_u64(skb, PTEINSPECT_A_ADDR, r->addr);
+	rec_u8(skb, PTEINSPECT_A_LEVEL, r->level);
+	rec_u64(skb, PTEINSPECT_A_RAW, r->raw);
+	rec_u64(skb, PTEINSPECT_A_LINEAR_INDEX, r->linear_index);
+	rec_u8(skb, PTEINSPECT_A_ENTRY_KIND, r->kind);
+	if (r->has & REC_SWAP) {
+		rec_u32(skb, PTEINSPECT_A_SWAP_TYPE, r->swap_type);
+		rec_u64(skb, PTEINSPECT_A_SWAP_OFFSET, r->swap_offset);
+	}
+	if (r->has & REC_PFN)
+		rec_u64(skb, PTEINSPECT_A_PFN, r->pfn);
+	if (r->has & REC_RULES) {
+		rec_u8(skb, PTEINSPECT_A_NORMAL_PAGE, r->normal);
+		rec_u8(skb, PTEINSPECT_A_PFN_LINEAR, r->pfn_linear);
+	}
+	if (r->has & REC_PAGE) {
+		rec_u64(skb, PTEINSPECT_A_PAGE_FLAGS, r->page_flags);
+		rec_u8(skb, PTEINSPECT_A_MAPPING_KIND, r->mapping_kind);
+		if (r->has & REC_MAPPING_ID)
+			rec_u64(skb, PTEINSPECT_A_MAPPING_ID, r->mapping_id);
+		rec_u32(skb, PTEINSPECT_A_MAPCOUNT, (u32)r->mapcount);
+		rec_u32(skb, PTEINSPECT_A_REFCOUNT, (u32)r->refcount);
+		rec_u64(skb, PTEINSPECT_A_INDEX, r->index);
+	}
+	rec_u64(skb, PTEINSPECT_A_ENTRY_FLAGS, r->entry_flags);
+	WARN_ON_ONCE(skb->len - start > PTE_RECORD_MAX);
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
  * What folio->mapping points to, by its low bits (include/linux/page-flags.h, 6.1:
  * PAGE_MAPPING_ANON 1, PAGE_MAPPING_MOVABLE 2, PAGE_MAPPING_KSM 3), and whose it is.
  */
-static int put_mapping(struct sk_buff *skb, struct folio *folio)
+static void read_mapping(struct pte_record *r, struct folio *folio)
 {
 	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
 	unsigned long flags = mapping & PAGE_MAPPING_FLAGS;
 	void *object = (void *)(mapping & ~PAGE_MAPPING_FLAGS);
-	u8 kind;
 
 	if (!object)
-		kind = PTEINSPECT_MAPPING_NONE;
+		r->mapping_kind = PTEINSPECT_MAPPING_NONE;
 	else if (flags == PAGE_MAPPING_KSM)
-		kind = PTEINSPECT_MAPPING_KSM;
+		r->mapping_kind = PTEINSPECT_MAPPING_KSM;
 	else if (flags == PAGE_MAPPING_ANON)
-		kind = PTEINSPECT_MAPPING_ANON;
+		r->mapping_kind = PTEINSPECT_MAPPING_ANON;
 	else if (flags == PAGE_MAPPING_MOVABLE)
-		kind = PTEINSPECT_MAPPING_MOVABLE;
+		r->mapping_kind = PTEINSPECT_MAPPING_MOVABLE;
 	else
-		kind = PTEINSPECT_MAPPING_FILE;
-	if (nla_put_u8(skb, PTEINSPECT_A_MAPPING_KIND, kind))
-		return -EMSGSIZE;
-	if (object && nla_put_u64_64bit(skb, PTEINSPECT_A_MAPPING_ID, pteinspect_id(object),
-					PTEINSPECT_A_PAD))
-		return -EMSGSIZE;
-	return 0;
+		r->mapping_kind = PTEINSPECT_MAPPING_FILE;
+	if (object) {
+		r->mapping_id = pteinspect_id(object);
+		r->has |= REC_MAPPING_ID;
+	}
 }
 
 /*
@@ -98,14 +214,15 @@ static bool pfn_is_linear(struct vm_area_struct *vma, unsigned long addr, unsign
 	return pfn == vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 }
 
-/* Attributes every present entry carries besides its bits: the rules above, and the index. */
-static int put_present_rules(struct sk_buff *skb, struct vm_area_struct *vma, unsigned long addr,
-			     unsigned long pfn, u8 normal)
+/* What every present entry carries besides its bits: PFN, the rules above. */
+static void read_present(struct pte_record *r, struct vm_area_struct *vma, unsigned long addr,
+			 unsigned long pfn, u8 normal)
 {
-	if (nla_put_u8(skb, PTEINSPECT_A_NORMAL_PAGE, normal) ||
-	    nla_put_u8(skb, PTEINSPECT_A_PFN_LINEAR, pfn_is_linear(vma, addr, pfn)))
-		return -EMSGSIZE;
-	return 0;
+	r->kind = PTEINSPECT_KIND_PRESENT;
+	r->pfn = pfn;
+	r->normal = normal;
+	r->pfn_linear = pfn_is_linear(vma, addr, pfn);
+	r->has |= REC_PFN | REC_RULES;
 }
 
 /*
@@ -113,7 +230,7 @@ static int put_present_rules(struct sk_buff *skb, struct vm_area_struct *vma, un
  * page cannot be freed. For a special entry (zero page, VM_PFNMAP/VM_MIXEDMAP) the mapping holds
  * no reference and the values are a snapshot of a page the VM does not manage for this mapping.
  */
-static int put_page_state(struct sk_buff *skb, struct page *page)
+static void read_page_state(struct pte_record *r, struct page *page)
 {
 	struct folio *folio = page_folio(page);
 	u64 pf = 0;
@@ -145,13 +262,12 @@ static int put_page_state(struct sk_buff *skb, struct page *page)
 	if (PageReserved(page))
 		pf |= PTEINSPECT_PF_RESERVED;
 
-	if (nla_put_u64_64bit(skb, PTEINSPECT_A_PAGE_FLAGS, pf, PTEINSPECT_A_PAD) ||
-	    put_mapping(skb, folio) ||
-	    nla_put_s32(skb, PTEINSPECT_A_MAPCOUNT, page_mapcount(page)) ||
-	    nla_put_s32(skb, PTEINSPECT_A_REFCOUNT, folio_ref_count(folio)) ||
-	    nla_put_u64_64bit(skb, PTEINSPECT_A_INDEX, page_to_index(page), PTEINSPECT_A_PAD))
-		return -EMSGSIZE;
-	return 0;
+	r->page_flags = pf;
+	read_mapping(r, folio);
+	r->mapcount = page_mapcount(page);
+	r->refcount = folio_ref_count(folio);
+	r->index = page_to_index(page);
+	r->has |= REC_PAGE;
 }
 
 /* Classify a non-present, non-none entry (include/linux/swapops.h). */
@@ -176,57 +292,30 @@ static u8 swap_entry_kind(swp_entry_t entry)
 	return PTEINSPECT_KIND_OTHER;
 }
 
-static int put_swap_entry(struct sk_buff *skb, swp_entry_t entry, u8 kind)
+static void read_swap_entry(struct pte_record *r, swp_entry_t entry)
 {
-	if (nla_put_u8(skb, PTEINSPECT_A_ENTRY_KIND, kind) ||
-	    nla_put_u32(skb, PTEINSPECT_A_SWAP_TYPE, swp_type(entry)) ||
-	    nla_put_u64_64bit(skb, PTEINSPECT_A_SWAP_OFFSET, swp_offset(entry), PTEINSPECT_A_PAD))
-		return -EMSGSIZE;
+	r->kind = swap_entry_kind(entry);
+	r->swap_type = swp_type(entry);
+	r->swap_offset = swp_offset(entry);
+	r->has |= REC_SWAP;
 	/* migration, device-private/exclusive and hwpoison entries carry a PFN (is_pfn_swap_entry) */
-	if (is_pfn_swap_entry(entry) &&
-	    nla_put_u64_64bit(skb, PTEINSPECT_A_PFN, swp_offset_pfn(entry), PTEINSPECT_A_PAD))
-		return -EMSGSIZE;
-	return 0;
-}
-
-static void *begin_entry(struct pteinspect_emit *e, unsigned long addr, u8 level, u64 raw)
-{
-	void *hdr = pteinspect_dump_put(e->skb, e->cb, PTEINSPECT_CMD_GET_PTES);
-
-	if (!hdr)
-		return NULL;
-	if (nla_put_u64_64bit(e->skb, PTEINSPECT_A_ADDR, addr, PTEINSPECT_A_PAD) ||
-	    nla_put_u8(e->skb, PTEINSPECT_A_LEVEL, level) ||
-	    nla_put_u64_64bit(e->skb, PTEINSPECT_A_RAW, raw, PTEINSPECT_A_PAD)) {
-		genlmsg_cancel(e->skb, hdr);
-		return NULL;
+	if (is_pfn_swap_entry(entry)) {
+		r->pfn = swp_offset_pfn(entry);
+		r->has |= REC_PFN;
 	}
-	return hdr;
-}
-
-static int end_entry(struct pteinspect_emit *e, void *hdr, int err)
-{
-	if (err) {
-		genlmsg_cancel(e->skb, hdr);
-		return err;
-	}
-	genlmsg_end(e->skb, hdr);
-	return 0;
 }
 
 /* One PTE, read under its lock. */
 static int emit_pte(struct pteinspect_emit *e, unsigned long addr, pte_t pte)
 {
-	void *hdr = begin_entry(e, addr, PTEINSPECT_LEVEL_PTE, pte_val(pte));
-	struct sk_buff *skb = e->skb;
+	struct pte_record r;
 	u64 ef = 0;
-	int err = 0;
 
-	if (!hdr)
-		return -EMSGSIZE;
-	if (nla_put_u64_64bit(skb, PTEINSPECT_A_LINEAR_INDEX, linear_page_index(e->vma, addr),
-			      PTEINSPECT_A_PAD))
-		return end_entry(e, hdr, -EMSGSIZE);
+	r.addr = addr;
+	r.level = PTEINSPECT_LEVEL_PTE;
+	r.raw = pte_val(pte);
+	r.linear_index = linear_page_index(e->vma, addr);
+	r.has = 0;
 
 	if (pte_present(pte)) {
 		unsigned long pfn = pte_pfn(pte);
@@ -247,28 +336,20 @@ static int emit_pte(struct pteinspect_emit *e, unsigned long addr, pte_t pte)
 			ef |= PTEINSPECT_EF_UFFD_WP;
 		if (is_zero_pfn(pfn))
 			ef |= PTEINSPECT_EF_ZERO_PAGE;
-		if (nla_put_u8(skb, PTEINSPECT_A_ENTRY_KIND, PTEINSPECT_KIND_PRESENT) ||
-		    nla_put_u64_64bit(skb, PTEINSPECT_A_PFN, pfn, PTEINSPECT_A_PAD))
-			err = -EMSGSIZE;
-		if (!err)
-			err = put_present_rules(skb, e->vma, addr, pfn,
-						pte_normal_decision(e->vma, pte, pfn));
-		if (!err && page)
-			err = put_page_state(skb, page);
+		read_present(&r, e->vma, addr, pfn, pte_normal_decision(e->vma, pte, pfn));
+		if (page)
+			read_page_state(&r, page);
 	} else {
-		swp_entry_t entry = pte_to_swp_entry(pte);
-
 		if (pte_swp_soft_dirty(pte))
 			ef |= PTEINSPECT_EF_SOFT_DIRTY;
 		if (pte_swp_uffd_wp(pte))
 			ef |= PTEINSPECT_EF_UFFD_WP;
 		if (pte_swp_exclusive(pte))
 			ef |= PTEINSPECT_EF_SWP_EXCLUSIVE;
-		err = put_swap_entry(skb, entry, swap_entry_kind(entry));
+		read_swap_entry(&r, pte_to_swp_entry(pte));
 	}
-	if (!err && nla_put_u64_64bit(skb, PTEINSPECT_A_ENTRY_FLAGS, ef, PTEINSPECT_A_PAD))
-		err = -EMSGSIZE;
-	return end_entry(e, hdr, err);
+	r.entry_flags = ef;
+	return emit_record(e, &r);
 }
 
 static int walk_pte_table(struct pteinspect_emit *e, pmd_t *pmd, unsigned long addr,
@@ -326,7 +407,7 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 	unsigned long haddr = addr & HPAGE_PMD_MASK;
 	spinlock_t *ptl = pmd_lock(vma->vm_mm, pmdp);
 	pmd_t pmd = *pmdp;
-	void *hdr = NULL;
+	struct pte_record r;
 	u64 ef = PTEINSPECT_EF_HUGE;
 	int err = 0;
 
@@ -336,14 +417,11 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 		spin_unlock(ptl);
 		return 1;			/* split meanwhile: a PTE table now */
 	}
-	hdr = begin_entry(e, haddr, PTEINSPECT_LEVEL_PMD, pmd_val(pmd));
-	if (!hdr) {
-		err = -EMSGSIZE;
-		goto unlock;
-	}
-	if (nla_put_u64_64bit(e->skb, PTEINSPECT_A_LINEAR_INDEX, linear_page_index(vma, haddr),
-			      PTEINSPECT_A_PAD))
-		err = -EMSGSIZE;
+	r.addr = haddr;
+	r.level = PTEINSPECT_LEVEL_PMD;
+	r.raw = pmd_val(pmd);
+	r.linear_index = linear_page_index(vma, haddr);
+	r.has = 0;
 	if (pmd_present(pmd)) {
 		unsigned long pfn = pmd_pfn(pmd);
 		struct page *page = pfn_to_online_page(pfn);
@@ -366,27 +444,19 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 		 */
 		if (page && vma_is_anonymous(vma) && !PageAnon(page))
 			ef |= PTEINSPECT_EF_ZERO_PAGE;
-		if (!err && (nla_put_u8(e->skb, PTEINSPECT_A_ENTRY_KIND, PTEINSPECT_KIND_PRESENT) ||
-			     nla_put_u64_64bit(e->skb, PTEINSPECT_A_PFN, pfn, PTEINSPECT_A_PAD)))
-			err = -EMSGSIZE;
-		if (!err)
-			err = put_present_rules(e->skb, vma, haddr, pfn,
-						pmd_normal_decision(vma, haddr, pmd, pfn,
-								    ef & PTEINSPECT_EF_ZERO_PAGE));
-		if (!err && page)
-			err = put_page_state(e->skb, page);
-	} else if (!err) {
-		swp_entry_t entry = pmd_to_swp_entry(pmd);
-
+		read_present(&r, vma, haddr, pfn,
+			     pmd_normal_decision(vma, haddr, pmd, pfn, ef & PTEINSPECT_EF_ZERO_PAGE));
+		if (page)
+			read_page_state(&r, page);
+	} else {
 		if (pmd_swp_soft_dirty(pmd))
 			ef |= PTEINSPECT_EF_SOFT_DIRTY;
 		if (pmd_swp_uffd_wp(pmd))
 			ef |= PTEINSPECT_EF_UFFD_WP;
-		err = put_swap_entry(e->skb, entry, swap_entry_kind(entry));
+		read_swap_entry(&r, pmd_to_swp_entry(pmd));
 	}
-	if (!err && nla_put_u64_64bit(e->skb, PTEINSPECT_A_ENTRY_FLAGS, ef, PTEINSPECT_A_PAD))
-		err = -EMSGSIZE;
-	err = end_entry(e, hdr, err);
+	r.entry_flags = ef;
+	err = emit_record(e, &r);
 unlock:
 	spin_unlock(ptl);
 	if (err)

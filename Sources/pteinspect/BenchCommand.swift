@@ -22,12 +22,23 @@ struct BenchCommand: ParsableCommand {
         guard runs > 0, runs <= 100 else { throw ValidationError("--runs must be in 1...100") }
     }
 
-    private func seconds(_ body: () throws -> Int) rethrows -> (Double, Int) {
+    /// CPU time of this process so far: (user, system) seconds. The module's dump runs in our
+    /// recvmsg() calls (netlink_recvmsg() -> netlink_dump()), so its kernel work is system time.
+    private func cpuTimes() -> (Double, Double) {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return (s(usage.ru_utime), s(usage.ru_stime))
+    }
+
+    private func seconds(_ body: () throws -> Int) rethrows -> (Double, Int, user: Double, system: Double) {
         var start = timespec(), end = timespec()
+        let (user0, system0) = cpuTimes()
         clock_gettime(CLOCK_MONOTONIC, &start)
         let count = try body()
         clock_gettime(CLOCK_MONOTONIC, &end)
-        return (Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9, count)
+        let (user1, system1) = cpuTimes()
+        return (Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9, count, user1 - user0, system1 - system0)
     }
 
     private func median(_ values: [Double]) -> Double {
@@ -49,18 +60,20 @@ struct BenchCommand: ParsableCommand {
 
             var moduleTimes: [Double] = [], pagemapTimes: [Double] = []
             var moduleCount = 0, pagemapCount = 0
+            var moduleCPU: [(Double, Double)] = [], pagemapCPU: [(Double, Double)] = []
             for _ in 0..<runs {
-                let (a, countA) = try seconds {
+                let (a, countA, userA, systemA) = try seconds {
                     var n = 0
                     try client.forEachEntry(pid: worker.pid, start: base, end: end) { _ in n += 1 }
                     return n
                 }
-                let (b, countB) = try seconds {
+                let (b, countB, userB, systemB) = try seconds {
                     var n = 0
                     try PagemapReader(pid: worker.pid).forEachEntry(start: base, end: end) { _ in n += 1 }
                     return n
                 }
                 moduleTimes.append(a); pagemapTimes.append(b)
+                moduleCPU.append((userA, systemA)); pagemapCPU.append((userB, systemB))
                 moduleCount = countA; pagemapCount = countB
             }
             var usage = rusage()
@@ -70,6 +83,9 @@ struct BenchCommand: ParsableCommand {
                          moduleTimes.map { String(format: "%.3f", $0) }.joined(separator: " ")))
             print(String(format: "pagemap+kpageflags+kpagecount: median %.3f s  (%d records, %.0f records/s; runs %@)", b, pagemapCount, Double(pagemapCount) / b,
                          pagemapTimes.map { String(format: "%.3f", $0) }.joined(separator: " ")))
+            print(String(format: "cpu medians: module user %.3f s sys %.3f s; pagemap user %.3f s sys %.3f s",
+                         median(moduleCPU.map { $0.0 }), median(moduleCPU.map { $0.1 }),
+                         median(pagemapCPU.map { $0.0 }), median(pagemapCPU.map { $0.1 })))
             print(String(format: "ratio a/b = %.2f  (module fields per record: ~30; pagemap: ~14, no raw entry, write/dirty/young/special, refcount, index)", a / b))
             print("peak RSS of this process: \(usage.ru_maxrss / 1024) MiB (both readers stream; the range is \(mib) MiB)")
             if moduleCount != Int(pages) || pagemapCount != Int(pages) {

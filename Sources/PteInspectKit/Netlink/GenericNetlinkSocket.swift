@@ -10,7 +10,9 @@ public final class GenericNetlinkSocket {
     public let portID: UInt32
     private var lastSequence: UInt32
     /// Larger than the biggest skb netlink_dump() allocates (32 KiB), so nothing is truncated.
-    private var receiveBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Raw memory rather than an array: dumps decode their messages where they lie, and a
+    /// consumer that keeps a message gets a copy (see `NetlinkMessage.split`).
+    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
 
     public init() throws {
         guard let socket = mnl_socket_open(NETLINK_GENERIC) else {
@@ -31,7 +33,10 @@ public final class GenericNetlinkSocket {
         self.lastSequence = UInt32(truncatingIfNeeded: time(nil))
     }
 
-    deinit { mnl_socket_close(socket) }
+    deinit {
+        mnl_socket_close(socket)
+        receiveBuffer.deallocate()
+    }
 
     /// Sends `request` with NLM_F_ACK and returns the replies that precede the ack.
     public func transact(_ request: GenericRequest, operation: String) throws -> [GenericMessage] {
@@ -66,19 +71,37 @@ public final class GenericNetlinkSocket {
 
     /// `dump`, handing over each reply undecoded (for decoders that read the payload in one pass).
     public func dumpMessages(_ request: GenericRequest, operation: String, each: (NetlinkMessage) throws -> Void) throws {
+        try dumpPayloads(request, operation: operation) { type, flags, sequence, payload in
+            try each(NetlinkMessage(type: type, flags: flags, sequence: sequence, portID: portID, payload: ArraySlice(payload)))
+        }
+    }
+
+    /// `dump`, handing over each reply's payload (genlmsghdr and attributes) in the receive
+    /// buffer, valid only during the call: no per-message copy or allocation. Same checks and
+    /// error handling as `dump`.
+    public func dumpPayloads(_ request: GenericRequest, operation: String,
+                             each: (_ type: UInt16, _ flags: UInt16, _ sequence: UInt32, _ payload: UnsafeRawBufferPointer) throws -> Void) throws {
         let sequence = try send(request, flags: UInt16(NLM_F_REQUEST | NLM_F_DUMP))
         var consumerError: Error?
         while true {
-            for message in try receive(sequence: sequence) {
-                switch Int32(message.type) {
+            let datagram = try receiveDatagram(sequence: sequence)
+            var offset = 0
+            while offset < datagram.count {
+                // receiveDatagram() checked every header and length
+                let length = Int(datagram.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                let type = datagram.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self)
+                let flags = datagram.loadUnaligned(fromByteOffset: offset + 6, as: UInt16.self)
+                let payload = UnsafeRawBufferPointer(rebasing: datagram[(offset + NetlinkMessage.headerLength)..<(offset + length)])
+                offset += min(netlinkAlign(length), datagram.count - offset)
+                switch Int32(type) {
                 case NLMSG_DONE:
-                    let status = try KernelStatus.fromDone(message)
+                    let status = try KernelStatus.fromDone(message(type, flags, sequence, payload))
                     if let consumerError { throw consumerError }
                     if status.errno != 0 { throw kernelError(status, operation) }
                     return
                 case NLMSG_ERROR:
                     // The dump was refused before it started (its start() callback failed).
-                    let status = try KernelStatus.fromError(message)
+                    let status = try KernelStatus.fromError(message(type, flags, sequence, payload))
                     if let consumerError { throw consumerError }
                     if status.errno != 0 { throw kernelError(status, operation) }
                     return
@@ -89,14 +112,20 @@ public final class GenericNetlinkSocket {
                 default:
                     guard consumerError == nil else { continue }
                     do {
-                        try checkFamily(message, request)
-                        try each(message)
+                        guard type == request.family else {
+                            throw NetlinkError.unexpectedReply("message type \(type), expected family \(request.family)")
+                        }
+                        try each(type, flags, sequence, payload)
                     } catch {
                         consumerError = error
                     }
                 }
             }
         }
+    }
+
+    private func message(_ type: UInt16, _ flags: UInt16, _ sequence: UInt32, _ payload: UnsafeRawBufferPointer) -> NetlinkMessage {
+        NetlinkMessage(type: type, flags: flags, sequence: sequence, portID: portID, payload: ArraySlice(payload))
     }
 
     private func send(_ request: GenericRequest, flags: UInt16) throws -> UInt32 {
@@ -109,26 +138,45 @@ public final class GenericNetlinkSocket {
         return lastSequence
     }
 
-    /// One datagram's messages, each checked to belong to our request.
-    private func receive(sequence: UInt32) throws -> [NetlinkMessage] {
-        let count = receiveBuffer.withUnsafeMutableBytes {
-            mnl_socket_recvfrom(socket, $0.baseAddress, $0.count)
-        }
+    /// One datagram, every message header checked (as `NetlinkMessage.split` does) and every
+    /// message checked to belong to our request, before any is handed on.
+    private func receiveDatagram(sequence: UInt32) throws -> UnsafeRawBufferPointer {
+        let count = mnl_socket_recvfrom(socket, receiveBuffer.baseAddress, receiveBuffer.count)
         guard count >= 0 else {
             let error = Glibc.errno
             // libmnl reports MSG_TRUNC as ENOSPC; ENOBUFS means the kernel dropped messages.
             throw NetlinkError.system(call: "recvmsg(netlink)", errno: error)
         }
-        let messages = try NetlinkMessage.split(receiveBuffer[0..<count])
-        for message in messages {
-            guard message.sequence == sequence else {
-                throw NetlinkError.unexpectedReply("sequence \(message.sequence), expected \(sequence)")
+        let datagram = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<count])
+        let headerLength = NetlinkMessage.headerLength
+        var offset = 0
+        while offset < datagram.count {
+            let remaining = datagram.count - offset
+            guard remaining >= headerLength else {
+                throw NetlinkError.malformed("\(remaining) trailing bytes, too short for a message header")
             }
-            guard message.portID == portID else {
-                throw NetlinkError.unexpectedReply("port ID \(message.portID), expected ours (\(portID))")
+            let length = Int(datagram.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+            guard length >= headerLength, length <= remaining else {
+                throw NetlinkError.malformed("nlmsg_len \(length) outside [\(headerLength), \(remaining)]")
             }
+            let messageSequence = datagram.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
+            let messagePort = datagram.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)
+            guard messageSequence == sequence else {
+                throw NetlinkError.unexpectedReply("sequence \(messageSequence), expected \(sequence)")
+            }
+            guard messagePort == portID else {
+                throw NetlinkError.unexpectedReply("port ID \(messagePort), expected ours (\(portID))")
+            }
+            offset += min(netlinkAlign(length), remaining)
         }
-        return messages
+        return datagram
+    }
+
+    /// One datagram's messages, each checked to belong to our request.
+    private func receive(sequence: UInt32) throws -> [NetlinkMessage] {
+        let datagram = try receiveDatagram(sequence: sequence)
+        // A copy: the messages outlive the buffer, which the next receive overwrites.
+        return try NetlinkMessage.split(ArraySlice(datagram))
     }
 
     private func checkFamily(_ message: NetlinkMessage, _ request: GenericRequest) throws {

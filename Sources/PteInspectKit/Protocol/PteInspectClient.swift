@@ -53,8 +53,8 @@ public final class PteInspectClient {
     /// Streams the entries of [start, end) of process `pid`, in address order.
     public func forEachEntry(pid: Int32, start: UInt64, end: UInt64, _ body: (PageTableEntry) throws -> Void) throws {
         let dump = request(Command.getPtes, [.u32(Attr.pid, UInt32(bitPattern: pid)), .u64(Attr.start, start), .u64(Attr.end, end)])
-        try socket.dumpMessages(dump, operation: "GET_PTES pid \(pid) [0x\(String(start, radix: 16)), 0x\(String(end, radix: 16)))") {
-            try body(try PageTableEntry.decode($0))
+        try socket.dumpPayloads(dump, operation: "GET_PTES pid \(pid) [0x\(String(start, radix: 16)), 0x\(String(end, radix: 16)))") {
+            try body(try PageTableEntry.decode(payload: $3))
         }
     }
 
