@@ -50,7 +50,9 @@ public final class PteInspectClient {
         return try ModuleInfo(reply)
     }
 
-    /// Streams the entries of [start, end) of process `pid`, in address order.
+    /// Streams the entries of [start, end) of process `pid`, in address order, except that a PMD
+    /// record for a THP that formed during the dump may follow PTE records of its own 2 MiB range
+    /// (the range was partly sent before the target's mmap lock was dropped; kmod/pteinspect.yaml).
     public func forEachEntry(pid: Int32, start: UInt64, end: UInt64, _ body: (PageTableEntry) throws -> Void) throws {
         let dump = request(Command.getPtes, [.u32(Attr.pid, UInt32(bitPattern: pid)), .u64(Attr.start, start), .u64(Attr.end, end)])
         try socket.dumpPayloads(dump, operation: "GET_PTES pid \(pid) [0x\(String(start, radix: 16)), 0x\(String(end, radix: 16)))") {

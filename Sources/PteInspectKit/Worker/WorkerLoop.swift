@@ -37,6 +37,8 @@ import Glibc
 ///   uffd-continue ADDR N    UFFDIO_CONTINUE (MINOR mode: map the page already in the page cache)
 ///   uffd-wp ADDR N on|off   UFFDIO_WRITEPROTECT (mode WP, or 0 to resolve)
 ///   uffd-move SRC DST N     UFFDIO_MOVE (Linux 6.8+); answers the bytes moved
+///   churn SECONDS SEED   change this address space at random for SECONDS (the stress test's
+///                  target, see Churn); answers the number of operations
 ///   mem-write PID ADDR | mem-read PID ADDR   one byte through /proc/PID/mem (FOLL_FORCE)
 ///   fork [IN OUT]  fork. Without arguments the child holds its copy of the address space, idle,
 ///                  until this worker exits or is told `release PID`. With two FIFO paths the
@@ -74,6 +76,7 @@ public enum WorkerLoop {
             case "madvise": reply = advise(words)
             case "drain": reply = drain()
             case "map-file": reply = mapFile(words)
+            case "churn": reply = Churn.run(words)
             case "uffd-open", "uffd-register", "uffd-copy", "uffd-zeropage", "uffd-wp", "uffd-move", "uffd-continue":
                 reply = Userfault.run(words, fd: &uffd)
             case "mem-write", "mem-read": reply = remoteAccess(words)
