@@ -128,3 +128,8 @@ void *pti_mremap_grow(void *old, size_t length, size_t new_length)
 {
     return mremap(old, length, new_length, MREMAP_MAYMOVE);
 }
+
+long pti_page_size(void)
+{
+    return sysconf(_SC_PAGESIZE);
+}

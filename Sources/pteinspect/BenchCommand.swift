@@ -49,7 +49,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         do {
             let client = try PteInspectClient()
-            let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+            let pageSize = SystemPage.size
             let pages = UInt64(mib) * (1 << 20) / pageSize
             let worker = try WorkerProcess()
             defer { worker.stop() }

@@ -98,7 +98,7 @@ struct FuzzCommand: ParsableCommand {
     private func stillCorrect(client: PteInspectClient, worker: WorkerProcess, address: UInt64) throws -> [String] {
         var problems: [String] = []
         _ = try client.info()
-        let pageSize = UInt64(getpagesize())
+        let pageSize = SystemPage.size
         let entries = try client.entries(pid: worker.pid, start: address, end: address + 16 * pageSize)
         let pagemap = try PagemapReader(pid: worker.pid).entries(start: address, end: address + 16 * pageSize)
         let vmas = try client.vmas(pid: worker.pid, start: address, end: address + 16 * pageSize)

@@ -43,7 +43,7 @@ struct PteCommand: ParsableCommand {
         }
     }
 
-    private var pageSize: UInt64 { UInt64(sysconf(Int32(_SC_PAGESIZE))) }
+    private var pageSize: UInt64 { SystemPage.size }
 
     func run() throws {
         do {

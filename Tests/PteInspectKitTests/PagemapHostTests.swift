@@ -5,7 +5,7 @@ import XCTest
 
 /// The pagemap backend on the machine's own kernel: no module needed, so these run on the host.
 final class PagemapHostTests: XCTestCase {
-    private let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    private let pageSize = SystemPage.size
 
     private func makeWorker() throws -> WorkerProcess {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

@@ -7,7 +7,7 @@ import XCTest
 /// runs them inside the VM. Elsewhere they fail with the reason instead of passing vacuously.
 class ModuleTestCase: XCTestCase {
     var client: PteInspectClient!
-    let pageSize: UInt64 = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    let pageSize: UInt64 = SystemPage.size
 
     override func setUpWithError() throws {
         do {

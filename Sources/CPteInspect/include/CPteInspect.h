@@ -32,6 +32,14 @@ int pti_socket_configure(struct mnl_socket *socket);
 int pti_pin_to_cpu(int cpu);
 
 /*
+ * sysconf(_SC_PAGESIZE). _SC_PAGESIZE comes from glibc's <bits/confname.h>, which this module's
+ * headers include too (libmnl.h includes <unistd.h>); in a clean build clang may then attribute the
+ * constant to this module instead of Glibc, and Swift files that import only Glibc no longer see it.
+ * Asking here keeps the answer in one place.
+ */
+long pti_page_size(void);
+
+/*
  * mremap(old, length, length, MREMAP_MAYMOVE | MREMAP_FIXED, target): mremap is variadic, which
  * Swift cannot call. Returns the new address or MAP_FAILED with errno.
  */

@@ -34,7 +34,7 @@ public enum FixtureFuzzer {
     public static func run(rounds: Int, seed: UInt64) throws -> FixtureFuzzReport {
         var rng = SplitMix64(seed: seed)
         var report = FixtureFuzzReport()
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = Int(SystemPage.size)
         // Our own pages to pin: 32 written pages between guard pages.
         guard let base = mmap(nil, 34 * pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
             throw NetlinkError.system(call: "mmap", errno: errno)

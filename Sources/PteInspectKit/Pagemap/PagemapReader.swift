@@ -7,7 +7,7 @@ public final class PagemapReader {
     private let pagemap: Int32
     private let kpageflags: Int32
     private let kpagecount: Int32
-    public let pageSize: UInt64 = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    public let pageSize: UInt64 = SystemPage.size
 
     public init(pid: Int32) throws {
         self.pid = pid

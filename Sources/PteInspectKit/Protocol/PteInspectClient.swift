@@ -74,7 +74,7 @@ public final class PteInspectClient {
 
     /// Where the kernel's reverse map finds the folio mapped at `address` of process `pid`.
     public func rmap(pid: Int32, address: UInt64) throws -> [RmapHit] {
-        let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = SystemPage.size
         var hits: [RmapHit] = []
         let attributes: [RequestAttribute] = [.u32(Attr.pid, UInt32(bitPattern: pid)), .u64(Attr.start, address & ~(pageSize - 1))]
         try socket.dump(request(Command.getRmap, attributes), operation: "GET_RMAP pid \(pid) 0x\(String(address, radix: 16))") {
@@ -85,7 +85,7 @@ public final class PteInspectClient {
 
     /// The VMA that contains `address`, if any.
     public func vma(pid: Int32, containing address: UInt64) throws -> VmaRecord? {
-        let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = SystemPage.size
         let pageStart = address & ~(pageSize - 1)
         return try vmas(pid: pid, start: pageStart, end: pageStart + pageSize).first { $0.contains(address) }
     }
@@ -98,7 +98,7 @@ public final class PteInspectClient {
 
     /// [start, end) of `count` pages from the page that contains `address`; an error if it wraps.
     public static func pageRange(address: UInt64, count: UInt64,
-                                 pageSize: UInt64 = UInt64(sysconf(Int32(_SC_PAGESIZE)))) throws -> (start: UInt64, end: UInt64) {
+                                 pageSize: UInt64 = SystemPage.size) throws -> (start: UInt64, end: UInt64) {
         let start = address & ~(pageSize - 1)
         let (length, overflowLength) = count.multipliedReportingOverflow(by: pageSize)
         let (end, overflowEnd) = start.addingReportingOverflow(length)

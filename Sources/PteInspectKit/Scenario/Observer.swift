@@ -14,7 +14,7 @@ public protocol PageObserver: AnyObject {
 /// Everything, through the module: GET_PTES, GET_VMAS and GET_RMAP for each page.
 public final class ModuleObserver: PageObserver {
     private let client: PteInspectClient
-    private let pageSize = UInt64(getpagesize())
+    private let pageSize = SystemPage.size
     public let backend = "module"
 
     public init(client: PteInspectClient) { self.client = client }
@@ -48,7 +48,7 @@ public final class ModuleObserver: PageObserver {
 /// What /proc/PID/pagemap, /proc/kpageflags and /proc/kpagecount show (no module needed).
 public final class PagemapObserver: PageObserver {
     public let backend = "pagemap"
-    private let pageSize = UInt64(getpagesize())
+    private let pageSize = SystemPage.size
 
     public init() {}
 

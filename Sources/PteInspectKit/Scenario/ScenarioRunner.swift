@@ -8,7 +8,7 @@ public final class ScenarioRunner {
     public let observer: PageObserver
     public let environment: ScenarioEnvironment
     private let executable: String
-    private let pageSize = UInt64(getpagesize())
+    private let pageSize = SystemPage.size
     /// Called after each step (streaming output, `--step` pauses).
     public var afterStep: ((Scenario, StepResult) -> Void)?
 

@@ -19,7 +19,7 @@ enum Churn {
             return "error usage: churn SECONDS SEED"
         }
         var rng = SplitMix64(seed: seed)
-        let page = Int(getpagesize())
+        let page = Int(SystemPage.size)
         var regions: [Region] = []
         var children: [pid_t] = []
         var ops = 0

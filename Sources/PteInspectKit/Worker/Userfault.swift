@@ -7,7 +7,7 @@ import Glibc
 /// write protection before writing.
 enum Userfault {
     static func run(_ words: [String], fd: inout Int32) -> String {
-        let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = SystemPage.size
         func address(_ i: Int) -> UInt64? {
             guard words.count > i else { return nil }
             let text = words[i]

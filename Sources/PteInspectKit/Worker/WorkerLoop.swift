@@ -129,7 +129,7 @@ public enum WorkerLoop {
               let prot, let share else {
             return "error usage: map PAGES [r|rw] [private|shared]"
         }
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = Int(SystemPage.size)
         let total = (pages + 2) * pageSize
         guard let base = mmap(nil, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
             return "error mmap: \(String(cString: strerror(errno)))"
@@ -159,7 +159,7 @@ public enum WorkerLoop {
         guard words.count >= 3, words.count <= 5, let pages = Int(words[2]), pages > 0, pages < (1 << 20), let prot, let share else {
             return "error usage: map-file NAME PAGES [r|rw] [private|shared]"
         }
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = Int(SystemPage.size)
         let fd: Int32
         if let known = files[words[1]] {
             fd = known
@@ -204,14 +204,14 @@ public enum WorkerLoop {
 
     /// A PROT_NONE reservation of `pages` + 2 pages; returns the address after the first guard.
     private static func reserve(pages: Int) -> UnsafeMutableRawPointer? {
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = Int(SystemPage.size)
         guard let base = mmap(nil, (pages + 2) * pageSize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
               base != MAP_FAILED else { return nil }
         return base + pageSize
     }
 
     private static func move(_ words: [String]) -> String {
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = Int(SystemPage.size)
         guard words.count == 3, let address = parseAddress(words[1]), let pages = Int(words[2]), pages > 0,
               let old = UnsafeMutableRawPointer(bitPattern: address) else {
             return "error usage: mremap ADDR PAGES"
@@ -225,7 +225,7 @@ public enum WorkerLoop {
     }
 
     private static func protect(_ words: [String]) -> String {
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = Int(SystemPage.size)
         let protections = ["r": PROT_READ, "rw": PROT_READ | PROT_WRITE, "none": PROT_NONE]
         guard words.count == 4, let address = parseAddress(words[1]), let pages = Int(words[2]), pages > 0,
               let prot = protections[words[3]], let start = UnsafeMutableRawPointer(bitPattern: address) else {
@@ -244,7 +244,7 @@ public enum WorkerLoop {
     }
 
     private static func mapFixture(_ words: [String]) -> String {
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = Int(SystemPage.size)
         let sharing = ["private": MAP_PRIVATE, "shared": MAP_SHARED]
         guard words.count == 3, let pages = Int(words[1]), pages > 0, pages < (1 << 20), let flags = sharing[words[2]] else {
             return "error usage: map-pfn PAGES private|shared"
@@ -275,7 +275,7 @@ public enum WorkerLoop {
     }
 
     private static func fill(_ words: [String]) -> String {
-        let pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = UInt(SystemPage.size)
         guard words.count == 3, let address = parseAddress(words[1]), let pages = UInt(words[2]),
               UnsafeMutablePointer<UInt8>(bitPattern: address) != nil else {
             return "error usage: fill ADDR PAGES"
@@ -341,7 +341,7 @@ public enum WorkerLoop {
     ]
 
     private static func advise(_ words: [String]) -> String {
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = Int(SystemPage.size)
         guard words.count == 4, let address = parseAddress(words[1]), let pages = Int(words[2]), pages > 0,
               let value = advice[words[3]], let start = UnsafeMutableRawPointer(bitPattern: address) else {
             return "error usage: madvise ADDR PAGES \(advice.keys.sorted().joined(separator: "|"))"
@@ -353,7 +353,7 @@ public enum WorkerLoop {
     nonisolated(unsafe) private static var scratch: UnsafeMutableRawPointer?
 
     private static func drain() -> String {
-        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = Int(SystemPage.size)
         if scratch == nil {
             guard let page = mmap(nil, pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
                   page != MAP_FAILED else { return failure("mmap") }
