@@ -74,6 +74,12 @@ struct FuzzCommand: ParsableCommand {
                 problems.append("\(report.hashesInKernelRange) of \(report.hashValues) identities look like kernel addresses")
             }
 
+            if report.socketsStoppedByUnload > 0 {
+                // The unload tests do this on purpose: every answer before it was checked above.
+                for problem in problems { print("fuzz: FAIL \(problem)") }
+                print("fuzz: the module was unloaded during the run (\(report.socketsStoppedByUnload) of \(sockets) sockets stopped early); the final check cannot run")
+                throw problems.isEmpty ? ExitStatus.cannotRun : ExitStatus.failure
+            }
             if !netlinkOnly {
                 let fixture = try FixtureFuzzer.run(rounds: fixtureRounds, seed: seed)
                 print(fixture)

@@ -41,6 +41,10 @@ public struct FuzzReport: CustomStringConvertible {
     public var hashValues = 0
     /// Keyed-hash values that happen to fall in the kernel range (about 1 in 2^17 by chance).
     public var hashesInKernelRange = 0
+    /// Sockets that stopped early because the family was unregistered under them (the module was
+    /// unloaded: tools/harden-guest's load/unload cycles do that on purpose). Not a failure of the
+    /// module, but the run is incomplete.
+    public var socketsStoppedByUnload = 0
     public var examples: [String] = []
 
     public var refusedTotal: Int { refused.values.reduce(0, +) }
@@ -59,6 +63,7 @@ public struct FuzzReport: CustomStringConvertible {
         kernelPointers += other.kernelPointers
         hashValues += other.hashValues
         hashesInKernelRange += other.hashesInKernelRange
+        socketsStoppedByUnload += other.socketsStoppedByUnload
         examples += other.examples.prefix(max(0, 10 - examples.count))
     }
 
@@ -71,6 +76,9 @@ public struct FuzzReport: CustomStringConvertible {
           unanswered: \(unanswered), malformed or misrouted replies: \(malformedReplies)
           kernel pointers in replies: \(kernelPointers); keyed hashes checked: \(hashValues) (\(hashesInKernelRange) in the kernel range by chance)
         """
+        if socketsStoppedByUnload > 0 {
+            text += "\n  the family was unregistered (module unloaded): \(socketsStoppedByUnload) sockets stopped early"
+        }
         if !refusedSilently.isEmpty {
             text += "\n  refusals without a message: " + refusedSilently.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
         }
@@ -144,23 +152,67 @@ public final class NetlinkFuzzer {
             report.sent += 1
             if shape.dump { report.dumps += 1 }
             if shape.wellFormed { report.wellFormed += 1 }
-            collect(socket, sequence: sequence, shape: shape, request: bytes, into: &report)
+            let refusedBy = collect(socket, sequence: sequence, shape: shape, request: bytes, into: &report)
+            // Two refusals without a message come from the kernel's core while the module is being
+            // unloaded (tools/harden-guest does it on purpose), not from the module:
+            //  - genl_rcv_msg() (net/netlink/genetlink.c) answers -ENOENT for an id no family has;
+            //  - __netlink_dump_start() (net/netlink/af_netlink.c, 6.1 line 2317) answers
+            //    -EPROTONOSUPPORT to a dump when try_module_get() fails, i.e. the module is GOING
+            //    but its family not yet unregistered.
+            // Either way every later message gets the same answer: count it as the core's, stop.
+            let unloading = (refusedBy == ENOENT && !familyStillRegistered())
+                || (refusedBy == EPROTONOSUPPORT && shape.dump && moduleGoingOrGone())
+            if unloading {
+                let reason = String(cString: strerror(refusedBy))
+                let key = "\(shape.silentRefusalOrigin): \(reason)"
+                report.refusedSilently[key, default: 1] -= 1
+                if report.refusedSilently[key] == 0 { report.refusedSilently[key] = nil }
+                let origin = refusedBy == ENOENT ? "genl core (family unregistered)" : "netlink core (dump while the module is going)"
+                report.refusedSilently["\(origin): \(reason)", default: 0] += 1
+                report.examples.removeAll { $0.hasPrefix("refused without a message (\(reason))") && $0.hasSuffix(hex(bytes)) }
+                report.socketsStoppedByUnload += 1
+                break
+            }
         }
         return report
     }
 
+    /// Whether the module is being unloaded or gone: /sys/module/NAME/initstate (kernel/module/main.c
+    /// show_initstate) says "going", or no longer exists, or the family is no longer registered.
+    private func moduleGoingOrGone() -> Bool {
+        guard let state = try? String(contentsOfFile: "/sys/module/\(pteinspectFamilyName)/initstate", encoding: .utf8) else {
+            return true
+        }
+        return state.hasPrefix("going") || !familyStillRegistered()
+    }
+
+    /// Whether nlctrl still knows the family under the id this run targets.
+    private func familyStillRegistered() -> Bool {
+        guard let socket = try? GenericNetlinkSocket() else { return true }
+        do {
+            return try GenericFamily.resolve(pteinspectFamilyName, on: socket).id == family
+        } catch NetlinkError.familyNotFound {
+            return false
+        } catch {
+            return true
+        }
+    }
+
     // MARK: - Answers
 
-    private func collect(_ socket: RawNetlinkSocket, sequence: UInt32, shape: Shape, request: [UInt8], into report: inout FuzzReport) {
+    /// Reads the answer to one request into `report`; returns the errno of a refusal that came
+    /// without an extack message (0 otherwise).
+    @discardableResult
+    private func collect(_ socket: RawNetlinkSocket, sequence: UInt32, shape: Shape, request: [UInt8], into report: inout FuzzReport) -> Int32 {
         while true {
             guard let datagram = socket.receive() else {
                 report.unanswered += 1
                 if report.examples.count < 10 { report.examples.append("no answer to " + hex(request)) }
-                return
+                return 0
             }
             guard let messages = try? NetlinkMessage.split(datagram[...]) else {
                 report.malformedReplies += 1
-                return
+                return 0
             }
             for message in messages {
                 guard message.sequence == sequence else {
@@ -173,7 +225,7 @@ public final class NetlinkFuzzer {
                 case NLMSG_ERROR, NLMSG_DONE:
                     guard let status = try? (Int32(message.type) == NLMSG_ERROR ? KernelStatus.fromError(message) : KernelStatus.fromDone(message)) else {
                         report.malformedReplies += 1
-                        return
+                        return 0
                     }
                     if status.errno == 0 {
                         report.accepted += 1
@@ -187,9 +239,10 @@ public final class NetlinkFuzzer {
                             if origin == "pteinspect", report.examples.count < 10 {
                                 report.examples.append("refused without a message (\(String(cString: strerror(status.errno)))): " + hex(request))
                             }
+                            return status.errno
                         }
                     }
-                    return
+                    return 0
                 case NLMSG_NOOP:
                     continue
                 default:
