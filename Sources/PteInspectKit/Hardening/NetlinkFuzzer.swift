@@ -41,9 +41,8 @@ public struct FuzzReport: CustomStringConvertible {
     public var hashValues = 0
     /// Keyed-hash values that happen to fall in the kernel range (about 1 in 2^17 by chance).
     public var hashesInKernelRange = 0
-    /// Sockets that stopped early because the family was unregistered under them (the module was
-    /// unloaded: tools/harden-guest's load/unload cycles do that on purpose). Not a failure of the
-    /// module, but the run is incomplete.
+    /// Sockets that stopped early because the module was unloaded under them (tools/harden-guest's
+    /// load/unload cycles do that on purpose). Not a failure of the module, but the run is incomplete.
     public var socketsStoppedByUnload = 0
     public var examples: [String] = []
 
@@ -77,7 +76,7 @@ public struct FuzzReport: CustomStringConvertible {
           kernel pointers in replies: \(kernelPointers); keyed hashes checked: \(hashValues) (\(hashesInKernelRange) in the kernel range by chance)
         """
         if socketsStoppedByUnload > 0 {
-            text += "\n  the family was unregistered (module unloaded): \(socketsStoppedByUnload) sockets stopped early"
+            text += "\n  the module was unloaded during the run: \(socketsStoppedByUnload) sockets stopped early"
         }
         if !refusedSilently.isEmpty {
             text += "\n  refusals without a message: " + refusedSilently.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
@@ -163,18 +162,23 @@ public final class NetlinkFuzzer {
             let unloading = (refusedBy == ENOENT && !familyStillRegistered())
                 || (refusedBy == EPROTONOSUPPORT && shape.dump && moduleGoingOrGone())
             if unloading {
-                let reason = String(cString: strerror(refusedBy))
-                let key = "\(shape.silentRefusalOrigin): \(reason)"
-                report.refusedSilently[key, default: 1] -= 1
-                if report.refusedSilently[key] == 0 { report.refusedSilently[key] = nil }
-                let origin = refusedBy == ENOENT ? "genl core (family unregistered)" : "netlink core (dump while the module is going)"
-                report.refusedSilently["\(origin): \(reason)", default: 0] += 1
-                report.examples.removeAll { $0.hasPrefix("refused without a message (\(reason))") && $0.hasSuffix(hex(bytes)) }
-                report.socketsStoppedByUnload += 1
+                recountAsUnloadRefusal(refusedBy, shape: shape, request: bytes, in: &report)
                 break
             }
         }
         return report
+    }
+
+    /// Moves the refusal `collect` just counted from its origin to the core's unload refusals.
+    private func recountAsUnloadRefusal(_ errno: Int32, shape: Shape, request: [UInt8], in report: inout FuzzReport) {
+        let reason = String(cString: strerror(errno))
+        let key = "\(shape.silentRefusalOrigin): \(reason)"
+        report.refusedSilently[key, default: 1] -= 1
+        if report.refusedSilently[key] == 0 { report.refusedSilently[key] = nil }
+        let origin = errno == ENOENT ? "genl core (family unregistered)" : "netlink core (dump while the module is going)"
+        report.refusedSilently["\(origin): \(reason)", default: 0] += 1
+        report.examples.removeAll { $0.hasPrefix("refused without a message (\(reason))") && $0.hasSuffix(hex(request)) }
+        report.socketsStoppedByUnload += 1
     }
 
     /// Whether the module is being unloaded or gone: /sys/module/NAME/initstate (kernel/module/main.c
