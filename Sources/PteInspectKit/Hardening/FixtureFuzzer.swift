@@ -13,9 +13,9 @@ public struct FixtureFuzzReport: CustomStringConvertible {
     /// Calls whose result contradicts the device's contract (e.g. a double unpin that succeeded).
     public var contractViolations: [String] = []
 
-    mutating func record(_ call: String, _ result: Int) {
+    mutating func record(_ call: String, _ result: Int, errno error: Int32 = errno) {
         calls += 1
-        if result >= 0 { succeeded += 1 } else { errnos["\(call):\(String(cString: strerror(errno)))", default: 0] += 1 }
+        if result >= 0 { succeeded += 1 } else { errnos["\(call):\(String(cString: strerror(error)))", default: 0] += 1 }
     }
 
     public var description: String {
@@ -23,6 +23,22 @@ public struct FixtureFuzzReport: CustomStringConvertible {
         text += "  errnos: " + errnos.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
         for violation in contractViolations.prefix(10) { text += "\n  ! \(violation)" }
         return text
+    }
+}
+
+/// The pins one open /dev/pteinspect file holds, as the module keeps them: a pin is known by its
+/// exact (address, pages), the same range may be pinned more than once, and an unpin releases one
+/// of them (fixture_pin()/fixture_unpin() in kmod/pteinspect_fixture.c).
+struct HeldPins {
+    private var pins: [(address: UInt64, pages: UInt64)] = []
+
+    var isEmpty: Bool { pins.isEmpty }
+    var oldest: (UInt64, UInt64)? { pins.first.map { ($0.address, $0.pages) } }
+
+    func contains(_ address: UInt64, _ pages: UInt64) -> Bool { pins.contains { $0 == (address, pages) } }
+    mutating func pinned(_ address: UInt64, _ pages: UInt64) { pins.append((address, pages)) }
+    mutating func unpinned(_ address: UInt64, _ pages: UInt64) {
+        if let index = pins.firstIndex(where: { $0 == (address, pages) }) { pins.remove(at: index) }
     }
 }
 
@@ -48,7 +64,7 @@ public enum FixtureFuzzer {
         for _ in 0..<rounds {
             let fd = open("/dev/pteinspect", O_RDWR | O_CLOEXEC)
             guard fd >= 0 else { throw NetlinkError.system(call: "open(/dev/pteinspect)", errno: errno) }
-            var pinned: [(UInt64, UInt64)] = []
+            var held = HeldPins()
             for _ in 0..<Int(1 + rng.next() % 12) {
                 switch rng.next() % 6 {
                 case 0:   // any ioctl number, any argument
@@ -65,27 +81,16 @@ public enum FixtureFuzzer {
                     let (address, pages, flags) = pinRequest(buffer: buffer, pageSize: UInt64(pageSize), &rng)
                     let result = pti_fixture_pin(fd, 0, address, pages, flags)
                     report.record("pin", Int(result))
-                    if result == 0 { pinned.append((address, pages)) }
-                case 3:   // unpin something pinned (once), or something never pinned
-                    if !pinned.isEmpty, rng.next() % 3 != 0 {
-                        let (address, pages) = pinned.removeFirst()
-                        let result = pti_fixture_pin(fd, 1, address, pages, 0)
-                        report.record("unpin", Int(result))
-                        if result != 0 { report.contractViolations.append("unpin of a held pin failed: \(String(cString: strerror(errno)))") }
-                        let again = pti_fixture_pin(fd, 1, address, pages, 0)
-                        report.record("unpin-twice", Int(again))
-                        if again == 0 {
-                            // Legitimate only if the same range was pinned twice: that pin is gone now too.
-                            if let other = pinned.firstIndex(where: { $0 == (address, pages) }) {
-                                pinned.remove(at: other)
-                            } else {
-                                report.contractViolations.append("a second unpin of 0x\(String(address, radix: 16)) succeeded")
-                            }
-                        }
+                    if result == 0 { held.pinned(address, pages) }
+                case 3:   // unpin something pinned, then the same again; or a random request
+                    if let (address, pages) = held.oldest, rng.next() % 3 != 0 {
+                        unpin(fd, address, pages, as: "unpin", held: &held, into: &report)
+                        unpin(fd, address, pages, as: "unpin-twice", held: &held, into: &report)
                     } else {
+                        // Random, so now and then exactly a range that is held (seed 1795974298
+                        // drew a held 3-page pin): then it must succeed, and otherwise fail.
                         let (address, pages, _) = pinRequest(buffer: buffer, pageSize: UInt64(pageSize), &rng)
-                        let result = pti_fixture_pin(fd, 1, address, pages, 0)
-                        report.record("unpin-unknown", Int(result))
+                        unpin(fd, address, pages, as: "unpin-random", held: &held, into: &report)
                     }
                 default:   // mmap with any size, offset, protection, sharing
                     let sizes = [0, 1, 2, 63, 64, 65, 1000]
@@ -114,7 +119,7 @@ public enum FixtureFuzzer {
                     }
                 }
             }
-            if !pinned.isEmpty { report.pinsLeftOnClose += 1 }
+            if !held.isEmpty { report.pinsLeftOnClose += 1 }
             close(fd)   // releases whatever is still pinned
         }
         // Still working afterwards: pin and unpin one page.
@@ -125,6 +130,21 @@ public enum FixtureFuzzer {
             return report
         }
         return report
+    }
+
+    /// An unpin succeeds exactly when the file holds a pin of that range (fixture_unpin() in
+    /// kmod/pteinspect_fixture.c), and then releases one such pin.
+    private static func unpin(_ fd: Int32, _ address: UInt64, _ pages: UInt64, as call: String, held: inout HeldPins, into report: inout FixtureFuzzReport) {
+        let result = pti_fixture_pin(fd, 1, address, pages, 0)
+        let error = errno
+        report.record(call, Int(result), errno: error)
+        let range = "0x\(String(address, radix: 16)) (\(pages) pages)"
+        switch (held.contains(address, pages), result == 0) {
+        case (true, true): held.unpinned(address, pages)
+        case (true, false): report.contractViolations.append("\(call) of a held pin \(range) failed: \(String(cString: strerror(error)))")
+        case (false, true): report.contractViolations.append("\(call) of \(range), which this file does not hold, succeeded")
+        case (false, false): break
+        }
     }
 
     private static func pick<T>(_ values: [T], _ rng: inout SplitMix64) -> T { values[Int(rng.next() % UInt64(values.count))] }
