@@ -69,9 +69,10 @@ struct FuzzCommand: ParsableCommand {
             let silent = report.refusedSilently.filter { $0.key.hasPrefix("pteinspect") }.values.reduce(0, +)
             if silent > 0 { problems.append("\(silent) refusals by the module came without an extack message") }
             if report.kernelPointers > 0 { problems.append("\(report.kernelPointers) kernel pointers in replies") }
-            // Keyed hashes land in the kernel range about once in 2^17; raw pointers always would.
-            if report.hashValues > 100, report.hashesInKernelRange * 100 > report.hashValues {
-                problems.append("\(report.hashesInKernelRange) of \(report.hashValues) identities look like kernel addresses")
+            // Keyed hashes land in the kernel half 1 time in 256; raw pointers always would.
+            for type in report.hashAttributesLikePointers {
+                guard let tally = report.hashes[type] else { continue }
+                problems.append("\(tally.distinctInKernelHalf) of \(tally.distinct.count) distinct values of \(NetlinkFuzzer.hashAttributes[type] ?? "attribute \(type)") are in the kernel half: raw pointers, not keyed hashes")
             }
 
             if report.socketsStoppedByUnload > 0 {

@@ -153,7 +153,7 @@ public enum FixtureFuzzer {
         let address: UInt64
         switch rng.next() % 8 {
         case 0:
-            let hostile: [UInt64] = [0, 1, pageSize - 1, 0xffff_8880_0000_0000, 0xffff_ffff_8100_0000, UInt64.max & ~(pageSize - 1), 1 << 47]
+            let hostile: [UInt64] = [0, 1, pageSize - 1, 0xffff_8880_0000_0000, 0xff11_0000_0000_0000, 0xffff_ffff_8100_0000, UInt64.max & ~(pageSize - 1), 1 << 47]
             address = pick(hostile, &rng)
         case 1: address = buffer - pageSize            // the guard page
         case 2: address = buffer + 1 + rng.next() % pageSize   // unaligned

@@ -15,6 +15,24 @@ public struct SplitMix64: RandomNumberGenerator {
     }
 }
 
+/// The values of one keyed-hash identity attribute a fuzz run saw. The module sends
+/// siphash(object pointer, key drawn at load) (pteinspect_id(), kmod/pteinspect_dump.c), so each
+/// distinct object is one uniform value: in the kernel half 1 time in 256 by chance, where a raw
+/// pointer would always be. Repeats (one mm in every record) say nothing: count distinct values.
+public struct HashTally: Equatable {
+    public var values = 0
+    public var distinct: Set<UInt64> = []
+
+    public var distinctInKernelHalf: Int { distinct.filter(NetlinkFuzzer.looksLikeKernelAddress).count }
+    /// Judged from 4 distinct values on: more than half of them in the kernel half has odds below
+    /// 1e-6 for keyed hashes (C(5,3)/256^3) and is certain for raw pointers.
+    public var judged: Bool { distinct.count >= 4 }
+    public var looksLikePointers: Bool { judged && distinctInKernelHalf * 2 > distinct.count }
+
+    mutating func add(_ value: UInt64) { values += 1; distinct.insert(value) }
+    mutating func merge(_ other: HashTally) { values += other.values; distinct.formUnion(other.distinct) }
+}
+
 /// What a fuzz run saw. Every message the fuzzer sends keeps a valid outer nlmsghdr and asks for
 /// an ack, so the kernel must answer each one: an ack (0), a refusal (errno, extack message where
 /// the policy gives one), or a dump ending in NLMSG_DONE.
@@ -36,17 +54,31 @@ public struct FuzzReport: CustomStringConvertible {
     public var unanswered = 0
     /// Replies that did not parse, or answered another sequence (must be 0).
     public var malformedReplies = 0
-    /// 8-byte attribute values in [0xffff800000000000, ~0] outside the keyed-hash attributes (must be 0).
+    /// 8-byte attribute values in the kernel half (`looksLikeKernelAddress`) outside the keyed-hash
+    /// attributes (must be 0).
     public var kernelPointers = 0
-    public var hashValues = 0
-    /// Keyed-hash values that happen to fall in the kernel range (about 1 in 2^17 by chance).
-    public var hashesInKernelRange = 0
+    /// Keyed-hash identity values seen, by attribute type.
+    public var hashes: [UInt16: HashTally] = [:]
+    public var hashValues: Int { hashes.values.reduce(0) { $0 + $1.values } }
+    /// Identity attributes whose distinct values look like raw pointers (must be none).
+    public var hashAttributesLikePointers: [UInt16] { hashes.filter { $0.value.looksLikePointers }.keys.sorted() }
     /// Sockets that stopped early because the module was unloaded under them (tools/harden-guest's
     /// load/unload cycles do that on purpose). Not a failure of the module, but the run is incomplete.
     public var socketsStoppedByUnload = 0
     public var examples: [String] = []
 
     public var refusedTotal: Int { refused.values.reduce(0, +) }
+
+    /// "; distinct: vma-id 412 (2 in the kernel half), mm-id 3 (too few to judge), ..."
+    var identitySummary: String {
+        guard !hashes.isEmpty else { return "" }
+        let parts = hashes.sorted { $0.key < $1.key }.map { type, tally in
+            let name = NetlinkFuzzer.hashAttributes[type] ?? "attribute \(type)"
+            let verdict = tally.judged ? "\(tally.distinctInKernelHalf) in the kernel half" : "too few to judge"
+            return "\(name) \(tally.distinct.count) (\(verdict))"
+        }
+        return "; distinct: " + parts.joined(separator: ", ")
+    }
 
     mutating func merge(_ other: FuzzReport) {
         sent += other.sent
@@ -60,8 +92,7 @@ public struct FuzzReport: CustomStringConvertible {
         unanswered += other.unanswered
         malformedReplies += other.malformedReplies
         kernelPointers += other.kernelPointers
-        hashValues += other.hashValues
-        hashesInKernelRange += other.hashesInKernelRange
+        for (type, tally) in other.hashes { hashes[type, default: HashTally()].merge(tally) }
         socketsStoppedByUnload += other.socketsStoppedByUnload
         examples += other.examples.prefix(max(0, 10 - examples.count))
     }
@@ -73,7 +104,7 @@ public struct FuzzReport: CustomStringConvertible {
         (\(refusedWithMessage) with an extack message)
           refusals by errno: \(errnos)
           unanswered: \(unanswered), malformed or misrouted replies: \(malformedReplies)
-          kernel pointers in replies: \(kernelPointers); keyed hashes checked: \(hashValues) (\(hashesInKernelRange) in the kernel range by chance)
+          kernel pointers in replies: \(kernelPointers); identity values (keyed hashes) checked: \(hashValues)\(identitySummary)
         """
         if socketsStoppedByUnload > 0 {
             text += "\n  the module was unloaded during the run: \(socketsStoppedByUnload) sockets stopped early"
@@ -261,13 +292,16 @@ public final class NetlinkFuzzer {
         }
     }
 
-    /// Attributes whose 8-byte values are keyed hashes (random-looking by design).
-    static let hashAttributes: Set<UInt16> = [
-        Attr.mmID, Attr.vmaID, Attr.mappingID,
-        Attr.anonVmaID, Attr.anonVmaRootID,
+    /// Attributes whose 8-byte values are keyed hashes (random-looking by design), by YNL name.
+    public static let hashAttributes: [UInt16: String] = [
+        Attr.mmID: "mm-id", Attr.vmaID: "vma-id", Attr.mappingID: "mapping-id",
+        Attr.anonVmaID: "anon-vma-id", Attr.anonVmaRootID: "anon-vma-root-id",
     ]
 
-    static func looksLikeKernelAddress(_ value: UInt64) -> Bool { value >= 0xffff_8000_0000_0000 }
+    /// The kernel half of x86-64's address space with 5-level paging, which contains the 4-level
+    /// one (0xffff800000000000 up): Documentation/arch/x86/x86_64/mm.rst. The VM's CPU has LA57, so
+    /// the stock kernel's direct map is at 0xff11000000000000, vmemmap at 0xffd4000000000000.
+    static func looksLikeKernelAddress(_ value: UInt64) -> Bool { value >= 0xff00_0000_0000_0000 }
 
     private func inspect(_ message: NetlinkMessage, into report: inout FuzzReport) {
         guard let generic = try? GenericMessage(message) else {
@@ -281,9 +315,8 @@ public final class NetlinkFuzzer {
                     continue
                 }
                 guard attribute.payload.count == 8, let value = try? attribute.u64() else { continue }
-                if Self.hashAttributes.contains(attribute.type) {
-                    report.hashValues += 1
-                    if Self.looksLikeKernelAddress(value) { report.hashesInKernelRange += 1 }
+                if Self.hashAttributes[attribute.type] != nil {
+                    report.hashes[attribute.type, default: HashTally()].add(value)
                 } else if Self.looksLikeKernelAddress(value) {
                     report.kernelPointers += 1
                     if report.examples.count < 10 {
@@ -306,7 +339,7 @@ public final class NetlinkFuzzer {
         let page: UInt64 = 4096
         switch rng.next() % 10 {
         case 0: return pick([0, 1, page - 1, page, page + 1, 0x7fff_ffff_f000, 0x8000_0000_0000, 0xffff_8000_0000_0000,
-                             0xffff_ffff_ffff_f000, UInt64.max, UInt64.max - page + 1, 1 << 56], &rng)
+                             0xff11_0000_0000_0000, 0xffff_ffff_ffff_f000, UInt64.max, UInt64.max - page + 1, 1 << 56], &rng)
         case 1: return rng.next()                                    // anything
         case 2: return rng.next() & 0x7fff_ffff_ffff                 // user space, unaligned
         default:
