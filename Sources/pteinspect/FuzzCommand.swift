@@ -72,7 +72,7 @@ struct FuzzCommand: ParsableCommand {
             // Keyed hashes land in the kernel half 1 time in 256; raw pointers always would.
             for type in report.hashAttributesLikePointers {
                 guard let tally = report.hashes[type] else { continue }
-                problems.append("\(tally.distinctInKernelHalf) of \(tally.distinct.count) distinct values of \(NetlinkFuzzer.hashAttributes[type] ?? "attribute \(type)") are in the kernel half: raw pointers, not keyed hashes")
+                problems.append("\(tally.distinctInKernelHalf) of \(tally.distinct.count) distinct values of \(NetlinkFuzzer.identityName(type)) are in the kernel half: raw pointers, not keyed hashes")
             }
 
             if report.socketsStoppedByUnload > 0 {

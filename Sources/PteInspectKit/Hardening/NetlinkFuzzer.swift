@@ -73,7 +73,7 @@ public struct FuzzReport: CustomStringConvertible {
     var identitySummary: String {
         guard !hashes.isEmpty else { return "" }
         let parts = hashes.sorted { $0.key < $1.key }.map { type, tally in
-            let name = NetlinkFuzzer.hashAttributes[type] ?? "attribute \(type)"
+            let name = NetlinkFuzzer.identityName(type)
             let verdict = tally.judged ? "\(tally.distinctInKernelHalf) in the kernel half" : "too few to judge"
             return "\(name) \(tally.distinct.count) (\(verdict))"
         }
@@ -293,10 +293,13 @@ public final class NetlinkFuzzer {
     }
 
     /// Attributes whose 8-byte values are keyed hashes (random-looking by design), by YNL name.
-    public static let hashAttributes: [UInt16: String] = [
+    static let hashAttributes: [UInt16: String] = [
         Attr.mmID: "mm-id", Attr.vmaID: "vma-id", Attr.mappingID: "mapping-id",
         Attr.anonVmaID: "anon-vma-id", Attr.anonVmaRootID: "anon-vma-root-id",
     ]
+
+    /// An identity attribute's YNL name (kmod/pteinspect.yaml), for reports.
+    public static func identityName(_ type: UInt16) -> String { hashAttributes[type] ?? "attribute \(type)" }
 
     /// The kernel half of x86-64's address space with 5-level paging, which contains the 4-level
     /// one (0xffff800000000000 up): Documentation/arch/x86/x86_64/mm.rst. The VM's CPU has LA57, so
