@@ -1,32 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What the GET_PTES and GET_VMAS dumps share: request checks, the cursor, and taking the
- * target's mm for one batch.
+ * What the GET_PTES, GET_VMAS and GET_RMAP dumps share: request checks, the cursor, and taking
+ * the target's mm for one batch.
  */
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/sched/mm.h>
-#include <linux/siphash.h>
-#include <linux/random.h>
-#include <linux/version.h>
 
 #include "pteinspect.h"
-
-static siphash_key_t pteinspect_id_key __ro_after_init;
-
-void __init pteinspect_id_init(void)
-{
-	get_random_bytes(&pteinspect_id_key, sizeof(pteinspect_id_key));
-}
-
-/*
- * Kernel objects are named by a keyed hash of their address (as %p does): stable while the
- * module stays loaded, equal for the same object, and no kernel address leaves the kernel.
- */
-u64 pteinspect_id(const void *object)
-{
-	return siphash_1u64((u64)(unsigned long)object, &pteinspect_id_key);
-}
+#include "pteinspect_compat.h"
 
 struct pteinspect_dump_ctx *pteinspect_dump_ctx(struct netlink_callback *cb)
 {
@@ -34,26 +16,58 @@ struct pteinspect_dump_ctx *pteinspect_dump_ctx(struct netlink_callback *cb)
 	return (struct pteinspect_dump_ctx *)cb->ctx;
 }
 
-/* START/END: required for GET_PTES; optional for GET_VMAS, where they default to everything. */
-static int parse_range(struct nlattr **attrs, struct netlink_ext_ack *extack, bool required,
-		       u64 *start, u64 *end)
+/*
+ * Which attributes each dump requires, and what the refusal says when one is missing. Which
+ * attributes a command accepts at all is its policy (pteinspect_main.c); the genetlink core
+ * refuses the others before any of this runs.
+ */
+struct required_attr {
+	u16 type;		/* 0 ends the list */
+	const char *missing;
+};
+
+static const struct required_attr required_attrs[][4] = {
+	[PTEINSPECT_CMD_GET_PTES] = {
+		{ PTEINSPECT_A_PID, "missing PTEINSPECT_A_PID: the pid of the process to inspect" },
+		{ PTEINSPECT_A_START, "missing PTEINSPECT_A_START: the first address of the range" },
+		{ PTEINSPECT_A_END, "missing PTEINSPECT_A_END: the address after the range" },
+	},
+	[PTEINSPECT_CMD_GET_VMAS] = {
+		{ PTEINSPECT_A_PID, "missing PTEINSPECT_A_PID: the pid of the process to inspect" },
+	},
+	[PTEINSPECT_CMD_GET_RMAP] = {
+		{ PTEINSPECT_A_PID, "missing PTEINSPECT_A_PID: the pid of the process to inspect" },
+		{ PTEINSPECT_A_START, "missing PTEINSPECT_A_START: the address of the page to look up" },
+	},
+};
+
+static int check_required(u8 cmd, struct nlattr **attrs, struct netlink_ext_ack *extack)
+{
+	const struct required_attr *r, *end;
+
+	if (WARN_ON_ONCE(cmd >= ARRAY_SIZE(required_attrs)))
+		return -EOPNOTSUPP;
+	end = required_attrs[cmd] + ARRAY_SIZE(required_attrs[cmd]);
+	for (r = required_attrs[cmd]; r < end && r->type; r++) {
+		if (NL_REQ_ATTR_CHECK(extack, NULL, attrs, r->type)) {
+			/* NL_SET_ERR_MSG() wants a literal; the table's strings are static too */
+			if (extack)
+				extack->_msg = r->missing;
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* START/END, present or defaulting to the whole user address space. */
+static int parse_range(struct nlattr **attrs, struct netlink_ext_ack *extack, u64 *start, u64 *end)
 {
 	*start = 0;
 	*end = TASK_SIZE_MAX;
 	if (attrs[PTEINSPECT_A_START])
 		*start = nla_get_u64(attrs[PTEINSPECT_A_START]);
-	else if (required) {
-		NL_SET_ERR_ATTR_MISS(extack, NULL, PTEINSPECT_A_START);
-		NL_SET_ERR_MSG(extack, "missing PTEINSPECT_A_START: the first address of the range");
-		return -EINVAL;
-	}
 	if (attrs[PTEINSPECT_A_END])
 		*end = nla_get_u64(attrs[PTEINSPECT_A_END]);
-	else if (required) {
-		NL_SET_ERR_ATTR_MISS(extack, NULL, PTEINSPECT_A_END);
-		NL_SET_ERR_MSG(extack, "missing PTEINSPECT_A_END: the address after the range");
-		return -EINVAL;
-	}
 	if (!PAGE_ALIGNED(*start)) {
 		NL_SET_ERR_MSG_ATTR(extack, attrs[PTEINSPECT_A_START], "start is not page aligned");
 		return -EINVAL;
@@ -84,16 +98,15 @@ static int parse_range(struct nlattr **attrs, struct netlink_ext_ack *extack, bo
 /*
  * Check the caller and the request, and set up the cursor. Errors carry an extack message.
  *
- * Version shim: before v6.5 a dump's start() callback has no extack (cb->extack is NULL there;
- * Jakub Kicinski, "netlink: support extack in dump ->start()", 2023, net-next for v6.5), so on
- * those kernels this runs from the first dumpit() call instead, whose extack the core sends in
- * NLMSG_DONE. Either way the client gets the errno and the message; only on v6.5+ does it also
+ * Before v6.5 a dump's start() callback has no extack (PTEINSPECT_START_HAS_EXTACK,
+ * pteinspect_compat.h), so on those kernels this runs from the first dumpit() call instead, whose
+ * extack the core sends in NLMSG_DONE. Either way the client gets the errno and the message; only on v6.5+ does it also
  * get NLMSGERR_ATTR_OFFS / MISS_TYPE (NLMSG_DONE carries the message only).
  */
 static int begin_dump(struct netlink_callback *cb, struct netlink_ext_ack *extack)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	struct nlattr **attrs = info->attrs;
+	struct nlattr **attrs = pi_dumpit_attrs(info);
 	struct pteinspect_dump_ctx *ctx = pteinspect_dump_ctx(cb);
 	struct task_struct *task;
 	struct pid *pid;
@@ -104,16 +117,10 @@ static int begin_dump(struct netlink_callback *cb, struct netlink_ext_ack *extac
 	if (err)
 		return err;
 
-	if (NL_REQ_ATTR_CHECK(extack, NULL, attrs, PTEINSPECT_A_PID)) {
-		NL_SET_ERR_MSG(extack, "missing PTEINSPECT_A_PID: the pid of the process to inspect");
-		return -EINVAL;
-	}
-	if (info->op.cmd == PTEINSPECT_CMD_GET_RMAP &&
-	    NL_REQ_ATTR_CHECK(extack, NULL, attrs, PTEINSPECT_A_START)) {
-		NL_SET_ERR_MSG(extack, "missing PTEINSPECT_A_START: the address of the page to look up");
-		return -EINVAL;
-	}
-	err = parse_range(attrs, extack, info->op.cmd == PTEINSPECT_CMD_GET_PTES, &start, &end);
+	err = check_required(info->op.cmd, attrs, extack);
+	if (err)
+		return err;
+	err = parse_range(attrs, extack, &start, &end);
 	if (err)
 		return err;
 
@@ -139,8 +146,6 @@ static int begin_dump(struct netlink_callback *cb, struct netlink_ext_ack *extac
 	ctx->end = end;
 	return 0;
 }
-
-#define PTEINSPECT_START_HAS_EXTACK (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0))
 
 int pteinspect_dump_start(struct netlink_callback *cb)
 {

@@ -12,24 +12,39 @@
 #include <linux/utsname.h>
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
-#include <linux/version.h>
+#include <linux/userfaultfd_k.h>
 
 #include "pteinspect.h"
+#include "pteinspect_compat.h"
 
 /*
- * Per-command policies, validated strictly by the genetlink core: an attribute of the wrong size,
+ * A policy per command, validated strictly by the genetlink core: an attribute of the wrong size,
  * of a type above the policy's maxattr, or marked NLA_REJECT is refused with EINVAL and an extack
  * naming it. GET_INFO has no policy, so the core rejects every attribute
- * (genl_op_fill_in_reject_policy(), net/netlink/genetlink.c, 6.1).
+ * (genl_op_fill_in_reject_policy(), net/netlink/genetlink.c, 6.1 and 6.12). Which of the accepted
+ * attributes a command requires is the table in pteinspect_dump.c.
  */
-static const struct nla_policy pteinspect_dump_policy[PTEINSPECT_A_END + 1] = {
-	[PTEINSPECT_A_PAD ... PTEINSPECT_A_PROTOCOL] = {
-		.type = NLA_REJECT,
-		.reject_message = "this command takes only PID, START and END",
-	},
+#define REJECT(message)	{ .type = NLA_REJECT, .reject_message = message }
+
+static const struct nla_policy pteinspect_ptes_policy[PTEINSPECT_A_END + 1] = {
+	[PTEINSPECT_A_PAD ... PTEINSPECT_A_PROTOCOL] = REJECT("GET_PTES takes only PID, START and END"),
 	[PTEINSPECT_A_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[PTEINSPECT_A_START]	= { .type = NLA_U64 },
 	[PTEINSPECT_A_END]	= { .type = NLA_U64 },
+};
+
+static const struct nla_policy pteinspect_vmas_policy[PTEINSPECT_A_END + 1] = {
+	[PTEINSPECT_A_PAD ... PTEINSPECT_A_PROTOCOL] = REJECT("GET_VMAS takes only PID, START and END"),
+	[PTEINSPECT_A_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[PTEINSPECT_A_START]	= { .type = NLA_U64 },
+	[PTEINSPECT_A_END]	= { .type = NLA_U64 },
+};
+
+static const struct nla_policy pteinspect_rmap_policy[PTEINSPECT_A_END + 1] = {
+	[PTEINSPECT_A_PAD ... PTEINSPECT_A_PROTOCOL] = REJECT("GET_RMAP takes only PID and START"),
+	[PTEINSPECT_A_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[PTEINSPECT_A_START]	= { .type = NLA_U64 },
+	[PTEINSPECT_A_END]	= REJECT("GET_RMAP takes one address (START, the page to look up), not a range: no END"),
 };
 
 static u64 pteinspect_features(void)
@@ -37,7 +52,7 @@ static u64 pteinspect_features(void)
 	u64 f = PTEINSPECT_FEAT_PMD_ENTRIES | PTEINSPECT_FEAT_VMAS | PTEINSPECT_FEAT_RMAP |
 		PTEINSPECT_FEAT_FIXTURES;
 
-#ifdef __HAVE_ARCH_PTE_SWP_EXCLUSIVE
+#if PTEINSPECT_HAVE_SWP_EXCLUSIVE
 	f |= PTEINSPECT_FEAT_SWP_EXCLUSIVE;
 #endif
 #if defined(CONFIG_HAVE_ARCH_USERFAULTFD_WP) && defined(CONFIG_USERFAULTFD)
@@ -50,12 +65,16 @@ static u64 pteinspect_features(void)
 #ifdef CONFIG_MEM_SOFT_DIRTY
 	f |= PTEINSPECT_FEAT_SOFT_DIRTY;
 #endif
-#ifdef CONFIG_PTE_MARKER
+#if PTEINSPECT_HAVE_PTE_MARKER
 	f |= PTEINSPECT_FEAT_PTE_MARKER;
 #endif
-	/* UFFDIO_MOVE: commit adcc3e3d0a3c ("userfaultfd: UFFDIO_MOVE uABI"), first in v6.8. */
-	if (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0))
-		f |= PTEINSPECT_FEAT_UFFDIO_MOVE;
+	/*
+	 * UFFDIO_MOVE: commit adef440691ba ("userfaultfd: UFFDIO_MOVE uABI"), first in v6.8.
+	 * Feature test: the ioctl number in the kernel's own uapi header.
+	 */
+#if defined(UFFDIO_MOVE) && defined(CONFIG_USERFAULTFD)
+	f |= PTEINSPECT_FEAT_UFFDIO_MOVE;
+#endif
 	return f;
 }
 
@@ -96,7 +115,7 @@ static const struct genl_ops pteinspect_ops[] = {
 	},
 	{
 		.cmd	= PTEINSPECT_CMD_GET_PTES,
-		.policy	= pteinspect_dump_policy,
+		.policy	= pteinspect_ptes_policy,
 		.maxattr = PTEINSPECT_A_END,
 		.start	= pteinspect_dump_start,
 		.dumpit	= pteinspect_ptes_dumpit,
@@ -104,7 +123,7 @@ static const struct genl_ops pteinspect_ops[] = {
 	},
 	{
 		.cmd	= PTEINSPECT_CMD_GET_VMAS,
-		.policy	= pteinspect_dump_policy,
+		.policy	= pteinspect_vmas_policy,
 		.maxattr = PTEINSPECT_A_END,
 		.start	= pteinspect_dump_start,
 		.dumpit	= pteinspect_vmas_dumpit,
@@ -112,7 +131,7 @@ static const struct genl_ops pteinspect_ops[] = {
 	},
 	{
 		.cmd	= PTEINSPECT_CMD_GET_RMAP,
-		.policy	= pteinspect_dump_policy,
+		.policy	= pteinspect_rmap_policy,
 		.maxattr = PTEINSPECT_A_END,
 		.start	= pteinspect_dump_start,
 		.dumpit	= pteinspect_rmap_dumpit,

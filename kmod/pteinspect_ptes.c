@@ -3,7 +3,7 @@
  * PTEINSPECT_CMD_GET_PTES: a netlink dump of the page-table entries of one process.
  *
  * Locking, per dump batch (one call of the dumpit callback, i.e. one skb of replies):
- *   get_task_mm() -> mmap_read_lock_killable() -> [pmd_lock() | pte_offset_map_lock()] -> unlock.
+ *   get_task_mm() -> mmap_read_lock_killable() -> [pmd_lock() | pi_pte_offset_map_lock()] -> unlock.
  * Nothing is held between batches; the cursor (next address) lives in cb->ctx, so a range of any
  * size is dumped in constant memory and the target runs freely between batches. Each entry is
  * read once, under its page-table lock, and the struct page behind it is read while that lock
@@ -25,10 +25,9 @@
 #include <linux/swapops.h>
 #include <linux/memory_hotplug.h>
 #include <linux/page_ref.h>
-#include <linux/version.h>
-#include <asm/unaligned.h>
 
 #include "pteinspect.h"
+#include "pteinspect_compat.h"
 
 /* One batch's output state. */
 struct pteinspect_emit {
@@ -48,6 +47,7 @@ struct pteinspect_emit {
 #define REC_RULES	(1U << 2)	/* NORMAL_PAGE, PFN_LINEAR */
 #define REC_PAGE	(1U << 3)	/* PAGE_FLAGS, MAPPING_KIND, MAPCOUNT, REFCOUNT, INDEX */
 #define REC_MAPPING_ID	(1U << 4)	/* MAPPING_ID */
+#define REC_MARKER	(1U << 5)	/* PTE_MARKER */
 
 struct pte_record {
 	u64 addr;
@@ -60,8 +60,11 @@ struct pte_record {
 	u64 index;
 	u64 mapping_id;
 	s32 mapcount;
+	s32 folio_mapcount;
 	s32 refcount;
 	u32 swap_type;
+	u32 marker;
+	u8 folio_order;
 	u8 level;
 	u8 kind;
 	u8 normal;
@@ -72,13 +75,14 @@ struct pte_record {
 
 /*
  * The most one record takes: a present entry with page state has 8 u64 attributes (ADDR, RAW,
- * LINEAR_INDEX, PFN, PAGE_FLAGS, MAPPING_ID, INDEX, ENTRY_FLAGS) and 7 of at most 4 bytes
- * (LEVEL, ENTRY_KIND, NORMAL_PAGE, PFN_LINEAR, MAPPING_KIND, MAPCOUNT, REFCOUNT); a swap-like
- * entry has 6 and 3. 172 bytes on x86_64 (no PAD: efficient unaligned access).
+ * LINEAR_INDEX, PFN, PAGE_FLAGS, MAPPING_ID, INDEX, ENTRY_FLAGS) and 9 of at most 4 bytes
+ * (LEVEL, ENTRY_KIND, NORMAL_PAGE, PFN_LINEAR, MAPPING_KIND, MAPCOUNT, FOLIO_MAPCOUNT, REFCOUNT,
+ * FOLIO_ORDER); a swap-like entry has at most 6 and 4. 188 bytes on x86_64 (no PAD: efficient
+ * unaligned access).
  */
 #define PTE_RECORD_MAX	nlmsg_total_size(GENL_HDRLEN +					\
 					 8 * nla_total_size_64bit(sizeof(u64)) +	\
-					 7 * nla_total_size(sizeof(u32)))
+					 9 * nla_total_size(sizeof(u32)))
 
 /*
  * Attribute writers for a record whose room was checked up front (PTE_RECORD_MAX): the same
@@ -135,6 +139,8 @@ static int emit_record(struct pteinspect_emit *e, const struct pte_record *r)
 		rec_u32(skb, PTEINSPECT_A_SWAP_TYPE, r->swap_type);
 		rec_u64(skb, PTEINSPECT_A_SWAP_OFFSET, r->swap_offset);
 	}
+	if (r->has & REC_MARKER)
+		rec_u32(skb, PTEINSPECT_A_PTE_MARKER, r->marker);
 	if (r->has & REC_PFN)
 		rec_u64(skb, PTEINSPECT_A_PFN, r->pfn);
 	if (r->has & REC_RULES) {
@@ -147,6 +153,8 @@ static int emit_record(struct pteinspect_emit *e, const struct pte_record *r)
 		if (r->has & REC_MAPPING_ID)
 			rec_u64(skb, PTEINSPECT_A_MAPPING_ID, r->mapping_id);
 		rec_u32(skb, PTEINSPECT_A_MAPCOUNT, (u32)r->mapcount);
+		rec_u32(skb, PTEINSPECT_A_FOLIO_MAPCOUNT, (u32)r->folio_mapcount);
+		rec_u8(skb, PTEINSPECT_A_FOLIO_ORDER, r->folio_order);
 		rec_u32(skb, PTEINSPECT_A_REFCOUNT, (u32)r->refcount);
 		rec_u64(skb, PTEINSPECT_A_INDEX, r->index);
 	}
@@ -264,9 +272,11 @@ static void read_page_state(struct pte_record *r, struct page *page)
 
 	r->page_flags = pf;
 	read_mapping(r, folio);
-	r->mapcount = page_mapcount(page);
+	r->mapcount = pi_page_mapcount(folio, page);
+	r->folio_mapcount = pi_folio_mapcount(folio);
+	r->folio_order = folio_order(folio);
 	r->refcount = folio_ref_count(folio);
-	r->index = page_to_index(page);
+	r->index = pi_page_index(folio, page);
 	r->has |= REC_PAGE;
 }
 
@@ -292,12 +302,33 @@ static u8 swap_entry_kind(swp_entry_t entry)
 	return PTEINSPECT_KIND_OTHER;
 }
 
+/* The marker bits of a PTE marker entry, in the protocol's bits (pteinspect_compat.h). */
+static u32 marker_bits(swp_entry_t entry)
+{
+	pte_marker marker = pte_marker_get(entry);
+	u32 bits = 0;
+
+	if (marker & PTE_MARKER_UFFD_WP)
+		bits |= PTEINSPECT_MARKER_UFFD_WP;
+	if (marker & PTE_MARKER_POISONED)
+		bits |= PTEINSPECT_MARKER_POISONED;
+	if (marker & PTE_MARKER_GUARD)
+		bits |= PTEINSPECT_MARKER_GUARD;
+	if (marker & ~(pte_marker)(PTE_MARKER_UFFD_WP | PTE_MARKER_POISONED | PTE_MARKER_GUARD))
+		bits |= PTEINSPECT_MARKER_OTHER;
+	return bits;
+}
+
 static void read_swap_entry(struct pte_record *r, swp_entry_t entry)
 {
 	r->kind = swap_entry_kind(entry);
 	r->swap_type = swp_type(entry);
 	r->swap_offset = swp_offset(entry);
 	r->has |= REC_SWAP;
+	if (r->kind == PTEINSPECT_KIND_PTE_MARKER) {
+		r->marker = marker_bits(entry);
+		r->has |= REC_MARKER;
+	}
 	/* migration, device-private/exclusive and hwpoison entries carry a PFN (is_pfn_swap_entry) */
 	if (is_pfn_swap_entry(entry)) {
 		r->pfn = swp_offset_pfn(entry);
@@ -352,6 +383,12 @@ static int emit_pte(struct pteinspect_emit *e, unsigned long addr, pte_t pte)
 	return emit_record(e, &r);
 }
 
+/*
+ * The PTEs of one table, under its lock. -EAGAIN: the table was gone (or had become a leaf) by the
+ * time it was mapped (pi_pte_offset_map_lock() failed, possible since v6.5): the caller reads
+ * the PMD again, as walk_pte_range() makes walk_pmd_range() do (ACTION_AGAIN, 6.12
+ * mm/pagewalk.c L70-71, L155-156).
+ */
 static int walk_pte_table(struct pteinspect_emit *e, pmd_t *pmd, unsigned long addr,
 			  unsigned long end)
 {
@@ -360,7 +397,9 @@ static int walk_pte_table(struct pteinspect_emit *e, pmd_t *pmd, unsigned long a
 	spinlock_t *ptl;
 	int err = 0;
 
-	start_pte = ptep = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	start_pte = ptep = pi_pte_offset_map_lock(mm, pmd, addr, &ptl);
+	if (!start_pte)
+		return -EAGAIN;
 	for (; addr < end; ptep++, addr += PAGE_SIZE) {
 		pte_t pte = ptep_get(ptep);
 
@@ -372,7 +411,7 @@ static int walk_pte_table(struct pteinspect_emit *e, pmd_t *pmd, unsigned long a
 			break;
 		}
 	}
-	pte_unmap_unlock(start_pte, ptl);
+	pi_pte_unmap_unlock(start_pte, ptl);
 	return err;
 }
 
@@ -480,6 +519,7 @@ static int walk_pmd(struct pteinspect_emit *e, pud_t *pud, unsigned long addr, u
 		pmd_t pmd;
 
 		next = pmd_addr_end(addr, end);
+again:
 		/* pmd_none_or_trans_huge_or_clear_bad() (include/linux/pgtable.h), minus the clear */
 		pmd = READ_ONCE(*pmdp);
 		barrier();
@@ -496,12 +536,15 @@ static int walk_pmd(struct pteinspect_emit *e, pud_t *pud, unsigned long addr, u
 			continue;
 		}
 		/*
-		 * The PMD points to a page table. Under mmap_read_lock it stays one: in 6.1 a PTE
+		 * The PMD pointed to a page table. On 6.1 it stays one under mmap_read_lock: a PTE
 		 * table is freed or replaced only with mmap_lock held for write (free_pgtables(),
-		 * collapse_huge_page(), retract_page_tables() with mmap_write_trylock()). That is why
-		 * pte_offset_map_lock() may re-read the PMD here.
+		 * collapse_huge_page(), retract_page_tables() with mmap_write_trylock()). Since v6.6
+		 * retract_page_tables() frees a file THP's table under the mmap read lock (RCU-deferred):
+		 * pi_pte_offset_map_lock() then fails, and the PMD is read again (pteinspect_compat.h).
 		 */
 		err = walk_pte_table(e, pmdp, addr, next);
+		if (err == -EAGAIN)
+			goto again;
 		if (err)
 			return err;
 	} while (pmdp++, addr = next, addr != end);

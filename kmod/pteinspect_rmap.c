@@ -3,7 +3,8 @@
  * PTEINSPECT_CMD_GET_RMAP: where the kernel's reverse map finds the folio mapped at one address.
  *
  * rmap_walk() is not exported, so this follows rmap_walk_anon() and rmap_walk_file()
- * (mm/rmap.c, 6.1) with exported and inline helpers:
+ * (mm/rmap.c, 6.1; the same walk over folios in 6.12, mm/rmap.c rmap_walk_anon() L2669) with
+ * exported and inline helpers:
  *   anon: anon_vma_lock_read(folio's anon_vma), every VMA in its interval tree whose pgoff range
  *         overlaps [folio->index, folio->index + nr - 1];
  *   file: i_mmap_lock_read(mapping), the same over the address_space's i_mmap tree;
@@ -22,7 +23,9 @@
  *     process, that VMA's page-table lock, as page_vma_mapped_walk() does. No mmap_lock of the
  *     other processes is taken, as in the kernel's own walkers: their page tables cannot be freed
  *     meanwhile, because free_pgtables() unlinks a VMA from the anon_vma / i_mmap tree (write
- *     lock) before free_pgd_range() frees the tables (mm/memory.c, 6.1).
+ *     lock) before free_pgd_range() frees the tables (mm/memory.c, 6.1). The one table that can
+ *     go without that (v6.6+: retract_page_tables() of a file THP, RCU-deferred) is read the way
+ *     the kernel reads it, with pi_pte_offset_map_lock()'s RCU read side and PMD recheck.
  * The folio is not pinned: if it is unmapped meanwhile, the walk still reports where rmap would
  * look, and RMAP_MAPPED says whether the folio is there.
  */
@@ -35,6 +38,7 @@
 #include <linux/pid_namespace.h>
 
 #include "pteinspect.h"
+#include "pteinspect_compat.h"
 
 struct rmap_folio {
 	unsigned long pfn;	/* first PFN of the folio */
@@ -66,44 +70,85 @@ static pmd_t *pmd_of(struct mm_struct *mm, unsigned long addr)
 	return pmd_offset(pud, addr);
 }
 
+/*
+ * The leaf entry that maps @addr, found and locked: a PMD leaf under pmd_lock(), as
+ * __pmd_trans_huge_lock() (mm/huge_memory.c) takes it, or a PTE under its page-table lock
+ * (pi_pte_offset_map_lock(), pteinspect_compat.h). What both users of the rmap walk read from it:
+ * lookup_folio() the folio mapped there, folio_mapped_at() whether a PFN of the folio is.
+ */
+struct leaf_entry {
+	spinlock_t *ptl;
+	pte_t *ptep;		/* the mapped PTE, or NULL for a PMD leaf */
+	bool present;
+	bool special;		/* pte_special(): no struct page the VM manages (zero page, PFNMAP) */
+	unsigned long pfn;	/* of the page at @addr (for a PMD leaf, its subpage) */
+};
+
+/* false: nothing maps @addr (no table, none, bad). true: locked, leaf_unlock() when done. */
+static bool leaf_lock(struct mm_struct *mm, unsigned long addr, struct leaf_entry *l)
+{
+	pmd_t *pmdp = pmd_of(mm, addr);
+	pmd_t pmd;
+	pte_t pte;
+
+	if (!pmdp)
+		return false;
+again:
+	pmd = READ_ONCE(*pmdp);
+	if (pmd_none(pmd))
+		return false;
+	if (pmd_trans_huge(pmd) || pmd_devmap(pmd) || !pmd_present(pmd)) {
+		l->ptl = pmd_lock(mm, pmdp);
+		pmd = *pmdp;
+		if (pmd_present(pmd) && !pmd_trans_huge(pmd) && !pmd_devmap(pmd)) {
+			spin_unlock(l->ptl);	/* split meanwhile: a PTE table now */
+			goto again;
+		}
+		if (pmd_none(pmd)) {		/* zapped meanwhile */
+			spin_unlock(l->ptl);
+			return false;
+		}
+		l->ptep = NULL;
+		l->present = pmd_present(pmd);	/* else a PMD migration entry */
+		l->special = false;
+		l->pfn = l->present ? pmd_pfn(pmd) + ((addr & ~HPAGE_PMD_MASK) >> PAGE_SHIFT) : 0;
+		return true;
+	}
+	if (pmd_bad(pmd))
+		return false;
+	l->ptep = pi_pte_offset_map_lock(mm, pmdp, addr, &l->ptl);
+	if (!l->ptep)
+		goto again;			/* the table went away (v6.5+): read the PMD again */
+	pte = ptep_get(l->ptep);
+	l->present = pte_present(pte);
+	l->special = l->present && pte_special(pte);
+	l->pfn = l->present ? pte_pfn(pte) : 0;
+	return true;
+}
+
+static void leaf_unlock(struct leaf_entry *l)
+{
+	if (l->ptep)
+		pi_pte_unmap_unlock(l->ptep, l->ptl);
+	else
+		spin_unlock(l->ptl);
+}
+
 /* The folio mapped at @addr of @vma, read under its page-table lock. */
 static int lookup_folio(struct vm_area_struct *vma, unsigned long addr, struct rmap_folio *f,
 			struct netlink_ext_ack *extack)
 {
-	struct mm_struct *mm = vma->vm_mm;
 	struct page *page = NULL;
+	struct leaf_entry l;
 	unsigned long mapping;
 	struct folio *folio;
-	spinlock_t *ptl;
-	pmd_t *pmdp, pmd;
-	pte_t *ptep, pte;
 
-	pmdp = pmd_of(mm, addr);
-	if (!pmdp)
+	if (!leaf_lock(vma->vm_mm, addr, &l))
 		goto none;
-	pmd = READ_ONCE(*pmdp);
-	if (pmd_none(pmd))
-		goto none;
-	if (pmd_trans_huge(pmd) || pmd_devmap(pmd) || !pmd_present(pmd)) {
-		ptl = pmd_lock(mm, pmdp);
-		pmd = *pmdp;
-		if (!pmd_present(pmd) || pmd_trans_huge(pmd) || pmd_devmap(pmd)) {
-			if (pmd_present(pmd))
-				page = pfn_to_online_page(pmd_pfn(pmd));
-			goto found;	/* a leaf PMD, or none / a migration entry (no page) */
-		}
-		spin_unlock(ptl);	/* split meanwhile: a PTE table now */
-	} else if (pmd_bad(pmd)) {
-		goto none;
-	}
-	ptep = pte_offset_map_lock(mm, pmdp, addr, &ptl);
-	pte = ptep_get(ptep);
-	if (pte_present(pte) && !pte_special(pte))
-		page = pfn_to_online_page(pte_pfn(pte));
-	pte_unmap(ptep);
-found:
+	if (l.present && !l.special)
+		page = pfn_to_online_page(l.pfn);
 	if (!page) {
-		spin_unlock(ptl);
+		leaf_unlock(&l);
 		goto none;
 	}
 	folio = page_folio(page);
@@ -112,7 +157,7 @@ found:
 	f->nr = folio_nr_pages(folio);
 	f->index = READ_ONCE(folio->index);
 	f->object = (void *)(mapping & ~PAGE_MAPPING_FLAGS);
-	spin_unlock(ptl);
+	leaf_unlock(&l);
 
 	switch (mapping & PAGE_MAPPING_FLAGS) {
 	case PAGE_MAPPING_ANON:
@@ -141,41 +186,14 @@ none:
 /* Does the entry at @addr of @vma map a page of @f? page_vma_mapped_walk()'s question. */
 static bool folio_mapped_at(struct vm_area_struct *vma, unsigned long addr, struct rmap_folio *f)
 {
-	struct mm_struct *mm = vma->vm_mm;
-	unsigned long pfn = 0;
-	bool present = false;
-	spinlock_t *ptl;
-	pmd_t *pmdp, pmd;
-	pte_t *ptep, pte;
+	struct leaf_entry l;
+	bool mapped;
 
-	pmdp = pmd_of(mm, addr);
-	if (!pmdp)
+	if (!leaf_lock(vma->vm_mm, addr, &l))
 		return false;
-	pmd = READ_ONCE(*pmdp);
-	if (pmd_none(pmd))
-		return false;
-	if (pmd_trans_huge(pmd) || pmd_devmap(pmd) || !pmd_present(pmd)) {
-		ptl = pmd_lock(mm, pmdp);
-		pmd = *pmdp;
-		if (pmd_present(pmd) && (pmd_trans_huge(pmd) || pmd_devmap(pmd))) {
-			pfn = pmd_pfn(pmd) + ((addr & ~HPAGE_PMD_MASK) >> PAGE_SHIFT);
-			present = true;
-		}
-		spin_unlock(ptl);
-		if (present || pmd_none(pmd) || !pmd_present(pmd))
-			goto out;
-	} else if (pmd_bad(pmd)) {
-		return false;
-	}
-	ptep = pte_offset_map_lock(mm, pmdp, addr, &ptl);
-	pte = ptep_get(ptep);
-	if (pte_present(pte)) {
-		pfn = pte_pfn(pte);
-		present = true;
-	}
-	pte_unmap_unlock(ptep, ptl);
-out:
-	return present && pfn >= f->pfn && pfn < f->pfn + f->nr;
+	mapped = l.present && l.pfn >= f->pfn && l.pfn < f->pfn + f->nr;
+	leaf_unlock(&l);
+	return mapped;
 }
 
 /*

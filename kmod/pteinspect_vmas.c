@@ -16,6 +16,7 @@
 #include <linux/dcache.h>
 
 #include "pteinspect.h"
+#include "pteinspect_compat.h"
 
 /* More chain entries than this are counted (ANON_VMA_CHAIN_LEN) but not listed. */
 #define PTEINSPECT_CHAIN_MAX 64
@@ -53,13 +54,13 @@ static u64 decode_vm_flags(unsigned long flags)
 	return decoded;
 }
 
-/* The name /proc/PID/maps shows (fs/proc/task_mmu.c show_map_vma(), 6.1), or NULL. */
+/* The name /proc/PID/maps shows (fs/proc/task_mmu.c show_map_vma(), 6.1 and 6.12), or NULL. */
 static const char *vma_name(struct vm_area_struct *vma, char *buf, int size)
 {
 	struct mm_struct *mm = vma->vm_mm;
 
 	if (vma->vm_file) {
-		char *path = d_path(&vma->vm_file->f_path, buf, size);
+		char *path = d_path(pi_file_user_path(vma->vm_file), buf, size);
 
 		return IS_ERR(path) ? "(path too long)" : path;
 	}

@@ -72,13 +72,17 @@ struct PteCommand: ParsableCommand {
             if output.json {
                 var members: [(String, JSONValue)] = [("pid", .int(Int64(pid))), ("start", .hex(start)), ("backend", .string("module")),
                                                       ("pages", .array(entries.map(\.json)))]
-                if crossCheck { members.append(("disagreements", .array(disagreements.map { .string($0.description) }))) }
+                if crossCheck {
+                    members.append(("disagreements", .array(disagreements.map { .string($0.description) })))
+                    members.append(("known_kernel_bugs", .array(PagemapQuirks.current.notes.map { .string($0) })))
+                }
                 print(JSONValue.object(members).rendered(pretty: true))
             } else {
                 print(entries.isEmpty ? "no mapped pages in the range" : EntryTable.render(entries))
                 if crossCheck {
                     print(disagreements.isEmpty ? "cross-check: module and pagemap agree on \(entries.count) entries"
                                                 : "cross-check: \(disagreements.count) disagreements\n" + disagreements.map { "  \($0)" }.joined(separator: "\n"))
+                    for note in PagemapQuirks.current.notes { print("cross-check: known kernel bug: \(note)") }
                 }
             }
             if !disagreements.isEmpty { throw ExitStatus.failure }

@@ -63,6 +63,9 @@ struct ScenarioRun: ParsableCommand {
     @Flag(help: "Pause after each step until Enter is pressed (human format; for teaching).")
     var step = false
 
+    @Option(name: .customLong("json-out"), help: ArgumentHelp("Also write the JSON report to this file (for `pteinspect report diff|table`).", valueName: "file"))
+    var jsonOut: String?
+
     func validate() throws {
         if step && format != .human { throw ValidationError("--step goes with the human format") }
         let unknown = names.filter { ScenarioCatalog.named($0) == nil }
@@ -131,10 +134,17 @@ struct ScenarioRun: ParsableCommand {
                 fflush(stdout)
             }
         }
+        let json = ScenarioJSONReport.render(results, kernel: environment.kernelRelease, backend: observer.backend)
         switch format {
         case .human: print(TimelineReport.summary(results), terminator: "")
-        case .json: print(ScenarioJSONReport.render(results, kernel: environment.kernelRelease, backend: observer.backend).rendered())
+        case .json: print(json.rendered())
         case .ktap: print(KTAPReport.render(results), terminator: "")
+        }
+        if let jsonOut {
+            guard FileManager.default.createFile(atPath: jsonOut, contents: Data((json.rendered() + "\n").utf8)) else {
+                print("pteinspect: cannot write the JSON report to \(jsonOut) (does its directory exist and is it writable?)", to: &stderr)
+                throw ExitStatus.cannotRun
+            }
         }
         if results.contains(where: { $0.verdict == .fail }) { throw ExitStatus.failure }
     }

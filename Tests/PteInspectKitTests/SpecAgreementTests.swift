@@ -128,7 +128,8 @@ final class SpecAgreementTests: XCTestCase {
     }
 
     func testFlagsAgree() throws {
-        for (definition, prefix) in [("feature", "PTEINSPECT_FEAT_"), ("entry-flags", "PTEINSPECT_EF_"), ("page-flags", "PTEINSPECT_PF_"), ("vm-flags", "PTEINSPECT_VMF_")] {
+        for (definition, prefix) in [("feature", "PTEINSPECT_FEAT_"), ("entry-flags", "PTEINSPECT_EF_"), ("page-flags", "PTEINSPECT_PF_"), ("vm-flags", "PTEINSPECT_VMF_"),
+                                    ("pte-marker", "PTEINSPECT_MARKER_")] {
             let entries = try specEntries(definition)
             let spec = Dictionary(uniqueKeysWithValues: entries.enumerated().map { (cName(prefix, $0.element), $0.offset) })
             XCTAssertEqual(spec, try cFlags(prefix), definition)

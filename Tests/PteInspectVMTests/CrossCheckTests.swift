@@ -49,6 +49,20 @@ final class CrossCheckTests: ModuleTestCase {
         try assertAgree(worker.pid, huge, huge + (2 << 20))
     }
 
+    /// The KPF_KSM quirk (PagemapQuirks): the probe's answer must be what the two sources say of
+    /// one fresh anonymous page, which the module calls not KSM. The bug came with dee3d0bef2b0
+    /// (v6.10), so no older kernel may have it; on Debian's 6.12.117 it is there (the fix is not).
+    func testKpageflagsKsmQuirkIsWhatTheKernelDoes() throws {
+        let worker = try makeWorker()
+        let base = try worker.map(pages: 1)
+        try worker.write(base)
+        let module = try XCTUnwrap(client.entries(pid: worker.pid, start: base, end: base + pageSize).first?.page)
+        let pagemap = try XCTUnwrap(PagemapReader(pid: worker.pid).entries(start: base, end: base + pageSize).first)
+        XCTAssertFalse(module.flags.contains(.ksm))
+        XCTAssertEqual(PagemapQuirks.current.ksmOnEveryAnonPage, pagemap.flag(.ksm) == true)
+        if !(try kernelIsAtLeast(6, 10)) { XCTAssertFalse(PagemapQuirks.current.ksmOnEveryAnonPage) }
+    }
+
     /// Everything the worker maps, libraries and stack included.
     func testWholeAddressSpaceAgrees() throws {
         let worker = try makeWorker()

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import XCTest
 @testable import PteInspectKit
 
@@ -63,5 +64,87 @@ final class HugePageTests: ModuleTestCase {
         XCTAssertTrue(entry.flags.contains(.zeroPage), entry.json.rendered())
         XCTAssertFalse(entry.flags.contains(.write))
         XCTAssertEqual(entry.page?.flags.contains(.anon), false)
+    }
+
+    /// Multi-size THP (anonymous large folios below PMD size, v6.8+): with only the 64 KiB size
+    /// enabled, a write fault in a suitable range maps a 16-page folio with 16 PTEs
+    /// (alloc_anon_folio() and do_anonymous_page(), Debian 6.12.117 mm/memory.c L4654, L4736;
+    /// folio_add_new_anon_rmap(..., RMAP_EXCLUSIVE) L4831 marks every subpage exclusive). It is
+    /// neither a small page nor a PMD THP: GET_PTES shows order 4 on each PTE, each page mapped
+    /// once, the folio 16 times (one counter, 05c5323b2a34, v6.10). fork shares all 16 PTEs
+    /// and clears PG_anon_exclusive on every subpage (copy_present_ptes() ->
+    /// folio_try_dup_anon_rmap_ptes(), L981, L1012): per page 2, the folio 32.
+    func testWriteFaultMapsA64KiBFolioAndForkSharesIt() throws {
+        let sysfs = "/sys/kernel/mm/transparent_hugepage"
+        let size64 = "\(sysfs)/hugepages-64kB/enabled", sizePMD = "\(sysfs)/hugepages-2048kB/enabled"
+        guard FileManager.default.fileExists(atPath: size64), FileManager.default.fileExists(atPath: sizePMD) else {
+            throw XCTSkip("this kernel has no multi-size THP (\(size64) is missing; anonymous mTHP came in v6.8)")
+        }
+        try requireTHP()
+        func setting(_ path: String) throws -> String {
+            let text = try readProcFile(path)
+            guard let open = text.firstIndex(of: "["), let close = text.firstIndex(of: "]") else {
+                throw XCTSkip("cannot read the selected value of \(path): '\(text)'")
+            }
+            return String(text[text.index(after: open)..<close])
+        }
+        func set(_ path: String, _ value: String) throws {
+            let fd = open(path, O_WRONLY)
+            guard fd >= 0 else { throw NetlinkError.system(call: "open(\(path))", errno: errno) }
+            defer { close(fd) }
+            guard value.withCString({ write(fd, $0, strlen($0)) }) == value.utf8.count else {
+                throw NetlinkError.system(call: "write(\(path), \(value))", errno: errno)
+            }
+        }
+        let saved = (try setting(size64), try setting(sizePMD))
+        try set(sizePMD, "never")
+        try set(size64, "always")
+        defer { try? set(size64, saved.0); try? set(sizePMD, saved.1) }
+
+        let worker = try makeWorker()
+        let base = try worker.mapTHP()
+        try worker.write(base + 5 * pageSize)
+        let entries = try client.entries(pid: worker.pid, start: base, end: base + 32 * pageSize)
+        guard entries.first?.page?.folioOrder == 4 else {
+            throw XCTSkip("the kernel did not allocate a 64 KiB folio here (order \(entries.first?.page?.folioOrder.map(String.init) ?? "-")): memory too fragmented?")
+        }
+        XCTAssertEqual(entries.map(\.address), (0..<16).map { base + UInt64($0) * pageSize }, "16 PTEs for the 64 KiB folio, nothing after it")
+        let first = try XCTUnwrap(entries.first?.pfn)
+        for (i, entry) in entries.enumerated() {
+            let page = try XCTUnwrap(entry.page, entry.json.rendered())
+            XCTAssertEqual(entry.level, .pte)
+            XCTAssertEqual(entry.pfn, first + UInt64(i), "one physically contiguous folio")
+            XCTAssertTrue(page.flags.isSuperset(of: [.anon, .anonExclusive, .large]), entry.json.rendered())
+            XCTAssertEqual(page.flags.contains(.head), i == 0)
+            XCTAssertEqual(page.folioOrder, 4)
+            XCTAssertEqual(page.mapcount, 1)
+            XCTAssertEqual(page.folioMapcount, 16)
+            XCTAssertEqual(entry.indexIsLinear, true)
+        }
+        let child = try worker.fork()
+        for entry in try client.entries(pid: worker.pid, start: base, end: base + 16 * pageSize) {
+            let page = try XCTUnwrap(entry.page)
+            XCTAssertFalse(page.flags.contains(.anonExclusive), "fork clears PG_anon_exclusive of every subpage: \(entry.json.rendered())")
+            XCTAssertEqual(page.mapcount, 2)
+            XCTAssertEqual(page.folioMapcount, 32)
+            XCTAssertFalse(entry.flags.contains(.write), "fork write-protects the parent's PTEs")
+        }
+        XCTAssertEqual(try client.entries(pid: child, start: base, end: base + 16 * pageSize).compactMap(\.pfn),
+                       (0..<16).map { first + UInt64($0) })
+        try worker.release(child: child)
+    }
+
+    /// A PMD THP's folio: order 9, mapped once as a whole (folio_mapcount() 1, the page's 1).
+    func testPMDFolioOrderAndMapcounts() throws {
+        try requireTHP()
+        let worker = try makeWorker()
+        let base = try worker.mapTHP()
+        try worker.write(base)
+        guard let entry = try client.entries(pid: worker.pid, start: base, end: base + pageSize).first, entry.level == .pmd else {
+            throw XCTSkip("no PMD THP here (memory too fragmented?)")
+        }
+        XCTAssertEqual(entry.page?.folioOrder, 9)
+        XCTAssertEqual(entry.page?.folioMapcount, 1)
+        XCTAssertEqual(entry.page?.mapcount, 1)
     }
 }

@@ -15,9 +15,12 @@ final class PageStateTests: ModuleTestCase {
         XCTAssertEqual(UInt64(info.pageSize), pageSize)
         XCTAssertEqual(info.protocolVersion, PteInspectClient.protocolVersion)
         XCTAssertFalse(info.moduleVersion.isEmpty)
-        // x86-64 6.1 defines __HAVE_ARCH_PTE_SWP_EXCLUSIVE (arch/x86/include/asm/pgtable.h)
-        // and CONFIG_HAVE_ARCH_USERFAULTFD_WP; Debian enables THP and soft-dirty.
-        XCTAssertTrue(info.features.isSuperset(of: [.swapExclusive, .uffdWP, .thp, .softDirty, .pmdEntries]), "\(info.features.names)")
+        // x86-64 has the swap PTE exclusive bit (6.1: __HAVE_ARCH_PTE_SWP_EXCLUSIVE; 6.3+: every
+        // architecture, kmod/pteinspect_compat.h), CONFIG_HAVE_ARCH_USERFAULTFD_WP and PTE markers
+        // (6.1: CONFIG_PTE_MARKER through PTE_MARKER_UFFD_WP; 6.2+: always); Debian enables THP
+        // and soft-dirty. UFFDIO_MOVE from 6.8 on.
+        XCTAssertTrue(info.features.isSuperset(of: [.swapExclusive, .uffdWP, .thp, .softDirty, .pmdEntries, .pteMarker]), "\(info.features.names)")
+        XCTAssertEqual(info.features.contains(.uffdioMove), try kernelIsAtLeast(6, 8), "\(info.features.names)")
     }
 
     /// Write fault on fresh anon memory: do_anonymous_page() -> page_add_new_anon_rmap() sets

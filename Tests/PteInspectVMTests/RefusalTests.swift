@@ -45,9 +45,22 @@ final class RefusalTests: ModuleTestCase {
         assertRefused([.u32(Attr.pid, pid), .u32(Attr.start, 0), .u64(Attr.end, 4096)], errno: EINVAL, message: "invalid attribute length")
         assertRefused([.u32(Attr.pid, 0), .u64(Attr.start, 0), .u64(Attr.end, 4096)], errno: ERANGE, message: "integer out of range")
         assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u64(Attr.address, 0)], errno: EINVAL, message: "Unknown attribute type")
-        assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u64(Attr.pageSize, 0)], errno: EINVAL, message: "this command takes only PID, START and END")
+        assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u64(Attr.pageSize, 0)], errno: EINVAL, message: "GET_PTES takes only PID, START and END")
+        assertRefused([.u32(Attr.pid, pid), .u64(Attr.pageSize, 0)], errno: EINVAL, message: "GET_VMAS takes only PID, START and END", command: Command.getVmas)
+        assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.pageSize, 0)], errno: EINVAL, message: "GET_RMAP takes only PID and START", command: Command.getRmap)
         assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u32(200, 1)], errno: EINVAL, message: "Unknown attribute type")
         assertRefused([.u32(Attr.pid, pid)], errno: EINVAL, message: "Unknown attribute type", command: Command.getInfo, dump: false)
+    }
+
+    /// Each command has its own policy and its own required attributes (kmod/pteinspect_main.c,
+    /// kmod/pteinspect_dump.c): GET_RMAP's request is one address, so END is refused, not ignored.
+    func testPerCommandRequests() {
+        let pid = ownPid
+        assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0x1000), .u64(Attr.end, 0x2000)], errno: EINVAL,
+                      message: "GET_RMAP takes one address", command: Command.getRmap)
+        assertRefused([.u32(Attr.pid, pid)], errno: EINVAL, message: "missing PTEINSPECT_A_START: the address of the page", command: Command.getRmap)
+        assertRefused([.u64(Attr.start, 0x1000)], errno: EINVAL, message: "missing PTEINSPECT_A_PID", command: Command.getRmap)
+        assertRefused([.u64(Attr.start, 0x1000)], errno: EINVAL, message: "missing PTEINSPECT_A_PID", command: Command.getVmas)
     }
 
     /// A dump request for a doit-only command and a plain request for a dump-only one.

@@ -29,6 +29,8 @@ extension PageTableEntry {
             ("ksm", pageBit(.ksm)),
             ("swapcache", pageBit(.swapCache)),
             ("mapcount", page.map { .int(Int64($0.mapcount)) } ?? .null),
+            ("folio_mapcount", page?.folioMapcount.map { .int(Int64($0)) } ?? .null),
+            ("folio_order", page?.folioOrder.map { .uint(UInt64($0)) } ?? .null),
             ("refcount", page.map { .int(Int64($0.refcount)) } ?? .null),
             ("index", page.map { .uint($0.index) } ?? .null),
             ("mapping_kind", page.map { .string($0.mappingKind.name) } ?? .null),
@@ -41,6 +43,7 @@ extension PageTableEntry {
             ("head", pageBit(.head)),
             ("swapbacked", pageBit(.swapBacked)),
         ]
+        members.append(("pte_marker", marker.map { .array($0.names.map(JSONValue.string)) } ?? .null))
         members.append(("swap", swap.map {
             .object([("type", .uint(UInt64($0.type))), ("offset", .uint($0.offset)), ("exclusive", .bool($0.exclusive))])
         } ?? .null))

@@ -17,12 +17,12 @@ public enum TextTable {
 /// Renders entries as a fixed-width table, one row per entry: the entry's bits as 1/0 columns
 /// (P W D A S SD UW = present write dirty young special soft-dirty uffd-wp), then the swap fields
 /// or the PFN, vm_normal_page()'s decision (NORMAL), then the struct page (AX =
-/// PageAnonExclusive, SC = swapcache, IDX=LIN = index equals linear_page_index). "-" = not
-/// applicable.
+/// PageAnonExclusive, SC = swapcache, MAP/FMAP = the page's and the folio's mapcount, ORD =
+/// folio order, IDX=LIN = index equals linear_page_index). "-" = not applicable.
 public struct EntryTable {
     public static let header = [
         "ADDR", "LVL", "KIND", "RAW", "P", "W", "D", "A", "S", "SD", "UW", "PFN/SWAP", "NORMAL",
-        "ANON", "AX", "KSM", "SC", "MAP", "REF", "INDEX", "IDX=LIN",
+        "ANON", "AX", "KSM", "SC", "MAP", "FMAP", "ORD", "REF", "INDEX", "IDX=LIN",
     ]
 
     public static func row(_ entry: PageTableEntry) -> [String] {
@@ -41,6 +41,8 @@ public struct EntryTable {
             entry.normalPage.map { $0 == .page ? "page" : "NULL:" + $0.name } ?? "-",
             pageBit(.anon), pageBit(.anonExclusive), pageBit(.ksm), pageBit(.swapCache),
             entry.page.map { String($0.mapcount) } ?? "-",
+            entry.page?.folioMapcount.map(String.init) ?? "-",
+            entry.page?.folioOrder.map(String.init) ?? "-",
             entry.page.map { String($0.refcount) } ?? "-",
             entry.page.map { "0x" + String($0.index, radix: 16) } ?? "-",
             entry.indexIsLinear.map { $0 ? "1" : "0" } ?? "-",

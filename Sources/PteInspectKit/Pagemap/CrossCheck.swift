@@ -25,8 +25,10 @@ public enum CrossCheck {
         vma?.flags.contains(.named("pfnmap")) ?? false
     }
 
+    /// `quirks`: known kernel bugs in the pagemap files (PagemapQuirks); a field a quirk makes
+    /// meaningless is not compared, and `PagemapQuirks.notes` says so to the user.
     public static func compare(module entries: [PageTableEntry], pagemap: [PagemapEntry], vmas: [VmaRecord],
-                               pageSize: UInt64) -> [Disagreement] {
+                               pageSize: UInt64, quirks: PagemapQuirks = .current) -> [Disagreement] {
         var out: [Disagreement] = []
         let byAddress = Dictionary(pagemap.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
         let moduleAddresses = Set(entries.map(\.address))
@@ -51,13 +53,13 @@ public enum CrossCheck {
             check(entry.flags.contains(.uffdWP), other.uffdWP, "uffd_wp", note)
             guard entry.isPresent, let page = entry.page, other.pageFlags != nil else { continue }
             check(page.flags.contains(.anon), other.flag(.anon), "anon", note)
-            check(page.flags.contains(.ksm), other.flag(.ksm), "ksm", note)
+            if !quirks.ksmOnEveryAnonPage { check(page.flags.contains(.ksm), other.flag(.ksm), "ksm", note) }
             check(entry.flags.contains(.zeroPage), other.flag(.zeroPage), "zero_page", note)
             if let count = other.mapcount { check(UInt64(max(0, page.mapcount)), count, "mapcount", note) }
             if entry.normalPage == .page {
                 check(page.mapcount == 1, other.exclusivelyMapped, "exclusively_mapped", note)
             }
-            if let exclusive = other.anonExclusive, !page.flags.contains(.large) || page.flags.contains(.head) {
+            if let exclusive = other.anonExclusive(ignoringKsm: quirks.ksmOnEveryAnonPage), !page.flags.contains(.large) || page.flags.contains(.head) {
                 check(page.flags.contains(.anonExclusive), exclusive, "anon_exclusive", note)
             }
         }

@@ -53,8 +53,13 @@ public struct PagemapEntry: Equatable {
     /// PG_anon_exclusive, for the cases where kpageflags can show it: bit 34 (KPF_MAPPEDTODISK)
     /// is PG_mappedtodisk, which anon pages reuse as PG_anon_exclusive; for a THP only the head
     /// carries it (shared/semantics.md appendix B).
-    public var anonExclusive: Bool? {
-        guard let flags = pageFlags, flags & KPF.anon.mask != 0, flags & KPF.ksm.mask == 0,
+    public var anonExclusive: Bool? { anonExclusive(ignoringKsm: false) }
+
+    /// `anonExclusive`, where `ignoringKsm` says the kernel's KPF_KSM bit is meaningless
+    /// (PagemapQuirks.ksmOnEveryAnonPage): a real KSM page then reads as not exclusive, which it
+    /// is (write_protect_page() clears PG_anon_exclusive when merging).
+    public func anonExclusive(ignoringKsm: Bool) -> Bool? {
+        guard let flags = pageFlags, flags & KPF.anon.mask != 0, ignoringKsm || flags & KPF.ksm.mask == 0,
               flags & KPF.compoundTail.mask == 0 else { return nil }
         return flags & KPF.mappedToDisk.mask != 0
     }

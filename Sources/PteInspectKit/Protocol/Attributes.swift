@@ -42,6 +42,9 @@ enum Attr {
     static let mmID = UInt16(PTEINSPECT_A_MM_ID.rawValue)
     static let rmapMapped = UInt16(PTEINSPECT_A_RMAP_MAPPED.rawValue)
     static let folioPages = UInt16(PTEINSPECT_A_FOLIO_PAGES.rawValue)
+    static let folioOrder = UInt16(PTEINSPECT_A_FOLIO_ORDER.rawValue)
+    static let folioMapcount = UInt16(PTEINSPECT_A_FOLIO_MAPCOUNT.rawValue)
+    static let pteMarker = UInt16(PTEINSPECT_A_PTE_MARKER.rawValue)
 }
 
 public enum Command {

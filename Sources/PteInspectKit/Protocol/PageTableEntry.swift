@@ -73,6 +73,23 @@ public struct PageFlags: OptionSet, Equatable {
     public static let reserved = PageFlags(rawValue: UInt64(PTEINSPECT_PF_RESERVED))
 }
 
+/// The bits of a PTE marker entry (PTEINSPECT_MARKER_*): what an empty PTE remembers.
+public struct PteMarker: OptionSet, Equatable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let uffdWP = PteMarker(rawValue: UInt32(PTEINSPECT_MARKER_UFFD_WP))
+    public static let poisoned = PteMarker(rawValue: UInt32(PTEINSPECT_MARKER_POISONED))
+    public static let guardRegion = PteMarker(rawValue: UInt32(PTEINSPECT_MARKER_GUARD))
+    public static let other = PteMarker(rawValue: UInt32(PTEINSPECT_MARKER_OTHER))
+
+    /// The marker names, in bit order ("uffd_wp", "poisoned", "guard", "other").
+    public var names: [String] {
+        [(PteMarker.uffdWP, "uffd_wp"), (.poisoned, "poisoned"), (.guardRegion, "guard"), (.other, "other")]
+            .filter { contains($0.0) }.map(\.1)
+    }
+}
+
 /// vm_normal_page()'s decision, recomputed by the module with the kernel's rules, and why.
 public enum NormalPageDecision: UInt8, Equatable {
     case page = 0
@@ -139,13 +156,30 @@ public struct SwapEntry: Equatable {
 /// The struct page behind an entry, read under the page-table lock.
 public struct PageState: Equatable {
     public let flags: PageFlags
+    /// This page's mapcount: PTEs mapping it plus PMDs mapping its folio (/proc/kpagecount).
     public let mapcount: Int32
     public let refcount: Int32
-    /// page_to_index(): folio->index plus the page's offset within its folio.
+    /// folio->index plus the page's offset within its folio (page_to_index() on 6.1).
     public let index: UInt64
     public let mappingKind: MappingKind
     /// Keyed hash of folio->mapping (anon_vma, address_space...), comparable with VMA identities.
     public let mappingID: UInt64?
+    /// folio_order(): 0 a small page, 9 a PMD-sized THP, 2..8 an mTHP. nil from a module before 0.2.
+    public let folioOrder: UInt8?
+    /// folio_mapcount(): entries mapping any page of the folio. nil from a module before 0.2.
+    public let folioMapcount: Int32?
+
+    public init(flags: PageFlags, mapcount: Int32, refcount: Int32, index: UInt64, mappingKind: MappingKind,
+                mappingID: UInt64?, folioOrder: UInt8? = nil, folioMapcount: Int32? = nil) {
+        self.flags = flags
+        self.mapcount = mapcount
+        self.refcount = refcount
+        self.index = index
+        self.mappingKind = mappingKind
+        self.mappingID = mappingID
+        self.folioOrder = folioOrder
+        self.folioMapcount = folioMapcount
+    }
 }
 
 /// One GET_PTES record.
@@ -164,6 +198,8 @@ public struct PageTableEntry: Equatable {
     public let pfnLinear: Bool?
     /// linear_page_index(vma, address): where rmap expects this page's index.
     public let linearIndex: UInt64?
+    /// PTE marker entries: the marker's bits.
+    public let marker: PteMarker?
 
     public var isPresent: Bool { flags.contains(.present) }
 
@@ -174,7 +210,8 @@ public struct PageTableEntry: Equatable {
     }
 
     init(address: UInt64, level: EntryLevel, raw: UInt64, kind: EntryKind, flags: EntryFlags, pfn: UInt64?,
-         swap: SwapEntry?, page: PageState?, normalPage: NormalPageDecision?, pfnLinear: Bool?, linearIndex: UInt64?) {
+         swap: SwapEntry?, page: PageState?, normalPage: NormalPageDecision?, pfnLinear: Bool?, linearIndex: UInt64?,
+         marker: PteMarker? = nil) {
         self.address = address
         self.level = level
         self.raw = raw
@@ -186,6 +223,7 @@ public struct PageTableEntry: Equatable {
         self.normalPage = normalPage
         self.pfnLinear = pfnLinear
         self.linearIndex = linearIndex
+        self.marker = marker
     }
 
     /// Decodes a record; unknown attributes are ignored (newer modules may add some), missing
@@ -218,7 +256,9 @@ public struct PageTableEntry: Equatable {
                 refcount: try table.required(Attr.refcount, "PTEINSPECT_A_REFCOUNT").s32(),
                 index: try table.required(Attr.index, "PTEINSPECT_A_INDEX").u64(),
                 mappingKind: MappingKind(rawValue: try table[Attr.mappingKind]?.u8() ?? 0) ?? .none,
-                mappingID: try table[Attr.mappingID]?.u64())
+                mappingID: try table[Attr.mappingID]?.u64(),
+                folioOrder: try table[Attr.folioOrder]?.u8(),
+                folioMapcount: try table[Attr.folioMapcount]?.s32())
         } else {
             page = nil
         }
@@ -233,5 +273,6 @@ public struct PageTableEntry: Equatable {
         }
         pfnLinear = try table[Attr.pfnLinear].map { try $0.u8() != 0 }
         linearIndex = try table[Attr.linearIndex]?.u64()
+        marker = try table[Attr.pteMarker].map { PteMarker(rawValue: try $0.u32()) }
     }
 }

@@ -37,14 +37,14 @@ extension PageTableEntry {
         return try found.entry(buffer)
     }
 
-    /// The last position of each attribute type below `Found.types` (32: every attribute a
+    /// The last position of each attribute type below `Found.types` (48: every attribute a
     /// GET_PTES reply carries is below; the others are never read, so ignoring them changes
     /// nothing). One word per type: the value's offset << 16 | its length (nla_len is 16 bits;
     /// offsets fit 48 bits), 0 when absent (a value never starts at offset 0).
     private struct Found {
-        static let types = 32
-        private var slots: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        static let types = 48
+        private var slots: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
         @inline(__always)
         mutating func note(type: UInt16, value offset: Int, size length: Int) {
@@ -99,7 +99,9 @@ extension PageTableEntry {
                     refcount: try need(Attr.refcount, Int32.self, "PTEINSPECT_A_REFCOUNT"),
                     index: try need(Attr.index, UInt64.self, "PTEINSPECT_A_INDEX"),
                     mappingKind: MappingKind(rawValue: try read(Attr.mappingKind, UInt8.self) ?? 0) ?? .none,
-                    mappingID: try read(Attr.mappingID, UInt64.self))
+                    mappingID: try read(Attr.mappingID, UInt64.self),
+                    folioOrder: try read(Attr.folioOrder, UInt8.self),
+                    folioMapcount: try read(Attr.folioMapcount, Int32.self))
             }
             var decision: NormalPageDecision?
             if let normal = try read(Attr.normalPage, UInt8.self) {
@@ -111,7 +113,8 @@ extension PageTableEntry {
             return PageTableEntry(
                 address: address, level: level, raw: raw, kind: kind, flags: flags, pfn: pfn, swap: swap, page: page,
                 normalPage: decision, pfnLinear: try read(Attr.pfnLinear, UInt8.self).map { $0 != 0 },
-                linearIndex: try read(Attr.linearIndex, UInt64.self))
+                linearIndex: try read(Attr.linearIndex, UInt64.self),
+                marker: try read(Attr.pteMarker, UInt32.self).map(PteMarker.init(rawValue:)))
         }
     }
 }

@@ -52,8 +52,10 @@ public struct KernelRange: CustomStringConvertible {
     }
 }
 
-/// Where an expectation comes from: the kernel file and function that decide it (line numbers
-/// are Debian's 6.1.192 tree, shared/semantics.md), and the background document where one applies.
+/// Where an expectation comes from: the kernel file and function that decide it, and the
+/// background document where one applies. A line number names its tree ("6.1.192 L4053",
+/// "6.12.117 L4544": Debian's linux-source-6.1 and linux-source-6.12); an unmarked one is the
+/// 6.1.192 tree's (shared/semantics.md).
 public struct Citation: CustomStringConvertible {
     public let file: String
     public let function: String

@@ -50,13 +50,19 @@ public final class PagemapObserver: PageObserver {
     public let backend = "pagemap"
     private let pageSize = SystemPage.size
 
-    public init() {}
+    /// Known bugs of this kernel's pagemap files (PagemapQuirks): what they make unreadable.
+    public let quirks: PagemapQuirks
 
-    public func canSee(_ field: PageField) -> Bool { PageObservation.pagemapCanSee(field) }
+    public init(quirks: PagemapQuirks = .current) { self.quirks = quirks }
+
+    public func canSee(_ field: PageField) -> Bool {
+        if field == .ksm && quirks.ksmOnEveryAnonPage { return false }
+        return PageObservation.pagemapCanSee(field)
+    }
 
     public func observe(pid: Int32, address: UInt64, name: (Int32?, UInt64) -> String) throws -> PageObservation {
         let page = address & ~(pageSize - 1)
         let reader = try PagemapReader(pid: pid)
-        return PageObservation(pagemap: try reader.entries(start: page, end: page + pageSize).first, at: page)
+        return PageObservation(pagemap: try reader.entries(start: page, end: page + pageSize).first, at: page, quirks: quirks)
     }
 }

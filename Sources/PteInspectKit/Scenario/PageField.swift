@@ -11,6 +11,7 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
     case pfn
     case write, dirty, young, special, softDirty, uffdWP
     case swapExclusive     // pte_swp_exclusive()
+    case pteMarker         // the marker bits of a PTE marker entry ("uffd_wp", "poisoned", "guard")
     case zeroPage          // the (huge) zero page
     // vm_normal_page()
     case normalPage        // vm_normal_page() returns a page
@@ -18,6 +19,8 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
     // struct page / folio
     case anon, anonExclusive, ksm, swapCache, large
     case mapcount, refcount
+    case folioMapcount     // folio_mapcount(): entries mapping any page of the folio
+    case folioOrder        // folio_order(): 0 small, 9 PMD THP, between: mTHP
     case mappedOnce        // page_mapcount() == 1 (pagemap's PM_MMAP_EXCLUSIVE)
     case index, linearIndex
     case indexIsLinear     // folio->index == linear_page_index(vma, addr)
@@ -44,6 +47,7 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
         case .softDirty: return "soft_dirty"
         case .uffdWP: return "uffd_wp"
         case .swapExclusive: return "swap.exclusive"
+        case .pteMarker: return "pte_marker"
         case .zeroPage: return "zero_page"
         case .normalPage: return "vm_normal_page"
         case .pfnLinear: return "pfn_linear"
@@ -54,6 +58,8 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
         case .large: return "large_folio"
         case .mapcount: return "mapcount"
         case .refcount: return "refcount"
+        case .folioMapcount: return "folio_mapcount"
+        case .folioOrder: return "folio_order"
         case .mappedOnce: return "mapcount==1"
         case .index: return "index"
         case .linearIndex: return "linear_page_index"

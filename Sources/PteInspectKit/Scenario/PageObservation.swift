@@ -29,6 +29,7 @@ extension PageObservation {
         v[.softDirty] = entry == nil ? .absent : .bool(flags.contains(.softDirty))
         v[.uffdWP] = entry == nil ? .absent : .bool(flags.contains(.uffdWP))
         v[.swapExclusive] = entry?.swap.map { .bool($0.exclusive) } ?? .absent
+        v[.pteMarker] = entry?.marker.map { .set($0.names) } ?? .absent
         v[.zeroPage] = present ? .bool(flags.contains(.zeroPage)) : .absent
         v[.normalPage] = entry?.normalPage.map { decision in decision.returnsPage.map { .bool($0) } ?? .text(decision.name) } ?? .absent
         v[.pfnLinear] = entry?.pfnLinear.map { .bool($0) } ?? .absent
@@ -43,10 +44,13 @@ extension PageObservation {
             v[.mapcount] = .number(UInt64(max(page.mapcount, 0)))
             v[.mappedOnce] = .bool(page.mapcount == 1)
             v[.refcount] = .number(UInt64(max(page.refcount, 0)))
+            v[.folioMapcount] = page.folioMapcount.map { .number(UInt64(max($0, 0))) } ?? .absent
+            v[.folioOrder] = page.folioOrder.map { .number(UInt64($0)) } ?? .absent
             v[.index] = isKsm ? .absent : .hex(page.index + sub)
             v[.pageAnonVma] = page.mappingKind == .anon ? page.mappingID.map { .hex($0) } ?? .absent : .absent
         } else {
-            for field in [PageField.anon, .anonExclusive, .ksm, .swapCache, .large, .mapcount, .mappedOnce, .refcount, .index, .pageAnonVma] {
+            for field in [PageField.anon, .anonExclusive, .ksm, .swapCache, .large, .mapcount, .mappedOnce, .refcount, .folioMapcount,
+                          .folioOrder, .index, .pageAnonVma] {
                 v[field] = .absent
             }
         }
@@ -77,7 +81,8 @@ extension PageObservation {
     /// From /proc/PID/pagemap + /proc/kpageflags + /proc/kpagecount (nil: no entry there).
     /// Soft-dirty is left out on purpose: pagemap also reports it for a VMA with VM_SOFTDIRTY, so
     /// it is not the PTE bit the expectations talk about.
-    public init(pagemap entry: PagemapEntry?, at address: UInt64, pageShift: UInt64 = 12) {
+    /// `quirks`: a field a known kernel bug makes meaningless is left out (not seen).
+    public init(pagemap entry: PagemapEntry?, at address: UInt64, pageShift: UInt64 = 12, quirks: PagemapQuirks = .none) {
         var v: [PageField: FieldValue] = [:]
         v[.virtualPage] = .hex(address >> pageShift)
         v[.mapped] = .bool(entry?.isMapped ?? false)
@@ -89,7 +94,9 @@ extension PageObservation {
         v[.zeroPage] = entry?.flag(.zeroPage).map { .bool($0) } ?? .absent
         let isZero = entry?.flag(.zeroPage) == true
         v[.anon] = hasPage && !isZero ? entry?.flag(.anon).map { .bool($0) } ?? .absent : .absent
-        v[.ksm] = hasPage && !isZero ? entry?.flag(.ksm).map { .bool($0) } ?? .absent : .absent
+        if !quirks.ksmOnEveryAnonPage {
+            v[.ksm] = hasPage && !isZero ? entry?.flag(.ksm).map { .bool($0) } ?? .absent : .absent
+        }
         v[.swapCache] = hasPage && !isZero ? entry?.flag(.swapcache).map { .bool($0) } ?? .absent : .absent
         v[.large] = hasPage && !isZero ? entry?.flag(.thp).map { .bool($0) } ?? .absent : .absent
         // kpageflags bit 34 is PG_anon_exclusive for anon pages (KSM included); THP tails do not carry it.

@@ -66,9 +66,13 @@ enum UffdScenarios {
                                 [u.has(.present, true), u.has(.uffdWP, true), u.has(.write, false), u.has(.anonExclusive, true)]),
                 ]),
                 Step("parent", .uffdWriteProtect(Loc("U"), pages: 1, on: false), expect: [
-                    Expectation("resolving clears uffd-wp; on 6.1 the PTE stays read-only", kernels: Kernels.uffdResolveReadOnly,
-                                cite: Citation("mm/userfaultfd.c", "uffd_wp_range", "MM_CP_UFFD_WP_RESOLVE only, newprot = vm_get_page_prot() = PAGE_COPY (L738)"),
+                    Expectation("resolving clears uffd-wp; before 6.3 the PTE stays read-only", kernels: Kernels.uffdResolveReadOnly,
+                                cite: Citation("mm/userfaultfd.c", "uffd_wp_range", "MM_CP_UFFD_WP_RESOLVE only, newprot = vm_get_page_prot() = PAGE_COPY (6.1.192 L738)"),
                                 [u.has(.uffdWP, false), u.has(.write, false)]),
+                    Expectation("resolving clears uffd-wp and makes the exclusive anon PTE writable at once", kernels: Kernels.uffdResolveWritable,
+                                cite: Citation("mm/mprotect.c", "change_pte_range",
+                                               "uffd_wp_range() adds MM_CP_TRY_CHANGE_WRITABLE on resolve (6.12.117 mm/userfaultfd.c L918-925); can_change_pte_writable(): private, PageAnonExclusive -> pte_mkwrite() (6.12.117 L43-66, L190-193)"),
+                                [u.has(.uffdWP, false), u.has(.write, true), u.has(.anonExclusive, true), u.same(.pfn, at: "read-in")]),
                 ]),
                 Step("parent", .write(Loc("U")), expect: [
                     Expectation("the write reuses the exclusive page", kernels: Kernels.wpReuse,
@@ -126,6 +130,48 @@ enum UffdScenarios {
             ])
     }()
 
+    static let wpMarker: Scenario = {
+        let m = PageRef("parent", "M")
+        let markerKernels = KernelRange(from: KernelVersion(5, 19), basis: "PTE markers and PTE_MARKER_UFFD_WP (uffd-wp on shmem), 5.19")
+        return Scenario(
+            name: "uffd-wp-marker", title: "uffd-wp on shmem survives a zap as a PTE marker, and the fault on it maps the page write-protected",
+            summary: """
+            On a file-backed (shmem) VMA a write-protected PTE cannot become a swap entry that remembers \
+            uffd-wp the way anonymous memory does, so when MADV_DONTNEED zaps it the kernel leaves a PTE \
+            marker (PTE_MARKER_UFFD_WP) in the empty slot. The next fault finds the marker and maps the \
+            page-cache page again with uffd-wp set and write cleared: the protection outlived the mapping.
+            """,
+            documents: ["004 (userfaultfd)"], requirements: [.root, .userfaultfd],
+            watch: [m],
+            steps: [
+                Step("parent", .mapFile("M", file: "wp", pages: 1, shared: true)),
+                Step("parent", .write(Loc("M")), label: "written"),
+                Step("parent", .uffdOpen(move: false)),
+                Step("parent", .uffdRegister(Loc("M"), pages: 1, modes: "wp"), expect: [
+                    Expectation("WP registration is accepted on shmem and sets VM_UFFD_WP", kernels: markerKernels,
+                                cite: Citation("include/linux/userfaultfd_k.h", "vma_can_userfault", "VM_UFFD_WP on shmem needs CONFIG_PTE_MARKER_UFFD_WP"),
+                                [m.has(.vmaFlag("uffd_wp"), true)]),
+                ]),
+                Step("parent", .uffdWriteProtect(Loc("M"), pages: 1, on: true), expect: [
+                    Expectation("the present shmem PTE gets uffd-wp and loses write", kernels: markerKernels,
+                                cite: Citation("mm/mprotect.c", "change_pte_range", "if (uffd_wp) { ptent = pte_wrprotect(ptent); ptent = pte_mkuffd_wp(ptent); }"),
+                                [m.has(.present, true), m.has(.uffdWP, true), m.has(.write, false), m.same(.pfn, at: "written")]),
+                ]),
+                Step("parent", .madvise(Loc("M"), pages: 1, "dontneed"), expect: [
+                    Expectation("the zap leaves a uffd-wp PTE marker, not an empty PTE", kernels: markerKernels,
+                                cite: Citation("include/linux/mm_inline.h", "pte_install_uffd_wp_if_needed",
+                                               "!vma_is_anonymous(vma) && userfaultfd_wp(vma) && pte_uffd_wp(pteval): set_pte_at(make_pte_marker(PTE_MARKER_UFFD_WP)) (6.1.192 L557-583, 6.12.117 L560; from zap_install_uffd_wp_if_needed(), mm/memory.c 6.1.192 L1387, 6.12.117 L1463)"),
+                                [m.has(.mapped, true), m.has(.present, false), m.has(.swapped, false), m.has(.pteMarker, set: ["uffd_wp"])]),
+                ]),
+                Step("parent", .read(Loc("M")), expect: [
+                    Expectation("the read fault on the marker maps the page-cache page again, uffd-wp and read-only", kernels: markerKernels,
+                                cite: Citation("mm/memory.c", "handle_pte_marker",
+                                               "pte_marker_handle_uffd_wp() -> do_pte_missing(); the new PTE gets pte_mkuffd_wp() because the orig PTE was the marker (6.1.192 do_set_pte() L4399-4415, 6.12.117 set_pte_range() L5015-5034)"),
+                                [m.has(.present, true), m.has(.uffdWP, true), m.has(.write, false), m.same(.pfn, at: "written"), m.absent(.pteMarker)]),
+                ]),
+            ])
+    }()
+
     static let move: Scenario = {
         let s = PageRef("parent", "S"), d = PageRef("parent", "D"), t = PageRef("parent", "T"), e = PageRef("parent", "E")
         return Scenario(
@@ -134,7 +180,8 @@ enum UffdScenarios {
             Seed 004 (remap_anon_pages, today's UFFDIO_MOVE): moving an exclusive anon page rewrites \
             folio->mapping to the destination VMA's anon_vma and folio->index to the destination's \
             linear index, keeping the PFN and PG_anon_exclusive. A page shared with a forked child would \
-            need two rmap entries rewritten and is refused with EBUSY.
+            need two rmap entries rewritten and is refused with EBUSY. (A swap entry whose folio is in the \
+            swapcache: uffdio-move-swapcache.)
             """,
             documents: ["004 (remap_anon_pages, UFFDIO_MOVE)"], requirements: [.root, .userfaultfd, .uffdioMove],
             watch: [s, d, t, e],
@@ -147,10 +194,10 @@ enum UffdScenarios {
                 Step("parent", .uffdRegister(Loc("D"), pages: 1, modes: "missing")),
                 Step("parent", .uffdMove(from: Loc("S"), to: Loc("D"), pages: 1), expect: [
                     Expectation("the page moved: same PFN at the destination, still exclusive, nothing left at the source", kernels: Kernels.uffdioMove,
-                                cite: Citation("mm/userfaultfd.c", "move_present_pte", "folio_move_anon_rmap(src_folio, dst_vma); dst PTE from the same folio", document: "seed 004"),
+                                cite: Citation("mm/userfaultfd.c", "move_present_pte", "folio_move_anon_rmap(src_folio, dst_vma); dst PTE from the same folio (6.12.117 L1025, L1058)", document: "seed 004"),
                                 [d.same(.pfn, as: s, at: "before"), d.has(.anonExclusive, true), s.has(.mapped, false)]),
                     Expectation("folio->index and folio->mapping now follow the destination VMA", kernels: Kernels.uffdioMove,
-                                cite: Citation("mm/userfaultfd.c", "move_present_pte", "src_folio->index = linear_page_index(dst_vma, dst_addr)", document: "seed 004"),
+                                cite: Citation("mm/userfaultfd.c", "move_present_pte", "src_folio->index = linear_page_index(dst_vma, dst_addr) (6.12.117 L1059)", document: "seed 004"),
                                 [d.has(.indexIsLinear, true), d.same(.index, as: d, .virtualPage), d.same(.pageAnonVma, as: d, .vmaAnonVma), d.rmapFinds([d])]),
                 ]),
                 Step("parent", .map("T", pages: 1)),
@@ -160,8 +207,53 @@ enum UffdScenarios {
                 Step("parent", .uffdRegister(Loc("E"), pages: 1, modes: "missing")),
                 Step("parent", .uffdMove(from: Loc("T"), to: Loc("E"), pages: 1), expect: [
                     Expectation("a page shared with a child is refused with EBUSY and stays where it was", kernels: Kernels.uffdioMove,
-                                cite: Citation("mm/userfaultfd.c", "move_pages_pte", "if (!PageAnonExclusive(&src_folio->page)) { err = -EBUSY; ... }", document: "seed 004"),
+                                cite: Citation("mm/userfaultfd.c", "move_pages_pte", "if (!PageAnonExclusive(&src_folio->page)) { err = -EBUSY; ... } (6.12.117 L1279-1281)", document: "seed 004"),
                                 [.outcome(.fails(errno: EBUSY, name: "EBUSY")), t.same(.pfn, at: "shared"), e.has(.mapped, false)]),
+                ]),
+            ])
+    }()
+
+    static let moveSwapcache: Scenario = {
+        let w = PageRef("parent", "W"), x = PageRef("parent", "X")
+        return Scenario(
+            name: "uffdio-move-swapcache", title: "UFFDIO_MOVE of a swap PTE whose folio is in the swapcache: the folio's mapping and index move too",
+            summary: """
+            A swapped-out exclusive page whose folio MADV_WILLNEED has read back into the swapcache, its \
+            PTE still a swap entry. UFFDIO_MOVE moves the swap PTE; since c50f8e6053b0 ("mm: fix kernel \
+            BUG when userfaultfd_move encounters swapcache", v6.14, in Debian's 6.12.117) it also rewrites \
+            the swapcache folio's anon_vma and index for the destination, so the read fault there maps it \
+            with the destination's rmap. Without the fix the folio keeps the source's, and that swap-in \
+            hits a kernel BUG.
+            """,
+            documents: ["004 (remap_anon_pages, UFFDIO_MOVE)"], requirements: [.root, .userfaultfd, .uffdioMove, .swap],
+            watch: [w, x],
+            steps: [
+                Step("parent", .uffdOpen(move: true)),
+                Step("parent", .map("W", pages: 1)),
+                Step("parent", .map("X", pages: 1)),
+                Step("parent", .write(Loc("W"))),
+                Step("parent", .madvise(Loc("W"), pages: 1, "pageout"), expect: [
+                    Expectation("the exclusive page is swapped out with the exclusive bit", kernels: Kernels.anonExclusive, cite: SwapScenarios.unmapCitation,
+                                [w.has(.swapped, true), w.has(.swapExclusive, true)]),
+                ]),
+                Step("parent", .madvise(Loc("W"), pages: 1, "willneed"), expect: [
+                    Expectation("MADV_WILLNEED reads the folio into the swapcache and leaves the exclusive swap PTE in place", kernels: Kernels.anonExclusive,
+                                cite: Citation("mm/madvise.c", "swapin_walk_pmd_entry", "read_swap_cache_async() for each swap PTE; the PTE is not touched (6.12.117 L179-213)"),
+                                [w.has(.swapped, true), w.has(.swapExclusive, true)]),
+                ]),
+                Step("parent", .uffdRegister(Loc("X"), pages: 1, modes: "missing")),
+                Step("parent", .uffdMove(from: Loc("W"), to: Loc("X"), pages: 1), expect: [
+                    Expectation("an exclusive swap PTE moves as it is (plus soft-dirty); nothing is left at the source", kernels: Kernels.uffdioMove,
+                                cite: Citation("mm/userfaultfd.c", "move_swap_pte", "ptep_get_and_clear(src); pte_swp_mksoft_dirty(); set_pte_at(dst) (6.12.117 L1130-1134)", document: "seed 004"),
+                                [w.has(.mapped, false), x.has(.swapped, true), x.has(.swapExclusive, true), x.has(.softDirty, true)]),
+                ]),
+                Step("parent", .read(Loc("X")), expect: [
+                    Expectation("the swap-in at the destination maps the swapcache folio with the destination's anon_vma and index", kernels: Kernels.uffdioMoveSwapcache,
+                                cite: Citation("mm/userfaultfd.c", "move_swap_pte",
+                                               "if (src_folio) { folio_move_anon_rmap(src_folio, dst_vma); src_folio->index = linear_page_index(dst_vma, dst_addr); } (6.12.117 L1106-1108, c50f8e6053b0)",
+                                               document: "seed 004"),
+                                [x.has(.present, true), x.has(.swapCache, true), x.has(.anonExclusive, true), x.has(.indexIsLinear, true),
+                                 x.same(.pageAnonVma, as: x, .vmaAnonVma), x.rmapFinds([x])]),
                 ]),
             ])
     }()

@@ -36,10 +36,17 @@ public enum TimelineReport {
             }
             return flagLetters(o, [(.write, "W"), (.dirty, "D"), (.young, "A"), (.special, "S"), (.softDirty, "SD"), (.uffdWP, "UW"), (.zeroPage, "zero")])
         },
-        Column(header: "PAGE", fields: [.anon, .anonExclusive, .ksm, .swapCache, .large]) { o in
-            flagLetters(o, [(.anon, "anon"), (.anonExclusive, "AX"), (.ksm, "ksm"), (.swapCache, "SC"), (.large, "large")])
+        Column(header: "PAGE", fields: [.anon, .anonExclusive, .ksm, .swapCache, .large, .folioOrder]) { o in
+            let letters = flagLetters(o, [(.anon, "anon"), (.anonExclusive, "AX"), (.ksm, "ksm"), (.swapCache, "SC"), (.large, "large")])
+            // A large folio's order: 9 a PMD THP, 2..8 an mTHP (neither a small page nor a PMD THP).
+            guard case let .number(order)? = o[.folioOrder], order > 0 else { return letters }
+            return letters + ":o\(order)"
         },
-        Column(header: "MAP", fields: [.mapcount]) { value($0, .mapcount) },
+        Column(header: "MAP", fields: [.mapcount, .folioMapcount]) { o in
+            // The page's own mapcount, and the folio's where it is a large folio (one counter since 6.10).
+            guard case .number? = o[.folioMapcount], case let .number(order)? = o[.folioOrder], order > 0 else { return value(o, .mapcount) }
+            return value(o, .mapcount) + "/" + value(o, .folioMapcount)
+        },
         Column(header: "REF", fields: [.refcount]) { value($0, .refcount) },
         Column(header: "INDEX", fields: [.index, .indexIsLinear]) { o in
             guard let index = o[.index], index != .absent else { return o[.index] == nil ? "?" : "-" }

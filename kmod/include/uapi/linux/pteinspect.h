@@ -69,9 +69,12 @@ enum pteinspect_attr {
 	PTEINSPECT_A_PFN,		/* u64: present entries and pfn-carrying swap entries */
 	/* struct page state: present only when the PFN has an online struct page */
 	PTEINSPECT_A_PAGE_FLAGS,	/* u64: PTEINSPECT_PF_* */
-	PTEINSPECT_A_MAPCOUNT,		/* s32: page_mapcount() */
+	PTEINSPECT_A_MAPCOUNT,		/* s32: this page's mapcount: PTEs mapping it + PMDs mapping its
+					 * folio (page_mapcount() on 6.1, the same count as
+					 * folio_precise_page_mapcount() on 6.12: /proc/kpagecount) */
 	PTEINSPECT_A_REFCOUNT,		/* s32: folio_ref_count(); the module holds no reference */
-	PTEINSPECT_A_INDEX,		/* u64: page_to_index(): folio->index + page's offset in folio */
+	PTEINSPECT_A_INDEX,		/* u64: folio->index + the page's offset in the folio
+					 * (page_to_index() on 6.1) */
 
 	/* GET_PTES reply, present entries: decisions recomputed with the kernel's own rules */
 	PTEINSPECT_A_NORMAL_PAGE,	/* u8: PTEINSPECT_NORMAL_*: what vm_normal_page() decides, why */
@@ -98,6 +101,14 @@ enum pteinspect_attr {
 	PTEINSPECT_A_MM_ID,		/* u64: keyed hash of the mm */
 	PTEINSPECT_A_RMAP_MAPPED,	/* u8: 1 if the entry at ADDR maps a page of the folio */
 	PTEINSPECT_A_FOLIO_PAGES,	/* u32: pages in the folio (folio_nr_pages()) */
+
+	/* GET_PTES reply, with the struct page state (added in module 0.2.0, protocol 1) */
+	PTEINSPECT_A_FOLIO_ORDER,	/* u8: folio_order(): 0 small page, 9 a PMD-sized THP, 2..8 an
+					 * mTHP (16 KiB .. 1 MiB anonymous folios, v6.8+) */
+	PTEINSPECT_A_FOLIO_MAPCOUNT,	/* s32: folio_mapcount(): entries mapping any page of the
+					 * folio (one counter for large folios since v6.11) */
+	/* GET_PTES reply, ENTRY_KIND == PTE_MARKER */
+	PTEINSPECT_A_PTE_MARKER,	/* u32: PTEINSPECT_MARKER_*: the marker bits the kernel has */
 
 	__PTEINSPECT_A_MAX,
 	PTEINSPECT_A_MAX = __PTEINSPECT_A_MAX - 1
@@ -163,6 +174,16 @@ enum pteinspect_mapping_kind {
 #define PTEINSPECT_VMF_SOFTDIRTY	(1ULL << 17)
 #define PTEINSPECT_VMF_GROWSDOWN	(1ULL << 18)
 #define PTEINSPECT_VMF_MAYWRITE		(1ULL << 19)
+
+/*
+ * PTEINSPECT_A_PTE_MARKER (include/linux/swapops.h pte_marker_get()). Bits a kernel does not
+ * define are never set: POISONED since v6.6 (SWAPIN_ERROR in v6.2..v6.5, reported as POISONED),
+ * GUARD since v6.13. OTHER: a marker bit this module does not know.
+ */
+#define PTEINSPECT_MARKER_UFFD_WP	(1U << 0) /* PTE_MARKER_UFFD_WP: uffd-wp on an empty PTE */
+#define PTEINSPECT_MARKER_POISONED	(1U << 1) /* PTE_MARKER_POISONED: accesses get SIGBUS */
+#define PTEINSPECT_MARKER_GUARD		(1U << 2) /* PTE_MARKER_GUARD: MADV_GUARD_INSTALL */
+#define PTEINSPECT_MARKER_OTHER		(1U << 3)
 
 /* PTEINSPECT_A_LEVEL */
 enum pteinspect_level {

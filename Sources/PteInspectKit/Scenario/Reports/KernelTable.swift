@@ -1,0 +1,33 @@
+/// `pteinspect report table A.json B.json ...`: one row per scenario, one column per report
+/// (kernel), PASS / FAIL / SKIP; every SKIP and FAIL gets a numbered note with its reason, so the
+/// table stays narrow enough to read (and to project).
+public enum KernelTable {
+    public static func render(_ reports: [SavedReport]) -> String {
+        var names: [String] = []
+        for report in reports {
+            for scenario in report.scenarios where !names.contains(scenario.name) { names.append(scenario.name) }
+        }
+        var notes: [String] = []
+        func note(_ text: String) -> Int {
+            if let existing = notes.firstIndex(of: text) { return existing + 1 }
+            notes.append(text)
+            return notes.count
+        }
+        let rows: [[String]] = names.map { name in
+            [name] + reports.map { report in
+                guard let scenario = report.scenarios.first(where: { $0.name == name }) else { return "-" }
+                guard scenario.verdict != "PASS" else { return "PASS" }
+                let reason = scenario.reason ?? "no reason given"
+                return "\(scenario.verdict) [\(note(reason))]"
+            }
+        }
+        var out = TextTable.render(header: ["SCENARIO"] + reports.map { "\($0.kernel) (\($0.backend))" }, rows: rows) + "\n"
+        let totals = reports.map { report -> String in
+            let count = { (verdict: String) in report.scenarios.filter { $0.verdict == verdict }.count }
+            return "\(report.kernel): \(count("PASS")) passed, \(count("FAIL")) failed, \(count("SKIP")) skipped"
+        }
+        out += totals.joined(separator: "; ") + "\n"
+        for (i, text) in notes.enumerated() { out += "[\(i + 1)] \(text)\n" }
+        return out
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// A scenario report read back from its JSON (`scenario run --format json` or `--json-out`,
+/// schema pteinspect.scenario-report, docs/scenario-report.md): what `report diff` and
+/// `report table` compare. Only what they need is decoded; unknown keys are ignored.
+public struct SavedReport: Decodable {
+    public let schema: String
+    public let version: Int
+    public let kernel: String
+    public let backend: String
+    public let scenarios: [Scenario]
+
+    public struct Scenario: Decodable {
+        public let name: String
+        public let title: String
+        public let verdict: String
+        public let reason: String?
+        public let steps: [Step]
+    }
+
+    public struct Step: Decodable {
+        public let number: Int
+        public let actor: String
+        public let action: String
+        public let outcome: String
+        public let error: String?
+        public let pages: [Page]
+        public let expectations: [Expectation]
+    }
+
+    public struct Page: Decodable {
+        public let page: String
+        public let fields: [String: Value]
+    }
+
+    public struct Expectation: Decodable {
+        public let summary: String
+        public let verdict: String
+        public let reason: String?
+        public let mismatches: [Mismatch]
+    }
+
+    public struct Mismatch: Decodable {
+        public let assertion: String
+        public let expected: String
+        public let observed: String
+    }
+
+    /// One observed field value as the JSON report writes it (ScenarioJSONReport.json(_: FieldValue)).
+    public enum Value: Decodable, Equatable, CustomStringConvertible {
+        case bool(Bool)
+        case number(UInt64)
+        case text(String)
+        case list([String])
+        case null
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if container.decodeNil() { self = .null }
+            else if let flag = try? container.decode(Bool.self) { self = .bool(flag) }
+            else if let number = try? container.decode(UInt64.self) { self = .number(number) }
+            else if let text = try? container.decode(String.self) { self = .text(text) }
+            else if let list = try? container.decode([String].self) { self = .list(list) }
+            else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a field value is a boolean, a number, a string, a list of strings or null")
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case let .bool(flag): return flag ? "1" : "0"
+            case let .number(number): return String(number)
+            case let .text(text): return text
+            case let .list(items): return "{" + items.joined(separator: ", ") + "}"
+            case .null: return "-"
+            }
+        }
+    }
+
+    /// Reads and checks one report file; the errors say which file and what is wrong with it.
+    public static func load(_ path: String) throws -> SavedReport {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SavedReportError("\(path): cannot read it (does it exist?)")
+        }
+        let report: SavedReport
+        do {
+            report = try JSONDecoder().decode(SavedReport.self, from: data)
+        } catch {
+            throw SavedReportError("\(path): not a pteinspect scenario report (\(error)); write one with `pteinspect scenario run --format json`")
+        }
+        guard report.schema == ScenarioJSONReport.schema else {
+            throw SavedReportError("\(path): schema '\(report.schema)', expected '\(ScenarioJSONReport.schema)'")
+        }
+        guard report.version == Int(ScenarioJSONReport.version) else {
+            throw SavedReportError("\(path): schema version \(report.version); this pteinspect reads version \(ScenarioJSONReport.version)")
+        }
+        return report
+    }
+}
+
+public struct SavedReportError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

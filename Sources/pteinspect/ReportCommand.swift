@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import PteInspectKit
+
+/// `pteinspect report diff|table`: reading saved scenario reports (JSON), no kernel needed.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Compare saved scenario reports (JSON) across kernels.",
+        discussion: """
+            Reports come from `pteinspect scenario run --format json` or `--json-out FILE` (tools/run \
+            writes one per kernel into .cache/run/). Nothing is run and no root is needed.
+            """,
+        subcommands: [ReportDiffCommand.self, ReportTableCommand.self])
+}
+
+struct ReportDiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Every watched field and expectation verdict that differs between two reports, step by step.",
+        discussion: """
+            For a kernel engineer's question "what does my patch change": run the same scenarios on the \
+            stock kernel and on yours, then diff the two reports. Exit status 0 when nothing differs, 1 \
+            when something does, 2 when a report cannot be read.
+            """)
+
+    @Argument(help: "The first (old) report.")
+    var old: String
+
+    @Argument(help: "The second (new) report.")
+    var new: String
+
+    func run() throws {
+        let diff: ReportDiff
+        do {
+            diff = ReportDiff(old: try SavedReport.load(old), new: try SavedReport.load(new))
+        } catch {
+            var stderr = StandardError()
+            print("pteinspect: \(error)", to: &stderr)
+            throw ExitStatus.cannotRun
+        }
+        print(diff.render(), terminator: "")
+        if !diff.isEmpty { throw ExitStatus.failure }
+    }
+}
+
+struct ReportTableCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "table",
+        abstract: "One row per scenario, one column per report (kernel): PASS / FAIL / SKIP with the reasons.",
+        discussion: "Exit status 0 when no report has a FAIL, 1 when one has, 2 when a report cannot be read.")
+
+    @Argument(help: "Reports, one per kernel, in column order.")
+    var reports: [String]
+
+    func validate() throws {
+        if reports.isEmpty { throw ValidationError("give at least one report (JSON from `pteinspect scenario run --format json`)") }
+    }
+
+    func run() throws {
+        let loaded: [SavedReport]
+        do {
+            loaded = try reports.map(SavedReport.load)
+        } catch {
+            var stderr = StandardError()
+            print("pteinspect: \(error)", to: &stderr)
+            throw ExitStatus.cannotRun
+        }
+        print(KernelTable.render(loaded), terminator: "")
+        if loaded.contains(where: { $0.scenarios.contains { $0.verdict == "FAIL" } }) { throw ExitStatus.failure }
+    }
+}
