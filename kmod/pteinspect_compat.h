@@ -55,7 +55,8 @@
  * Since commit 0d940a9b270b ("mm/pgtable: allow pte_offset_map[_lock]() to fail") in v6.5, a
  * PTE table can be freed (RCU-deferred, pte_free_defer()) with only the mmap lock held for reading
  * (retract_page_tables() since commit 1d65b771bc08 ("mm/khugepaged: retract_page_tables() without
- * mmap or vma lock") in v6.6, 6.12 mm/khugepaged.c L1698, pte_free_defer() at L1776), so pte_offset_map_lock() may return NULL and the caller must look
+ * mmap or vma lock") in v6.6, 6.12 mm/khugepaged.c L1698, pte_free_defer() at L1776), so
+ * pte_offset_map_lock() may return NULL and the caller must look
  * at the PMD again. Its implementation, __pte_offset_map_lock(), is not exported on 6.12 (nor are
  * __pte_offset_map() and pte_offset_map_nolock(); 6.12 Module.symvers), so here it is rebuilt from
  * inline helpers, line by line after 6.12 mm/pgtable-generic.c:
@@ -64,7 +65,7 @@
  *       bad -> NULL (the kernel also does pmd_clear_bad(): pteinspect never writes a target's page
  *       tables, so a bad PMD is left as it is); otherwise __pte_map() (kmap_local with HIGHPTE,
  *       pte_offset_kernel() without) of the PMD value read, not of *pmd;
- *   __pte_offset_map_lock() L364-383:  ptl = pte_lockptr(mm, &pmdval); spin_lock(ptl); if the PMD
+ *   __pte_offset_map_lock() L364-382:  ptl = pte_lockptr(mm, &pmdval); spin_lock(ptl); if the PMD
  *       still equals the value the table was mapped from, return with the lock held; otherwise
  *       pte_unmap_unlock() and start again.
  * pte_unmap() (include/linux/pgtable.h L104-116) ends the RCU read side. On 6.1, where a table
@@ -147,6 +148,23 @@ static inline pte_t *pi_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, un
  */
 #define PTEINSPECT_HAS_PAGE_MAPCOUNT (LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0))
 
+/*
+ * The counters are read raw, as the helpers do but without their VM_BUG_ON_FOLIO(!large) /
+ * VM_WARN_ON_FOLIO(!large): the page-table lock keeps a normal page's folio from being split, but
+ * not the page behind a special entry (the zero page, a driver's VM_PFNMAP page), whose "large"
+ * may change between the test and the read. The value is then a snapshot of memory that exists
+ * (the second page of a former folio), never a crash of the kernel under test.
+ * 6.12: _entire_mapcount and _large_mapcount (include/linux/mm_types.h L372-373, read by
+ * folio_entire_mapcount() L1207 and folio_large_mapcount() L1213 of include/linux/mm.h); 6.1: the
+ * compound mapcount behind folio_mapcount_ptr() (include/linux/mm_types.h L351, read by
+ * folio_entire_mapcount(), include/linux/mm.h L846).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define pi_entire_mapcount(folio)	(atomic_read(&(folio)->_entire_mapcount) + 1)
+#else
+#define pi_entire_mapcount(folio)	(atomic_read(folio_mapcount_ptr(folio)) + 1)
+#endif
+
 static inline int pi_page_mapcount(struct folio *folio, struct page *page)
 {
 #if PTEINSPECT_HAS_PAGE_MAPCOUNT
@@ -157,7 +175,7 @@ static inline int pi_page_mapcount(struct folio *folio, struct page *page)
 	if (page_mapcount_is_type(mapcount))
 		mapcount = 0;
 	if (folio_test_large(folio))
-		mapcount += folio_entire_mapcount(folio);
+		mapcount += pi_entire_mapcount(folio);
 	return mapcount;
 #endif
 }
@@ -171,21 +189,26 @@ static inline int pi_page_mapcount(struct folio *folio, struct page *page)
  *   subpages; the same sum, copied here: entire mapcount + each subpage's _mapcount + 1, minus
  *   the entire mapcount per page for file folios (their subpages count it already) and minus one
  *   per page while an anon THP is PageDoubleMap.
- * The bound: folio_mapcount() became inline with Hugh Dickins' rework of compound mapcounts in
- * v6.2 (cb67f4282bf9, "mm,thp,rmap: simplify compound page mapcount handling"; the id is the one
- * 6.1-stable dependency lists give, not checked against a release tag). Either side of it is
- * right for the two supported lines, 6.1 and 6.12.
+ * The bound is the single counter's release (v6.10, verified in the 6.12 source); the copy is the
+ * 6.1 function (verified in the 6.1 source). Kernels from 6.2 to 6.9 (neither form) are not
+ * supported. Raw reads as in pi_page_mapcount().
  */
 static inline int pi_folio_mapcount(struct folio *folio)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-	return folio_mapcount(folio);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+	int mapcount;
+
+	if (likely(!folio_test_large(folio))) {
+		mapcount = atomic_read(&folio->_mapcount) + 1;
+		return page_mapcount_is_type(mapcount) ? 0 : mapcount;
+	}
+	return atomic_read(&folio->_large_mapcount) + 1;
 #else
 	int i, compound, nr, ret;
 
 	if (likely(!folio_test_large(folio)))
 		return atomic_read(&folio->_mapcount) + 1;
-	compound = folio_entire_mapcount(folio);
+	compound = pi_entire_mapcount(folio);
 	if (folio_test_hugetlb(folio))
 		return compound;
 	ret = compound;
@@ -217,22 +240,25 @@ static inline pgoff_t pi_page_index(struct folio *folio, struct page *page)
 }
 
 /*
- * PTE marker kinds (include/linux/swapops.h): PTE_MARKER_UFFD_WP (6.1 L457, 6.12 L428);
+ * PTE marker kinds (include/linux/swapops.h): PTE_MARKER_UFFD_WP (6.1 L463, 6.12 L428);
  * PTE_MARKER_POISONED (6.12 L434) since commit af19487f00f3 ("mm: make PTE_MARKER_SWAPIN_ERROR
  * more general") in v6.6, which renamed PTE_MARKER_SWAPIN_ERROR (a kernel that has that name is
  * reported the same way; 6.1 has neither: its swap-in errors are the SWP_SWAPIN_ERROR swap type,
- * L169, reported as kind OTHER); PTE_MARKER_GUARD since commit 7c53dfbdb024 ("mm: add
- * PTE_MARKER_GUARD PTE marker") in v6.13, not in 6.12. Feature test: the macros.
+ * include/linux/swap.h L59, reported as kind OTHER); PTE_MARKER_GUARD since commit 7c53dfbdb024
+ * ("mm: add PTE_MARKER_GUARD PTE marker") in v6.13, not in 6.12. Feature test: the macros. The
+ * module's own names (PI_MARKER_*) are 0 where the kernel has no such marker.
  */
-#ifndef PTE_MARKER_POISONED
-#ifdef PTE_MARKER_SWAPIN_ERROR
-#define PTE_MARKER_POISONED	PTE_MARKER_SWAPIN_ERROR
+#if defined(PTE_MARKER_POISONED)
+#define PI_MARKER_POISONED	PTE_MARKER_POISONED
+#elif defined(PTE_MARKER_SWAPIN_ERROR)
+#define PI_MARKER_POISONED	PTE_MARKER_SWAPIN_ERROR
 #else
-#define PTE_MARKER_POISONED	0
+#define PI_MARKER_POISONED	0
 #endif
-#endif
-#ifndef PTE_MARKER_GUARD
-#define PTE_MARKER_GUARD	0
+#ifdef PTE_MARKER_GUARD
+#define PI_MARKER_GUARD		PTE_MARKER_GUARD
+#else
+#define PI_MARKER_GUARD		0
 #endif
 
 /*

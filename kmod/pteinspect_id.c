@@ -22,4 +22,3 @@ u64 pteinspect_id(const void *object)
 {
 	return siphash_1u64((u64)(unsigned long)object, &pteinspect_id_key);
 }
-

@@ -3,7 +3,8 @@
  * PTEINSPECT_CMD_GET_PTES: a netlink dump of the page-table entries of one process.
  *
  * Locking, per dump batch (one call of the dumpit callback, i.e. one skb of replies):
- *   get_task_mm() -> mmap_read_lock_killable() -> [pmd_lock() | pi_pte_offset_map_lock()] -> unlock.
+ *   get_task_mm() -> mmap_read_lock_killable() -> [pmd_lock() | pi_pte_offset_map_lock()]
+ *   -> unlock.
  * Nothing is held between batches; the cursor (next address) lives in cb->ctx, so a range of any
  * size is dumped in constant memory and the target runs freely between batches. Each entry is
  * read once, under its page-table lock, and the struct page behind it is read while that lock
@@ -310,11 +311,11 @@ static u32 marker_bits(swp_entry_t entry)
 
 	if (marker & PTE_MARKER_UFFD_WP)
 		bits |= PTEINSPECT_MARKER_UFFD_WP;
-	if (marker & PTE_MARKER_POISONED)
+	if (marker & PI_MARKER_POISONED)
 		bits |= PTEINSPECT_MARKER_POISONED;
-	if (marker & PTE_MARKER_GUARD)
+	if (marker & PI_MARKER_GUARD)
 		bits |= PTEINSPECT_MARKER_GUARD;
-	if (marker & ~(pte_marker)(PTE_MARKER_UFFD_WP | PTE_MARKER_POISONED | PTE_MARKER_GUARD))
+	if (marker & ~(pte_marker)(PTE_MARKER_UFFD_WP | PI_MARKER_POISONED | PI_MARKER_GUARD))
 		bits |= PTEINSPECT_MARKER_OTHER;
 	return bits;
 }
@@ -387,7 +388,7 @@ static int emit_pte(struct pteinspect_emit *e, unsigned long addr, pte_t pte)
  * The PTEs of one table, under its lock. -EAGAIN: the table was gone (or had become a leaf) by the
  * time it was mapped (pi_pte_offset_map_lock() failed, possible since v6.5): the caller reads
  * the PMD again, as walk_pte_range() makes walk_pmd_range() do (ACTION_AGAIN, 6.12
- * mm/pagewalk.c L70-71, L155-156).
+ * mm/pagewalk.c L75-76, L149-150).
  */
 static int walk_pte_table(struct pteinspect_emit *e, pmd_t *pmd, unsigned long addr,
 			  unsigned long end)

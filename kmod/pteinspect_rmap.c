@@ -3,7 +3,7 @@
  * PTEINSPECT_CMD_GET_RMAP: where the kernel's reverse map finds the folio mapped at one address.
  *
  * rmap_walk() is not exported, so this follows rmap_walk_anon() and rmap_walk_file()
- * (mm/rmap.c, 6.1; the same walk over folios in 6.12, mm/rmap.c rmap_walk_anon() L2669) with
+ * (mm/rmap.c, 6.1; the same walk over folios in 6.12, mm/rmap.c rmap_walk_anon() L2639) with
  * exported and inline helpers:
  *   anon: anon_vma_lock_read(folio's anon_vma), every VMA in its interval tree whose pgoff range
  *         overlaps [folio->index, folio->index + nr - 1];
@@ -172,6 +172,11 @@ static int lookup_folio(struct vm_area_struct *vma, unsigned long addr, struct r
 	default:
 		NL_SET_ERR_MSG(extack, "a non-LRU movable page: it has no reverse map");
 		return -EOPNOTSUPP;
+	}
+	if (!f->object && !l.ptep && vma_is_anonymous(vma)) {
+		/* a PMD leaf in an anonymous VMA without a mapping: the huge zero page (pteinspect_ptes.c) */
+		NL_SET_ERR_MSG(extack, "the huge zero page is mapped here: it is in no reverse map");
+		return -ENOENT;
 	}
 	if (!f->object) {
 		NL_SET_ERR_MSG(extack, "the folio has no mapping (being freed or truncated)");

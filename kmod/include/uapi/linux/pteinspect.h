@@ -106,7 +106,7 @@ enum pteinspect_attr {
 	PTEINSPECT_A_FOLIO_ORDER,	/* u8: folio_order(): 0 small page, 9 a PMD-sized THP, 2..8 an
 					 * mTHP (16 KiB .. 1 MiB anonymous folios, v6.8+) */
 	PTEINSPECT_A_FOLIO_MAPCOUNT,	/* s32: folio_mapcount(): entries mapping any page of the
-					 * folio (one counter for large folios since v6.11) */
+					 * folio (one counter for large folios since v6.10) */
 	/* GET_PTES reply, ENTRY_KIND == PTE_MARKER */
 	PTEINSPECT_A_PTE_MARKER,	/* u32: PTEINSPECT_MARKER_*: the marker bits the kernel has */
 
