@@ -88,3 +88,12 @@ final class ReportDiffTests: XCTestCase {
         XCTAssertThrowsError(try SavedReport.load(path)) { XCTAssertTrue("\($0)".contains(path)) }
     }
 }
+
+extension ReportDiffTests {
+    func testOutcomesLoseTheirPidsAndAddressesButNotFeatureMasks() {
+        XCTAssertEqual(ReportDiff.withoutRunIdentities("ok pid 268"), "ok pid <pid>")
+        XCTAssertEqual(ReportDiff.withoutRunIdentities("pread(/proc/291/mem): Input/output error [errno 5]"), "pread(/proc/<pid>/mem): Input/output error [errno 5]")
+        XCTAssertEqual(ReportDiff.withoutRunIdentities("ok 0x7f01de55e000"), "ok 0x<addr>")
+        XCTAssertEqual(ReportDiff.withoutRunIdentities("ok features=0x1fff ioctls=0x8000000000000003"), "ok features=0x1fff ioctls=0x8000000000000003")
+    }
+}

@@ -80,6 +80,13 @@ public enum Action {
         }
     }
 
+    /// Fields the step itself polls (not an expectation): a backend that cannot see one cannot
+    /// run the step.
+    public var observedFields: [PageField] {
+        if case .waitForKsm = self { return [.ksm] }
+        return []
+    }
+
     public var description: String {
         switch self {
         case let .map(symbol, pages, prot, shared):

@@ -27,6 +27,17 @@ public final class ScenarioRunner {
             }
             if let reason = environment.unmet(requirement) { return reason }
         }
+        // A step that waits on what the backend reports (ksmd's merge, seen as PageKsm) cannot
+        // end where the backend cannot see that field: a SKIP up front, not a timeout.
+        for (offset, step) in scenario.steps.enumerated() {
+            if let field = step.action.observedFields.first(where: { !observer.canSee($0) }) {
+                var reason = "step \(offset + 1) (\(step.action)) waits on \(field), which the \(observer.backend) backend cannot see"
+                if let pagemap = observer as? PagemapObserver, !pagemap.quirks.notes.isEmpty {
+                    reason += " here: " + pagemap.quirks.notes.joined(separator: "; ")
+                }
+                return reason
+            }
+        }
         return nil
     }
 

@@ -7,6 +7,9 @@
 /// one run to the next by nature; what two runs can agree on is which of them are equal to which.
 /// Each such value is replaced by its order of first appearance in its scenario ("pfn#2"), the
 /// same walk on both sides, so "the page kept its PFN" compares equal and "a new page" does not.
+/// Step outcomes lose their pids and user addresses the same way (withoutRunIdentities). What the
+/// kernel leaves to chance still shows (a swapped-in page that happens to get its old PFN back on
+/// one side): read a PFN difference after swap-in or allocation as chance unless it repeats.
 public struct ReportDiff {
     public struct FieldChange: Equatable {
         public let page: String
@@ -79,7 +82,8 @@ public struct ReportDiff {
                 break
             }
             var step = StepDiff(number: stepA.number, action: "\(stepA.actor): \(stepA.action)")
-            if stepA.outcome != stepB.outcome { step.outcome = (stepA.outcome, stepB.outcome) }
+            let outcomeA = Self.withoutRunIdentities(stepA.outcome), outcomeB = Self.withoutRunIdentities(stepB.outcome)
+            if outcomeA != outcomeB { step.outcome = (outcomeA, outcomeB) }
             let pagesB = Dictionary(stepB.pages.map { ($0.page, $0) }, uniquingKeysWith: { first, _ in first })
             for pageA in stepA.pages {
                 let pageB = pagesB[pageA.page]
@@ -99,9 +103,44 @@ public struct ReportDiff {
             if step.outcome != nil || !step.fields.isEmpty || !step.verdicts.isEmpty { diff.steps.append(step) }
         }
         if diff.shape == nil, a.steps.count != b.steps.count {
-            diff.shape = "one report has \(a.steps.count) steps, the other \(b.steps.count)"
+            if a.steps.isEmpty || b.steps.isEmpty {
+                let skipped = a.steps.isEmpty ? a : b
+                diff.shape = "not run on \(a.steps.isEmpty ? "the first" : "the second") kernel: \(skipped.reason ?? skipped.verdict)"
+            } else {
+                diff.shape = "one report has \(a.steps.count) steps, the other \(b.steps.count)"
+            }
         }
         return diff
+    }
+
+    /// A step's outcome without what every run draws anew: pids ("pid 268", "/proc/268/") and
+    /// user-space addresses (12 hex digits, "0x7f01de55e000"). Other numbers stay: a feature
+    /// mask (UFFDIO_API's "features=0x1fff") is what a kernel has.
+    static func withoutRunIdentities(_ text: String) -> String {
+        let chars = Array(text)
+        var out = "", i = 0
+        func run(from start: Int, _ accept: (Character) -> Bool) -> Int {
+            var j = start
+            while j < chars.count, accept(chars[j]) { j += 1 }
+            return j
+        }
+        func has(_ prefix: String, at index: Int) -> Bool {
+            let p = Array(prefix)
+            return index + p.count <= chars.count && Array(chars[index..<(index + p.count)]) == p
+        }
+        while i < chars.count {
+            if has("pid ", at: i), case let end = run(from: i + 4, { $0.isNumber }), end > i + 4 {
+                out += "pid <pid>"; i = end; continue
+            }
+            if has("/proc/", at: i), case let end = run(from: i + 6, { $0.isNumber }), end > i + 6 {
+                out += "/proc/<pid>"; i = end; continue
+            }
+            if has("0x", at: i), case let end = run(from: i + 2, { $0.isHexDigit }), end - (i + 2) == 12 {
+                out += "0x<addr>"; i = end; continue
+            }
+            out.append(chars[i]); i += 1
+        }
+        return out
     }
 
     /// The text `report diff` prints.
