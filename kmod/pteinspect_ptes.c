@@ -46,9 +46,10 @@ struct pteinspect_emit {
 #define REC_PFN		(1U << 0)	/* PFN */
 #define REC_SWAP	(1U << 1)	/* SWAP_TYPE, SWAP_OFFSET */
 #define REC_RULES	(1U << 2)	/* NORMAL_PAGE, PFN_LINEAR */
-#define REC_PAGE	(1U << 3)	/* PAGE_FLAGS, MAPPING_KIND, MAPCOUNT, REFCOUNT, INDEX */
+#define REC_PAGE	(1U << 3)	/* PAGE_FLAGS, MAPPING_KIND, MAPCOUNT, FOLIO_*, REFCOUNT */
 #define REC_MAPPING_ID	(1U << 4)	/* MAPPING_ID */
 #define REC_MARKER	(1U << 5)	/* PTE_MARKER */
+#define REC_INDEX	(1U << 6)	/* INDEX */
 
 struct pte_record {
 	u64 addr;
@@ -157,7 +158,8 @@ static int emit_record(struct pteinspect_emit *e, const struct pte_record *r)
 		rec_u32(skb, PTEINSPECT_A_FOLIO_MAPCOUNT, (u32)r->folio_mapcount);
 		rec_u8(skb, PTEINSPECT_A_FOLIO_ORDER, r->folio_order);
 		rec_u32(skb, PTEINSPECT_A_REFCOUNT, (u32)r->refcount);
-		rec_u64(skb, PTEINSPECT_A_INDEX, r->index);
+		if (r->has & REC_INDEX)
+			rec_u64(skb, PTEINSPECT_A_INDEX, r->index);
 	}
 	rec_u64(skb, PTEINSPECT_A_ENTRY_FLAGS, r->entry_flags);
 	WARN_ON_ONCE(skb->len - start > PTE_RECORD_MAX);
@@ -277,7 +279,18 @@ static void read_page_state(struct pte_record *r, struct page *page)
 	r->folio_mapcount = pi_folio_mapcount(folio);
 	r->folio_order = folio_order(folio);
 	r->refcount = folio_ref_count(folio);
-	r->index = pi_page_index(folio, page);
+	/*
+	 * page->index is an index only for a folio in a mapping (an anon_vma, a KSM stable node, an
+	 * address_space). Otherwise it holds whatever the page's last user left in that word (a slab
+	 * freelist pointer, a page table's pt_mm...), and that must not leave the kernel: pteinspect
+	 * fuzz found a VM_PFNMAP fixture page on the 6.12 debug kernel whose "index" was a
+	 * direct-map address (0xffff888009ac3a80). The zero page, PFNMAP and movable pages get none.
+	 */
+	if (r->mapping_kind == PTEINSPECT_MAPPING_ANON || r->mapping_kind == PTEINSPECT_MAPPING_KSM ||
+	    r->mapping_kind == PTEINSPECT_MAPPING_FILE) {
+		r->index = pi_page_index(folio, page);
+		r->has |= REC_INDEX;
+	}
 	r->has |= REC_PAGE;
 }
 

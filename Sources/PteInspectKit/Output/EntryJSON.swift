@@ -32,7 +32,7 @@ extension PageTableEntry {
             ("folio_mapcount", page?.folioMapcount.map { .int(Int64($0)) } ?? .null),
             ("folio_order", page?.folioOrder.map { .uint(UInt64($0)) } ?? .null),
             ("refcount", page.map { .int(Int64($0.refcount)) } ?? .null),
-            ("index", page.map { .uint($0.index) } ?? .null),
+            ("index", page?.index.map { .uint($0) } ?? .null),
             ("mapping_kind", page.map { .string($0.mappingKind.name) } ?? .null),
             ("mapping_id", page?.mappingID.map(JSONValue.hex) ?? .null),
             ("page_dirty", pageBit(.dirty)),

@@ -44,7 +44,7 @@ public struct EntryTable {
             entry.page?.folioMapcount.map(String.init) ?? "-",
             entry.page?.folioOrder.map(String.init) ?? "-",
             entry.page.map { String($0.refcount) } ?? "-",
-            entry.page.map { "0x" + String($0.index, radix: 16) } ?? "-",
+            entry.page?.index.map { "0x" + String($0, radix: 16) } ?? "-",
             entry.indexIsLinear.map { $0 ? "1" : "0" } ?? "-",
         ]
     }

@@ -159,8 +159,9 @@ public struct PageState: Equatable {
     /// This page's mapcount: PTEs mapping it plus PMDs mapping its folio (/proc/kpagecount).
     public let mapcount: Int32
     public let refcount: Int32
-    /// folio->index plus the page's offset within its folio (page_to_index() on 6.1).
-    public let index: UInt64
+    /// folio->index plus the page's offset within its folio (page_to_index() on 6.1); nil when
+    /// the folio is in no mapping (zero page, PFN-mapped pages): the word is no index then.
+    public let index: UInt64?
     public let mappingKind: MappingKind
     /// Keyed hash of folio->mapping (anon_vma, address_space...), comparable with VMA identities.
     public let mappingID: UInt64?
@@ -169,7 +170,7 @@ public struct PageState: Equatable {
     /// folio_mapcount(): entries mapping any page of the folio. nil from a module before 0.2.
     public let folioMapcount: Int32?
 
-    public init(flags: PageFlags, mapcount: Int32, refcount: Int32, index: UInt64, mappingKind: MappingKind,
+    public init(flags: PageFlags, mapcount: Int32, refcount: Int32, index: UInt64?, mappingKind: MappingKind,
                 mappingID: UInt64?, folioOrder: UInt8? = nil, folioMapcount: Int32? = nil) {
         self.flags = flags
         self.mapcount = mapcount
@@ -205,8 +206,8 @@ public struct PageTableEntry: Equatable {
 
     /// folio index == linear_page_index(vma, addr), the invariant an anon rmap walk relies on.
     public var indexIsLinear: Bool? {
-        guard let page, let linearIndex, page.mappingKind == .anon || page.mappingKind == .file else { return nil }
-        return page.index == linearIndex
+        guard let page, let index = page.index, let linearIndex, page.mappingKind == .anon || page.mappingKind == .file else { return nil }
+        return index == linearIndex
     }
 
     init(address: UInt64, level: EntryLevel, raw: UInt64, kind: EntryKind, flags: EntryFlags, pfn: UInt64?,
@@ -254,7 +255,7 @@ public struct PageTableEntry: Equatable {
                 flags: PageFlags(rawValue: try pageFlags.u64()),
                 mapcount: try table.required(Attr.mapcount, "PTEINSPECT_A_MAPCOUNT").s32(),
                 refcount: try table.required(Attr.refcount, "PTEINSPECT_A_REFCOUNT").s32(),
-                index: try table.required(Attr.index, "PTEINSPECT_A_INDEX").u64(),
+                index: try table[Attr.index]?.u64(),
                 mappingKind: MappingKind(rawValue: try table[Attr.mappingKind]?.u8() ?? 0) ?? .none,
                 mappingID: try table[Attr.mappingID]?.u64(),
                 folioOrder: try table[Attr.folioOrder]?.u8(),

@@ -97,7 +97,7 @@ extension PageTableEntry {
                     flags: PageFlags(rawValue: pageFlags),
                     mapcount: try need(Attr.mapcount, Int32.self, "PTEINSPECT_A_MAPCOUNT"),
                     refcount: try need(Attr.refcount, Int32.self, "PTEINSPECT_A_REFCOUNT"),
-                    index: try need(Attr.index, UInt64.self, "PTEINSPECT_A_INDEX"),
+                    index: try read(Attr.index, UInt64.self),
                     mappingKind: MappingKind(rawValue: try read(Attr.mappingKind, UInt8.self) ?? 0) ?? .none,
                     mappingID: try read(Attr.mappingID, UInt64.self),
                     folioOrder: try read(Attr.folioOrder, UInt8.self),

@@ -46,7 +46,7 @@ extension PageObservation {
             v[.refcount] = .number(UInt64(max(page.refcount, 0)))
             v[.folioMapcount] = page.folioMapcount.map { .number(UInt64(max($0, 0))) } ?? .absent
             v[.folioOrder] = page.folioOrder.map { .number(UInt64($0)) } ?? .absent
-            v[.index] = isKsm ? .absent : .hex(page.index + sub)
+            v[.index] = isKsm ? .absent : page.index.map { .hex($0 + sub) } ?? .absent
             v[.pageAnonVma] = page.mappingKind == .anon ? page.mappingID.map { .hex($0) } ?? .absent : .absent
         } else {
             for field in [PageField.anon, .anonExclusive, .ksm, .swapCache, .large, .mapcount, .mappedOnce, .refcount, .folioMapcount,

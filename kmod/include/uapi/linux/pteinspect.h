@@ -74,7 +74,8 @@ enum pteinspect_attr {
 					 * folio_precise_page_mapcount() on 6.12: /proc/kpagecount) */
 	PTEINSPECT_A_REFCOUNT,		/* s32: folio_ref_count(); the module holds no reference */
 	PTEINSPECT_A_INDEX,		/* u64: folio->index + the page's offset in the folio
-					 * (page_to_index() on 6.1) */
+					 * (page_to_index() on 6.1); only when MAPPING_KIND is
+					 * ANON, KSM or FILE: elsewhere the word is no index */
 
 	/* GET_PTES reply, present entries: decisions recomputed with the kernel's own rules */
 	PTEINSPECT_A_NORMAL_PAGE,	/* u8: PTEINSPECT_NORMAL_*: what vm_normal_page() decides, why */
