@@ -10,6 +10,20 @@ enum ExitStatus {
     static let failure = ExitCode(1)
     /// The command could not run at all: no module, no permission to open netlink, bad setup.
     static let cannotRun = ExitCode(2)
+    /// `scenario run`: a step hung (a bound was hit), and no kernel splat explains it. Also the
+    /// status of a run the watchdog ended because the CLI's own call never returned.
+    static let hang = ExitCode(3)
+    /// `scenario run`: the kernel reported a problem (BUG, WARNING, KASAN, lockdep, ...) during a
+    /// step. Wins over `hang` and `failure`: a kernel splat explains what else went wrong.
+    static let crash = ExitCode(4)
+
+    /// A scenario run's status: the worst of its verdicts (CRASH, then HANG, then FAIL).
+    static func of(_ verdicts: [Verdict]) -> ExitCode {
+        if verdicts.contains(.crash) { return crash }
+        if verdicts.contains(.hang) { return hang }
+        if verdicts.contains(.fail) { return failure }
+        return success
+    }
 }
 
 /// Prints `error` to stderr the way a user can act on it and returns the status to exit with.

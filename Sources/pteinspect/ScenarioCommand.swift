@@ -43,13 +43,22 @@ struct ScenarioExplain: ParsableCommand {
     }
 }
 
-enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case human, json, ktap
-}
+extension RunReporter.Format: ExpressibleByArgument {}
 
 struct ScenarioRun: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run scenarios (all by default) and report.")
+        commandName: "run", abstract: "Run scenarios (all by default) and report.",
+        discussion: """
+            Reports are written as results come: the human timeline step by step, KTAP's plan \
+            first and each scenario as it ends, the --json-out file rewritten after every \
+            scenario. A step that does not complete within --step-timeout is a HANG (the helper's \
+            kernel stack is quoted, its processes killed, the next scenario runs); a kernel splat \
+            (BUG, WARNING, KASAN, lockdep, ...) logged during a step is a CRASH of that step, \
+            quoted from /dev/kmsg. A second hang, or a call of the CLI's own that does not \
+            return (an observation through the module, swapoff), ends the run with everything \
+            reported so far. Exit status: 0 all passed or skipped, 1 a FAIL, 3 a HANG, 4 a CRASH \
+            (the worst wins), 2 the run could not start.
+            """)
 
     @Argument(help: "Scenario names (default: all).")
     var names: [String] = []
@@ -58,16 +67,23 @@ struct ScenarioRun: ParsableCommand {
     var backend: Backend = .auto
 
     @Option(help: "Report format: human (a timeline), json (schema pteinspect.scenario-report v1), ktap.")
-    var format: ReportFormat = .human
+    var format: RunReporter.Format = .human
 
     @Flag(help: "Pause after each step until Enter is pressed (human format; for teaching).")
     var step = false
 
-    @Option(name: .customLong("json-out"), help: ArgumentHelp("Also write the JSON report to this file (for `pteinspect report diff|table`).", valueName: "file"))
+    @Option(name: .customLong("json-out"), help: ArgumentHelp("Also write the JSON report to this file, rewritten after every scenario (for `pteinspect report diff|table`).", valueName: "file"))
     var jsonOut: String?
+
+    @Option(name: .customLong("step-timeout"), help: ArgumentHelp("How long one step may take before it is a HANG.", valueName: "seconds"))
+    var stepTimeout: Double = Bounds.reply
+
+    /// Hangs after which the run stops: a kernel that wedged two helpers is not worth more steps.
+    static let hangsBeforeStopping = 2
 
     func validate() throws {
         if step && format != .human { throw ValidationError("--step goes with the human format") }
+        if !(stepTimeout > 0) { throw ValidationError("--step-timeout takes a number of seconds above 0") }
         let unknown = names.filter { ScenarioCatalog.named($0) == nil }
         if !unknown.isEmpty {
             throw ValidationError("no scenario \(unknown.joined(separator: ", ")); known: \(ScenarioCatalog.all.map(\.name).joined(separator: ", "))")
@@ -104,48 +120,43 @@ struct ScenarioRun: ParsableCommand {
         }
         let environment = ScenarioEnvironment.probe(module: module)
         let runner = ScenarioRunner(observer: observer, environment: environment)
-        if format == .human {
-            print(TimelineReport.header(backend: observer.backend, kernel: environment.kernelRelease), terminator: "")
-            if observer.backend == "pagemap" {
-                print("(pagemap backend: expectations on fields only the module sees are SKIPs; load the module for the rest)")
-            }
-            var announced = ""
-            runner.afterStep = { scenario, result in
-                if announced != scenario.name {
-                    print(TimelineReport.scenarioHeader(scenario), terminator: "")
-                    announced = scenario.name
-                }
-                print(TimelineReport.render(step: result), terminator: "")
+        runner.stepTimeout = stepTimeout
+        runner.kernelLog = KernelLog()
+        let reporter = RunReporter(format: format, jsonOut: jsonOut)
+        let watchdog = Watchdog(exitStatus: ExitStatus.hang.rawValue)
+        watchdog.onExpiry = { message in reporter.cutShort(message) }
+        runner.watchdog = watchdog
+
+        var notes: [String] = []
+        if observer.backend == "pagemap" {
+            notes.append("pagemap backend: expectations on fields only the module sees are SKIPs; load the module for the rest")
+        }
+        if runner.kernelLog == nil {
+            notes.append("the kernel log (/dev/kmsg) is not readable here: a kernel splat during a step cannot be told from a failure")
+        }
+        reporter.begin(planned: scenarios.count, kernel: environment.kernelRelease, backend: observer.backend, notes: notes)
+        runner.afterStep = { scenario, result in
+            reporter.step(scenario, result)
+            if step {
+                print("   [Enter: next step]", terminator: "")
                 fflush(stdout)
-                if step {
-                    print("   [Enter: next step]", terminator: "")
-                    fflush(stdout)
-                    _ = readLine()
-                }
+                _ = readLine()
             }
         }
-        var results: [ScenarioResult] = []
         for scenario in scenarios {
-            let result = runner.run(scenario)
-            results.append(result)
-            if format == .human {
-                if result.steps.isEmpty { print(TimelineReport.scenarioHeader(scenario), terminator: "") }
-                print(TimelineReport.verdictLine(result), terminator: "")
-                fflush(stdout)
+            reporter.started(scenario)
+            reporter.ended(runner.run(scenario))
+            if runner.hangs >= Self.hangsBeforeStopping {
+                reporter.cutShort("\(runner.hangs) steps hung (the last in \(scenario.name)): the kernel is too wedged to go on")
+                break
             }
         }
-        let json = ScenarioJSONReport.render(results, kernel: environment.kernelRelease, backend: observer.backend)
-        switch format {
-        case .human: print(TimelineReport.summary(results), terminator: "")
-        case .json: print(json.rendered())
-        case .ktap: print(KTAPReport.render(results), terminator: "")
+        reporter.finish()
+        if let problem = reporter.jsonOutError {
+            print("pteinspect: \(problem)", to: &stderr)
+            throw ExitStatus.cannotRun
         }
-        if let jsonOut {
-            guard FileManager.default.createFile(atPath: jsonOut, contents: Data((json.rendered() + "\n").utf8)) else {
-                print("pteinspect: cannot write the JSON report to \(jsonOut) (does its directory exist and is it writable?)", to: &stderr)
-                throw ExitStatus.cannotRun
-            }
-        }
-        if results.contains(where: { $0.verdict == .fail }) { throw ExitStatus.failure }
+        let status = ExitStatus.of(reporter.verdicts)
+        if status != ExitStatus.success { throw status }
     }
 }

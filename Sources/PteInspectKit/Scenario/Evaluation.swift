@@ -1,5 +1,23 @@
 public enum Verdict: String, Equatable {
     case pass = "PASS", fail = "FAIL", skip = "SKIP"
+    /// A step did not complete within its bound (a scenario's verdict; never an expectation's).
+    case hang = "HANG"
+    /// The kernel reported a problem (BUG, WARNING, KASAN, lockdep, ...) during a step (a
+    /// scenario's verdict; never an expectation's).
+    case crash = "CRASH"
+
+    /// Not a pass or a skip: FAIL, HANG or CRASH.
+    public var isFailure: Bool { self == .fail || self == .hang || self == .crash }
+}
+
+/// Why a step ended a scenario other than by a wrong value or a refused call.
+public enum StepFault: String, Equatable {
+    /// It did not complete within its bound.
+    case hang = "HANG"
+    /// The kernel log shows a splat logged while it ran.
+    case crash = "CRASH"
+
+    var verdict: Verdict { self == .hang ? .hang : .crash }
 }
 
 /// One field that did not match.
@@ -156,8 +174,14 @@ public struct StepResult {
     public let expectations: [ExpectationResult]
     /// Set when the step could not be carried out or observed; the scenario stops there.
     public let error: String?
+    /// Set when the step hung or the kernel reported a problem while it ran (`error` says what).
+    public var fault: StepFault? = nil
+    /// The kernel's report (its log from the splat on) or, for a hang, where the stuck helper was
+    /// and the kernel log since the scenario began.
+    public var kernelReport: [String] = []
 
     public var verdict: Verdict {
+        if let fault { return fault.verdict }
         if error != nil || expectations.contains(where: { $0.verdict == .fail }) { return .fail }
         return .pass
     }
@@ -181,7 +205,7 @@ public struct ScenarioResult {
             verdict = .skip
             reason = skipReason
         } else if let broken = steps.first(where: { $0.error != nil }) {
-            verdict = .fail
+            verdict = broken.fault?.verdict ?? .fail
             reason = "step \(broken.number) (\(broken.step.description)): \(broken.error ?? "")"
         } else if steps.contains(where: { $0.verdict == .fail }) {
             verdict = .fail

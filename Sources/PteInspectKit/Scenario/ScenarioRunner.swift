@@ -11,6 +11,15 @@ public final class ScenarioRunner {
     private let pageSize = SystemPage.size
     /// Called after each step (streaming output, `--step` pauses).
     public var afterStep: ((Scenario, StepResult) -> Void)?
+    /// How long one step may take (a helper's reply, the CLI's own calls) before it is a HANG.
+    public var stepTimeout: Double = Bounds.reply
+    /// Read after every step: a splat logged meanwhile makes the step a CRASH. nil: /dev/kmsg
+    /// is not readable here, and the runner cannot tell (`kernelLogNote` says so).
+    public var kernelLog: KernelLog?
+    /// Bounds the CLI's own calls (observations, swapoff); nil: unbounded (tests).
+    public var watchdog: Watchdog?
+    /// Steps that hung so far in this run.
+    public private(set) var hangs = 0
 
     public init(observer: PageObserver, environment: ScenarioEnvironment,
                 executable: String = WorkerProcess.currentExecutable()) {
@@ -41,31 +50,66 @@ public final class ScenarioRunner {
         return nil
     }
 
+    /// Runs one scenario. A step that hangs (a helper that does not answer within `stepTimeout`)
+    /// or during which the kernel logs a splat ends the scenario there, as HANG or CRASH, with
+    /// the kernel's words; the helpers are killed and the next scenario can run.
     public func run(_ scenario: Scenario) -> ScenarioResult {
         if let reason = skipReason(scenario) {
             return ScenarioResult(scenario: scenario, backend: observer.backend, steps: [], skipReason: reason)
         }
+        _ = kernelLog?.read()   // what was logged before this scenario is not its doing
+        var scenarioLog: [KernelLog.Record] = []
+        func logged() -> [KernelLog.Record] {
+            let records = kernelLog?.read() ?? []
+            scenarioLog += records
+            return records
+        }
         let state = RunState()
-        defer { state.finish() }
         var steps: [StepResult] = []
         do {
             state.fifoDirectory = try makeTemporaryDirectory()
             for name in scenario.actors {
-                let worker = try WorkerProcess(executable: executable)
+                let worker = try WorkerProcess(executable: executable, replyTimeout: stepTimeout)
                 state.actors.append((name, worker))
                 state.symbols[name] = [:]
             }
         } catch {
-            return ScenarioResult(scenario: scenario, backend: observer.backend, steps: [
-                StepResult(number: 0, step: Step("system", .drain), outcome: .failed(errno: nil, message: "\(error)"), pages: [],
-                           changed: [:], expectations: [], error: "could not start the actors: \(error)"),
-            ])
+            var result = StepResult(number: 0, step: Step("system", .drain), outcome: .failed(errno: nil, message: "\(error)"), pages: [],
+                                    changed: [:], expectations: [], error: "could not start the actors: \(error)")
+            if case let failure as WorkerProcess.Failure = error, case let .timedOut(_, _, _, place) = failure {
+                result.fault = .hang
+                result.kernelReport = ["where the helper was: " + place]
+                hangs += 1
+            }
+            state.kill()
+            result.kernelReport += state.leftBehind
+            return ScenarioResult(scenario: scenario, backend: observer.backend, steps: [result])
         }
         var history: [String: [PageRef: PageObservation]] = [:]
         var previous: [PageRef: PageObservation] = [:]
         for (offset, step) in scenario.steps.enumerated() {
             let number = offset + 1
             let outcome = perform(step, state)
+            if let hang = state.hang {
+                // The helper is stuck: kill this scenario's helpers, say where it was and what the
+                // kernel logged; a splat logged meanwhile (a BUG with a lock held) makes it a CRASH.
+                hangs += 1
+                state.kill()
+                var result = StepResult(number: number, step: step, outcome: outcome, pages: [], changed: [:], expectations: [],
+                                        error: "step \(number) (\(step.description)) did not complete within \(Bounds.text(hang.seconds))")
+                result.fault = .hang
+                result.kernelReport = ["where the helper was: " + hang.place]
+                if let splat = KernelSplat.report(in: logged()) {
+                    result.fault = .crash
+                    result.kernelReport = splat + result.kernelReport
+                } else {
+                    result.kernelReport += scenarioLog.suffix(40).map(\.line)
+                }
+                result.kernelReport += state.leftBehind
+                steps.append(result)
+                afterStep?(scenario, result)
+                break
+            }
             var error: String?
             if case let .failed(_, message) = outcome,
                !step.expectations.contains(where: { $0.assertions.contains { if case .outcome(.fails) = $0 { return true } else { return false } } }) {
@@ -78,20 +122,34 @@ public final class ScenarioRunner {
                 do {
                     for ref in scenario.watch {
                         guard let worker = state.worker(ref.actor), let address = state.address(ref, pageSize: pageSize) else { continue }
-                        let observation = try observer.observe(pid: worker.pid, address: address) { pid, address in
-                            state.name(pid: pid, address: address)
+                        let observation = try guarded("step \(number) (\(step.description)): observing \(ref)") {
+                            try observer.observe(pid: worker.pid, address: address) { pid, address in
+                                state.name(pid: pid, address: address)
+                            }
                         }
                         let location = "\(ref.actor)@0x" + String(address, radix: 16)
                         pages.append((ref, location, observation))
                         locations[ref] = location
                         current[ref] = observation
                     }
-                } catch {
-                    let text = "observing the pages failed: \(error)"
-                    steps.append(StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: [:],
-                                            expectations: [], error: text))
-                    break
+                } catch let failure {
+                    error = "observing the pages failed: \(failure)"
                 }
+            }
+            if let splat = KernelSplat.report(in: logged()) {
+                var result = StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: [:], expectations: [],
+                                        error: "the kernel reported a problem during this step: " +
+                                            (splat.first.map { $0.drop { $0 != "]" }.dropFirst().trimmingCharacters(in: .whitespaces) } ?? ""))
+                result.fault = .crash
+                result.kernelReport = splat
+                steps.append(result)
+                afterStep?(scenario, result)
+                break
+            }
+            if let error, error.hasPrefix("observing") {
+                steps.append(StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: [:],
+                                        expectations: [], error: error))
+                break
             }
             var changed: [PageRef: Set<PageField>] = [:]
             for (ref, observation) in current {
@@ -113,14 +171,41 @@ public final class ScenarioRunner {
             if let label = step.label { history[label] = current }
             previous.merge(current) { $1 }
         }
+        // The actors exit (children first) and the machine's settings go back: the kernel tears
+        // their memory down, which a broken kernel can trip over too.
+        state.finish()
+        let leftBehind = state.leftBehind
+        let splat = KernelSplat.report(in: logged())
+        if splat != nil || !leftBehind.isEmpty, !steps.contains(where: { $0.fault != nil }) {
+            var result = StepResult(number: steps.count + 1, step: Step("system", .exit), outcome: .succeeded(""), pages: [],
+                                    changed: [:], expectations: [],
+                                    error: splat != nil ? "the kernel reported a problem while the actors exited at the end of the scenario"
+                                        : "an actor did not exit at the end of the scenario")
+            result.fault = splat != nil ? .crash : .hang
+            result.kernelReport = (splat ?? []) + leftBehind
+            if splat == nil { hangs += 1 }
+            steps.append(result)
+            afterStep?(scenario, result)
+        }
         return ScenarioResult(scenario: scenario, backend: observer.backend, steps: steps)
+    }
+
+    /// `body` under the watchdog (when there is one), bounded by `within` (default `stepTimeout`).
+    private func guarded<T>(_ what: @autoclosure () -> String, within bound: Double? = nil, _ body: () throws -> T) rethrows -> T {
+        guard let watchdog else { return try body() }
+        return try watchdog.guarded(what(), within: bound ?? stepTimeout, body)
     }
 
     // MARK: - Performing steps
 
     private func perform(_ step: Step, _ state: RunState) -> StepOutcome {
         do {
-            if step.action.isSystem { return try performSystem(step.action, state) }
+            if step.action.isSystem {
+                // A wait with a bound of its own (ksmd's merge) gets that bound on top.
+                var bound = stepTimeout
+                if case let .waitForKsm(_, seconds) = step.action { bound += Double(seconds) }
+                return try guarded("step (\(step.description))", within: bound) { try performSystem(step.action, state) }
+            }
             guard let worker = state.worker(step.actor) else {
                 return .failed(errno: nil, message: "no actor '\(step.actor)' (not spawned, or exited)")
             }
@@ -177,6 +262,7 @@ public final class ScenarioRunner {
             case let .unpin(loc, pages): try worker.send("unpin \(try at(loc)) \(pages)")
             case .exit:
                 worker.stop()
+                if let note = worker.leftBehind { state.leftBehind.append("\(step.actor): \(note)") }
                 state.actors.removeAll { $0.name == step.actor }
             case .swapoff, .swapon, .setting, .waitForKsm:
                 break
@@ -186,6 +272,7 @@ public final class ScenarioRunner {
             if case let .refused(_, reply) = failure {
                 return .failed(errno: failure.errno, message: String(reply.dropFirst("error ".count)))
             }
+            if case let .timedOut(_, _, seconds, place) = failure { state.hang = (seconds, place) }
             return .failed(errno: nil, message: "\(failure)")
         } catch {
             return .failed(errno: nil, message: "\(error)")
@@ -266,6 +353,10 @@ private final class RunState {
     var fifoDirectory: String?
     var swappedOff: String?
     var settings: [(path: String, old: String)] = []
+    /// Set when a helper did not answer within its bound: how long was waited, where it was.
+    var hang: (seconds: Double, place: String)?
+    /// Helpers that did not go away when stopped or killed (stuck in the kernel).
+    var leftBehind: [String] = []
 
     func worker(_ name: String) -> WorkerProcess? { actors.last { $0.name == name }?.worker }
 
@@ -280,9 +371,21 @@ private final class RunState {
         return "\(owner)@0x" + String(address, radix: 16)
     }
 
+    /// Kills every actor (SIGKILL, bounded waits), children first.
+    func kill() {
+        for actor in actors.reversed() {
+            actor.worker.kill()
+            if let note = actor.worker.leftBehind { leftBehind.append("\(actor.name): \(note)") }
+        }
+        actors = []
+    }
+
     func finish() {
         // Children before parents: a forked worker is reaped by its parent.
-        for actor in actors.reversed() { actor.worker.stop() }
+        for actor in actors.reversed() {
+            actor.worker.stop()
+            if let note = actor.worker.leftBehind { leftBehind.append("\(actor.name): \(note)") }
+        }
         actors = []
         if let device = swappedOff { _ = pti_swapon(device, 0) }
         for setting in settings.reversed() { try? ScenarioRunner.write(setting.old, to: setting.path) }

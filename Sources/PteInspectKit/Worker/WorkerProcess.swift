@@ -7,11 +7,16 @@ public final class WorkerProcess {
     public enum Failure: Error, CustomStringConvertible {
         case refused(command: String, reply: String)
         case exited(command: String)
+        /// No reply within the bound: the worker is stuck (in the kernel, most likely). `where` is
+        /// what /proc said about it when the bound was hit (`ProcessDiagnostics`).
+        case timedOut(command: String, pid: Int32, seconds: Double, where: String)
 
         public var description: String {
             switch self {
             case let .refused(command, reply): return "worker refused '\(command)': \(reply)"
             case let .exited(command): return "worker exited while running '\(command)'"
+            case let .timedOut(command, pid, seconds, _):
+                return "worker \(pid) did not answer '\(command)' within \(Bounds.text(seconds))"
             }
         }
 
@@ -27,11 +32,20 @@ public final class WorkerProcess {
     private let process: Process?
     private let writer: FileHandle
     private let reader: FileHandle
+    private var pending: [UInt8] = []
     public let pid: Int32
+    /// How long a command may take before it is a hang (`Failure.timedOut`).
+    public var replyTimeout: Double
     private var stopped = false
+    /// Set when `stop()` or `kill()` gave up waiting: the process did not go away (a task stuck
+    /// in the kernel does not die of SIGKILL until it leaves the kernel).
+    public private(set) var leftBehind: String?
 
-    /// `executable` is the pteinspect binary (default: the running one).
-    public init(executable: String = WorkerProcess.currentExecutable()) throws {
+    /// `executable` is the pteinspect binary (default: the running one). The first reply (the
+    /// worker loaded and sits in its loop) may take `Bounds.workerStart`; later ones
+    /// `replyTimeout` each.
+    public init(executable: String = WorkerProcess.currentExecutable(), replyTimeout: Double = Bounds.reply) throws {
+        WorkerProcess.ignoreSigpipe
         let process = Process(), input = Pipe(), output = Pipe()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["worker"]
@@ -42,18 +56,24 @@ public final class WorkerProcess {
         writer = input.fileHandleForWriting
         reader = output.fileHandleForReading
         pid = process.processIdentifier
-        try send("ping")   // returns once the worker has finished loading and sits in its loop
+        self.replyTimeout = replyTimeout
+        try send("ping", within: max(replyTimeout, Bounds.workerStart))
     }
 
-    private init(child pid: Int32, writer: FileHandle, reader: FileHandle) throws {
+    private init(child pid: Int32, writer: FileHandle, reader: FileHandle, replyTimeout: Double) throws {
         process = nil
         self.pid = pid
         self.writer = writer
         self.reader = reader
+        self.replyTimeout = replyTimeout
         try send("ping")
     }
 
     deinit { stop() }
+
+    /// A write to a worker that has died must be an error (EPIPE: `Failure.exited`), not the
+    /// death of the CLI by SIGPIPE.
+    private static let ignoreSigpipe: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// Forks this worker; the child becomes a worker of its own, driven through two FIFOs made in
     /// `directory`. Stop the child before its parent (the parent reaps it when it stops).
@@ -66,29 +86,61 @@ public final class WorkerProcess {
         defer { unlink(inPath); unlink(outPath) }
         let text = try send("fork \(inPath) \(outPath)")
         guard let child = Int32(text) else { throw Failure.refused(command: "fork", reply: text) }
-        // Same order as the child (IN, then OUT): each open waits for the other side.
-        guard let writer = FileHandle(forWritingAtPath: inPath), let reader = FileHandle(forReadingAtPath: outPath) else {
-            throw Failure.exited(command: "fork (the child did not open its FIFOs)")
+        // Same order as the child (IN, then OUT), bounded: the child opens IN for reading, then
+        // blocks opening OUT for writing until a reader is there. A write-only non-blocking open
+        // fails with ENXIO while the FIFO has no reader (fifo(7)); a read-only one returns at
+        // once, and poll(2) reports nothing on it until a writer has come (fs/pipe.c, pipe_poll()).
+        let deadline = Deadline(seconds: replyTimeout)
+        var inFD: Int32 = -1
+        while true {
+            inFD = open(inPath, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            if inFD >= 0 { break }
+            guard errno == ENXIO || errno == EINTR else {
+                throw NetlinkError.system(call: "open(\(inPath))", errno: Glibc.errno)
+            }
+            if deadline.passed {
+                Foundation.kill(child, SIGKILL)
+                throw Failure.timedOut(command: "fork (the child opening its FIFOs)", pid: child, seconds: replyTimeout,
+                                       where: ProcessDiagnostics(pid: child).summary)
+            }
+            usleep(5_000)
         }
-        return try WorkerProcess(child: child, writer: writer, reader: reader)
+        let outFD = open(outPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard outFD >= 0 else {
+            close(inFD)
+            throw NetlinkError.system(call: "open(\(outPath))", errno: Glibc.errno)
+        }
+        // Blocking again: writes to the child and reads after poll(2) said there is data.
+        _ = fcntl(inFD, F_SETFL, fcntl(inFD, F_GETFL) & ~O_NONBLOCK)
+        _ = fcntl(outFD, F_SETFL, fcntl(outFD, F_GETFL) & ~O_NONBLOCK)
+        let writer = FileHandle(fileDescriptor: inFD, closeOnDealloc: true)
+        let reader = FileHandle(fileDescriptor: outFD, closeOnDealloc: true)
+        return try WorkerProcess(child: child, writer: writer, reader: reader, replyTimeout: replyTimeout)
     }
 
     public static func currentExecutable() -> String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    /// Sends one command; returns the reply's value (the text after "ok ").
+    /// Sends one command; returns the reply's value (the text after "ok "). Waits at most
+    /// `within` seconds (default `replyTimeout`) for the reply.
     @discardableResult
-    public func send(_ command: String) throws -> String {
+    public func send(_ command: String, within seconds: Double? = nil) throws -> String {
         guard !stopped else { throw Failure.exited(command: command) }
         do {
             try writer.write(contentsOf: Data((command + "\n").utf8))
         } catch {
             throw Failure.exited(command: command)
         }
-        guard let line = readLine() else { throw Failure.exited(command: command) }
-        guard line.hasPrefix("ok") else { throw Failure.refused(command: command, reply: line) }
-        return String(line.dropFirst(2)).trimmingCharacters(in: .whitespaces)
+        let bound = seconds ?? replyTimeout
+        switch readLine(deadline: Deadline(seconds: bound)) {
+        case .eof: throw Failure.exited(command: command)
+        case .timedOut:
+            throw Failure.timedOut(command: command, pid: pid, seconds: bound, where: ProcessDiagnostics(pid: pid).summary)
+        case let .line(line):
+            guard line.hasPrefix("ok") else { throw Failure.refused(command: command, reply: line) }
+            return String(line.dropFirst(2)).trimmingCharacters(in: .whitespaces)
+        }
     }
 
     public func map(pages: Int) throws -> UInt64 {
@@ -159,34 +211,149 @@ public final class WorkerProcess {
 
     public func release(child: Int32) throws { try send("release \(child)") }
 
-    /// Ends the worker (and its idle children) and waits for it: for a forked worker, until it
-    /// closed its end (its parent worker reaps it).
+    /// Ends the worker (and its idle children) and waits for it, at most `Bounds.exit` and then
+    /// SIGKILL and `Bounds.exit` again: for a forked worker, until it closed its end (its parent
+    /// worker reaps it). A worker that is still there after that is left behind (`leftBehind`
+    /// says where it was); nothing here waits longer.
     public func stop() {
         guard !stopped else { return }
         stopped = true
         try? writer.close()
-        if let process {
-            process.waitUntilExit()
-        } else {
-            while let chunk = try? reader.read(upToCount: 4096), !chunk.isEmpty {}
+        if !waitForExit(Deadline(seconds: Bounds.exit)) {
+            Foundation.kill(pid, SIGKILL)
+            if !waitForExit(Deadline(seconds: Bounds.exit)) {
+                leftBehind = "pid \(pid) did not exit within \(Bounds.text(2 * Bounds.exit)) of being told to, SIGKILL included: " +
+                    ProcessDiagnostics(pid: pid).summary
+            }
         }
         try? reader.close()
     }
 
-    /// Kills the worker outright (SIGKILL) and waits for it.
+    /// Kills the worker outright (SIGKILL) and waits for it (bounded, as `stop()`).
     public func kill() {
         guard !stopped else { return }
         Foundation.kill(pid, SIGKILL)
         stop()
     }
 
-    private func readLine() -> String? {
-        var bytes: [UInt8] = []
-        let handle = reader
-        while true {
-            guard let chunk = try? handle.read(upToCount: 1), let byte = chunk.first else { return nil }
-            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(byte)
+    /// Until the worker is gone or the deadline passes: a spawned worker's exit; a forked one's
+    /// end of the FIFO closing (its parent reaps it).
+    private func waitForExit(_ deadline: Deadline) -> Bool {
+        if let process {
+            while process.isRunning {
+                if deadline.passed { return false }
+                usleep(10_000)
+            }
+            process.waitUntilExit()   // it has exited: this only collects the status
+            return true
         }
+        while true {
+            switch readLine(deadline: deadline) {
+            case .eof: return true
+            case .timedOut: return false
+            case .line: continue
+            }
+        }
+    }
+
+    private enum Read { case line(String), eof, timedOut }
+
+    /// One line of the worker's output, waiting at most until `deadline` (poll(2) on the pipe).
+    private func readLine(deadline: Deadline) -> Read {
+        let fd = reader.fileDescriptor
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeSubrange(...newline)
+                return .line(line)
+            }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, deadline.remainingMilliseconds)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return .eof
+            }
+            if ready == 0 { return .timedOut }
+            let count = Glibc.read(fd, &chunk, chunk.count)
+            if count < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return .eof
+            }
+            if count == 0 { return .eof }
+            pending.append(contentsOf: chunk[..<count])
+        }
+    }
+}
+
+/// The bounds on waits for a helper process, in one place (`pteinspect scenario run
+/// --step-timeout` overrides `reply`). Measured under TCG: a worker's first reply (the Swift
+/// runtime loaded over 9p) about 1 s on a stock kernel, 7.5 s on the 6.12 debug kernel (KASAN,
+/// lockdep, kmemleak) with a warm page cache and 43 s with a cold one; a healthy step well under
+/// 10 s on either.
+public enum Bounds {
+    /// A reply to one command (one scenario step).
+    public static let reply: Double = 120
+    /// A spawned worker's first reply.
+    public static let workerStart: Double = 180
+    /// A worker's exit once told to (and again after SIGKILL).
+    public static let exit: Double = 10
+
+    static func text(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? "\(Int(seconds)) s" : String(format: "%.1f s", seconds)
+    }
+}
+
+/// A point in time on the monotonic clock.
+public struct Deadline {
+    private let end: UInt64   // CLOCK_MONOTONIC, nanoseconds
+
+    public init(seconds: Double) {
+        end = Deadline.now() + UInt64(max(0, seconds) * 1e9)
+    }
+
+    static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    public var passed: Bool { Deadline.now() >= end }
+
+    /// For poll(2): what is left, rounded up to a millisecond, 0 once passed.
+    var remainingMilliseconds: Int32 {
+        let now = Deadline.now()
+        guard now < end else { return 0 }
+        return Int32(min(UInt64(Int32.max), (end - now + 999_999) / 1_000_000))
+    }
+}
+
+/// Where a process is, as /proc says (root reads /proc/PID/stack): its state, its wait channel
+/// and its kernel stack, for a hang report.
+public struct ProcessDiagnostics {
+    public let pid: Int32
+    public let state: String?
+    public let wchan: String?
+    public let stack: [String]
+
+    public init(pid: Int32) {
+        self.pid = pid
+        func read(_ name: String) -> String? {
+            (try? String(contentsOfFile: "/proc/\(pid)/\(name)", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        state = read("status")?.split(separator: "\n").first { $0.hasPrefix("State:") }
+            .map { $0.dropFirst("State:".count).trimmingCharacters(in: .whitespaces) }
+        wchan = read("wchan").flatMap { $0.isEmpty || $0 == "0" ? nil : $0 }
+        stack = read("stack")?.split(separator: "\n").map(String.init) ?? []
+    }
+
+    /// One paragraph: "state D (disk sleep), wchan folio_wait_bit_common; stack: ...".
+    public var summary: String {
+        guard state != nil else { return "pid \(pid) is gone" }
+        var parts = ["state \(state ?? "?")"]
+        if let wchan { parts.append("wchan \(wchan)") }
+        parts.append(stack.isEmpty ? "no kernel stack readable (/proc/\(pid)/stack needs root)" : "kernel stack: " + stack.joined(separator: " <- "))
+        return parts.joined(separator: ", ")
     }
 }

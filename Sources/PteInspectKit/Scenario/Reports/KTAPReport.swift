@@ -8,12 +8,28 @@ public enum KTAPReport {
     }
 
     public static func render(_ results: [ScenarioResult]) -> String {
-        var out = "KTAP version 1\n1..\(results.count)\n"
-        for (i, result) in results.enumerated() {
-            let name = result.scenario.name
+        header(count: results.count) + results.enumerated().map { render($1, number: $0 + 1) }.joined()
+    }
+
+    /// The version line and the plan: printed before the first scenario runs, so that a run cut
+    /// short still says how many results were due.
+    public static func header(count: Int) -> String {
+        "KTAP version 1\n1..\(count)\n"
+    }
+
+    /// The lines a run that ends early prints for the scenario it was in (then nothing more): a
+    /// failed result with the reason as diagnostics. The plan says how many results are missing.
+    public static func cutShort(name: String, number: Int, why: String) -> String {
+        "# \(clean(why))\nnot ok \(number) \(name)\n"
+    }
+
+    /// One scenario's result: its expectations as a subtest, then its own result line.
+    public static func render(_ result: ScenarioResult, number i1: Int) -> String {
+        var out = ""
+        let name = result.scenario.name
+        do {
             if result.verdict == .skip && result.steps.isEmpty {
-                out += "ok \(i + 1) \(name) # SKIP \(clean(result.reason ?? ""))\n"
-                continue
+                return "ok \(i1) \(name) # SKIP \(clean(result.reason ?? ""))\n"
             }
             var lines: [String] = []
             for step in result.steps {
@@ -22,7 +38,7 @@ public enum KTAPReport {
                     switch expectation.verdict {
                     case .pass: lines.append("ok \(lines.count + 1) \(description)")
                     case .skip: lines.append("ok \(lines.count + 1) \(description) # SKIP \(clean(expectation.reason ?? ""))")
-                    case .fail:
+                    case .fail, .hang, .crash:
                         for mismatch in expectation.mismatches {
                             lines.append("# \(clean(mismatch.assertion)): expected \(clean(mismatch.expected)), observed \(clean(mismatch.observed))")
                         }
@@ -33,7 +49,8 @@ public enum KTAPReport {
                 }
                 if let error = step.error {
                     let number = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }.count + 1
-                    lines.append("# \(clean(error))")
+                    lines.append("# \(step.fault.map { $0.rawValue + ": " } ?? "")\(clean(error))")
+                    lines += step.kernelReport.map { "# | " + clean($0) }
                     lines.append("not ok \(number) \(clean("step \(step.number): \(step.step.description)"))")
                 }
             }
@@ -51,7 +68,8 @@ public enum KTAPReport {
             out += "    KTAP version 1\n    # Subtest: \(name)\n    1..\(number)\n"
             out += lines.map { "    " + $0 + "\n" }.joined()
             let directive = result.verdict == .skip ? " # SKIP \(clean(result.reason ?? ""))" : ""
-            out += "\(result.verdict == .fail ? "not ok" : "ok") \(i + 1) \(name)\(directive)\n"
+            if result.verdict == .hang || result.verdict == .crash { out += "# \(result.verdict.rawValue)\n" }
+            out += "\(result.verdict.isFailure ? "not ok" : "ok") \(i1) \(name)\(directive)\n"
         }
         return out
     }

@@ -52,6 +52,8 @@ public enum ScenarioJSONReport {
             ("label", step.step.label.map { .string($0) } ?? .null),
             ("outcome", .string(step.outcome.description)),
             ("error", step.error.map { .string($0) } ?? .null),
+            ("fault", step.fault.map { .string($0.rawValue) } ?? .null),
+            ("kernel_report", .array(step.kernelReport.map { .string($0) })),
             ("pages", .array(step.pages.map { page in
                 .object([
                     ("page", .string(page.ref.description)),
@@ -75,14 +77,22 @@ public enum ScenarioJSONReport {
         ])
     }
 
-    public static func render(_ results: [ScenarioResult], kernel: String, backend: String) -> JSONValue {
+    /// `complete`: every selected scenario has its result here (false in the copy `--json-out`
+    /// rewrites after each scenario while the run goes on, and in one that ended early).
+    /// `interrupted`: why the run ended before its last scenario.
+    public static func render(_ results: [ScenarioResult], kernel: String, backend: String,
+                              planned: Int? = nil, complete: Bool = true, interrupted: String? = nil) -> JSONValue {
         let count = { (verdict: Verdict) in Int64(results.filter { $0.verdict == verdict }.count) }
         return .object([
             ("schema", .string(schema)),
             ("version", .int(version)),
             ("kernel", .string(kernel)),
             ("backend", .string(backend)),
-            ("summary", .object([("pass", .int(count(.pass))), ("fail", .int(count(.fail))), ("skip", .int(count(.skip)))])),
+            ("planned", .int(Int64(planned ?? results.count))),
+            ("complete", .bool(complete)),
+            ("interrupted", interrupted.map { .string($0) } ?? .null),
+            ("summary", .object([("pass", .int(count(.pass))), ("fail", .int(count(.fail))), ("skip", .int(count(.skip))),
+                                 ("hang", .int(count(.hang))), ("crash", .int(count(.crash)))])),
             ("scenarios", .array(results.map(json))),
         ])
     }

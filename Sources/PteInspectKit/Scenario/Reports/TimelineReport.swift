@@ -79,8 +79,9 @@ public enum TimelineReport {
         var out = "-- step \(step.number)  \(step.step.description)"
         out += "  => \(step.outcome.description)\n"
         if let error = step.error {
-            out += "   ERROR  \(error)\n"
+            out += "   \(step.fault?.rawValue ?? "ERROR")  \(error)\n"
         }
+        for line in step.kernelReport { out += "         | \(line)\n" }
         if !step.pages.isEmpty {
             let rows = step.pages.map { page -> [String] in
                 let changed = step.changed[page.ref] ?? []
@@ -99,7 +100,7 @@ public enum TimelineReport {
             switch result.verdict {
             case .pass: break
             case .skip: out += "         \(result.reason ?? "")\n"
-            case .fail:
+            case .fail, .hang, .crash:
                 for mismatch in result.mismatches {
                     out += "         \(mismatch.assertion): expected \(mismatch.expected), observed \(mismatch.observed)\n"
                 }
@@ -129,8 +130,7 @@ public enum TimelineReport {
                     result.verdict == .skip ? (result.reason ?? "") : ""]
         }
         out += TextTable.render(header: ["SCENARIO", "RESULT", "PASS", "FAIL", "SKIP", "WHY SKIPPED"], rows: rows)
-        let count = { (verdict: Verdict) in results.filter { $0.verdict == verdict }.count }
-        out += "\nscenarios: \(count(.pass)) passed, \(count(.fail)) failed, \(count(.skip)) skipped\n"
+        out += "\nscenarios: \(counts(results))\n"
         return out
     }
 
@@ -153,5 +153,13 @@ public enum TimelineReport {
             }
         }
         return out
+    }
+
+    /// "N passed, N failed, N skipped" and, where there were any, "N hung, N crashed".
+    public static func counts(_ results: [ScenarioResult]) -> String {
+        let count = { (verdict: Verdict) in results.filter { $0.verdict == verdict }.count }
+        var text = "\(count(.pass)) passed, \(count(.fail)) failed, \(count(.skip)) skipped"
+        if count(.hang) > 0 || count(.crash) > 0 { text += ", \(count(.hang)) hung, \(count(.crash)) crashed" }
+        return text
     }
 }

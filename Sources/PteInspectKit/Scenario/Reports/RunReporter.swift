@@ -1,0 +1,137 @@
+import Foundation
+import Glibc
+
+/// Writes a scenario run's report as results come, so that a run that hangs, crashes or is
+/// killed leaves everything up to that point: the human timeline step by step, KTAP's plan first
+/// and each scenario's block as it ends (flushed), the `--json-out` file rewritten (atomically)
+/// after every scenario with `"complete": false` until the last. `--format json` on standard
+/// output is one document, printed at the end, or by `cutShort` when the run ends early.
+public final class RunReporter: @unchecked Sendable {
+    public enum Format: String, CaseIterable, Sendable { case human, json, ktap }
+
+    private let format: Format
+    private let jsonOut: String?
+    private let write: (String) -> Void
+    private let lock = NSLock()
+    private var kernel = "", backend = ""
+    private var planned = 0
+    private var results: [ScenarioResult] = []
+    private var current: (scenario: Scenario, number: Int)?
+    private var announced: String?
+    private var ended = false
+
+    /// `write` gets each piece of the report and must flush it (default: standard output).
+    public init(format: Format, jsonOut: String? = nil, write: ((String) -> Void)? = nil) {
+        self.format = format
+        self.jsonOut = jsonOut
+        self.write = write ?? { text in
+            fputs(text, stdout)
+            fflush(stdout)
+        }
+    }
+
+    /// Where `--json-out` could not be written (set after the first attempt), for the CLI to report.
+    public private(set) var jsonOutError: String?
+
+    public func begin(planned: Int, kernel: String, backend: String, notes: [String]) {
+        lock.withLock {
+            self.planned = planned
+            self.kernel = kernel
+            self.backend = backend
+            switch format {
+            case .human:
+                write(TimelineReport.header(backend: backend, kernel: kernel) + notes.map { "(\($0))\n" }.joined())
+            case .ktap:
+                write(KTAPReport.header(count: planned) + notes.map { "# \(KTAPReport.clean($0))\n" }.joined())
+            case .json: break
+            }
+            saveJSON(complete: false, interrupted: nil)
+        }
+    }
+
+    public func started(_ scenario: Scenario) {
+        lock.withLock { current = (scenario, results.count + 1) }
+    }
+
+    /// After each step (the human timeline prints it at once).
+    public func step(_ scenario: Scenario, _ result: StepResult) {
+        lock.withLock {
+            guard format == .human, !ended else { return }
+            if announced != scenario.name {
+                write(TimelineReport.scenarioHeader(scenario))
+                announced = scenario.name
+            }
+            write(TimelineReport.render(step: result))
+        }
+    }
+
+    public func ended(_ result: ScenarioResult) {
+        lock.withLock {
+            guard !ended else { return }
+            results.append(result)
+            current = nil
+            switch format {
+            case .human:
+                if announced != result.scenario.name { write(TimelineReport.scenarioHeader(result.scenario)) }
+                write(TimelineReport.verdictLine(result))
+            case .ktap: write(KTAPReport.render(result, number: results.count))
+            case .json: break
+            }
+            saveJSON(complete: results.count == planned, interrupted: nil)
+        }
+    }
+
+    /// The run ends before its last scenario (`why`): what was in progress is reported as such,
+    /// and nothing is written after this.
+    public func cutShort(_ why: String) {
+        lock.withLock {
+            guard !ended else { return }
+            ended = true
+            switch format {
+            case .human:
+                write("\nRUN ENDED EARLY: \(why)\n" + (current.map { "   in scenario \($0.scenario.name)\n" } ?? ""))
+                write(TimelineReport.summary(results))
+            case .ktap:
+                if let current {
+                    write(KTAPReport.cutShort(name: current.scenario.name, number: current.number, why: "HANG: " + why))
+                } else {
+                    write("# \(KTAPReport.clean(why))\n")
+                }
+            case .json:
+                write(document(complete: false, interrupted: why).rendered() + "\n")
+            }
+            saveJSON(complete: false, interrupted: why)
+        }
+    }
+
+    /// After the last scenario.
+    public func finish() {
+        lock.withLock {
+            guard !ended else { return }
+            ended = true
+            switch format {
+            case .human: write(TimelineReport.summary(results))
+            case .json: write(document(complete: true, interrupted: nil).rendered() + "\n")
+            case .ktap: break
+            }
+        }
+    }
+
+    public var verdicts: [Verdict] { lock.withLock { results.map(\.verdict) } }
+
+    private func document(complete: Bool, interrupted: String?) -> JSONValue {
+        ScenarioJSONReport.render(results, kernel: kernel, backend: backend, planned: planned,
+                                  complete: complete, interrupted: interrupted)
+    }
+
+    /// Rewrites `--json-out` (a temporary file renamed over it: a reader never sees half a file).
+    private func saveJSON(complete: Bool, interrupted: String?) {
+        guard let jsonOut, jsonOutError == nil else { return }
+        let temporary = jsonOut + ".partial"
+        let data = Data((document(complete: complete, interrupted: interrupted).rendered() + "\n").utf8)
+        guard FileManager.default.createFile(atPath: temporary, contents: data), rename(temporary, jsonOut) == 0 else {
+            jsonOutError = "cannot write the JSON report to \(jsonOut) (does its directory exist and is it writable?)"
+            return
+        }
+    }
+}

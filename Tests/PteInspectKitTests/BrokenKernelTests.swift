@@ -1,0 +1,274 @@
+import Foundation
+import Glibc
+import XCTest
+@testable import PteInspectKit
+
+/// What a broken kernel looks like to the runner, without one: a helper that never answers (a
+/// task stuck in the kernel), a splat in the kernel log during a step, a run killed in the middle.
+/// Each must end in a report (HANG, CRASH, a KTAP prefix the kernel's own parser reads), never a
+/// silent wait.
+final class BrokenKernelTests: XCTestCase {
+    let p = PageRef("parent", "P")
+
+    /// A stand-in for `pteinspect worker` that answers `ping` and `map`, and then never answers
+    /// again (it execs sleep: the pid the runner holds is the one that sleeps).
+    func stuckWorker() throws -> String {
+        let path = NSTemporaryDirectory() + "stuck-worker-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sh"
+        let script = """
+            #!/bin/bash
+            while read -r command rest; do
+              case "$command" in
+                ping) echo ok ;;
+                map) echo "ok 0x10000" ;;
+                *) exec sleep 600 ;;
+              esac
+            done
+
+            """
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        addTeardownBlock { unlink(path) }
+        return path
+    }
+
+    func environment() -> ScenarioEnvironment {
+        ScenarioEnvironment(kernelRelease: "6.1.0-56-amd64", isRoot: true, module: nil, fixtureDevice: false, swapDevices: [],
+                            thpMode: "always", ksm: false, userfaultfdProblem: nil, uffdioMove: false)
+    }
+
+    func testAWorkerThatNeverAnswersTimesOutWithinTheBound() throws {
+        let worker = try WorkerProcess(executable: try stuckWorker(), replyTimeout: 1)
+        let started = Date()
+        XCTAssertThrowsError(try worker.send("write 0x10000")) { error in
+            guard case let WorkerProcess.Failure.timedOut(command, pid, seconds, place)? = error as? WorkerProcess.Failure else {
+                return XCTFail("expected a timeout, got \(error)")
+            }
+            XCTAssertEqual(command, "write 0x10000")
+            XCTAssertEqual(pid, worker.pid)
+            XCTAssertEqual(seconds, 1)
+            XCTAssertTrue(place.contains("state S"), "where the helper was: \(place)")
+        }
+        let waited = Date().timeIntervalSince(started)
+        XCTAssertGreaterThanOrEqual(waited, 0.9)
+        XCTAssertLessThan(waited, 5, "the bound is 1 s")
+        worker.kill()
+        XCTAssertNil(worker.leftBehind, "SIGKILL takes a sleeping process down")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+    }
+
+    func testAHungStepIsAHangNamingTheStepAndTheNextScenarioRuns() throws {
+        let observer = FakeObserver(visible: [.present]) { _ in PageObservation([.present: .bool(true)]) }
+        let runner = ScenarioRunner(observer: observer, environment: environment(), executable: try stuckWorker())
+        runner.stepTimeout = 1
+        let hung = runner.run(Scenario(name: "hangs", title: "t", summary: "", watch: [p], steps: [
+            Step("parent", .map("P", pages: 1)),
+            Step("parent", .write(Loc("P"))),
+            Step("parent", .read(Loc("P"))),
+        ]))
+        XCTAssertEqual(hung.verdict, .hang)
+        XCTAssertEqual(hung.steps.count, 2, "the scenario ends at the step that hung")
+        XCTAssertEqual(hung.steps.last?.fault, .hang)
+        XCTAssertEqual(hung.steps.last?.error, "step 2 (parent: write P) did not complete within 1 s")
+        XCTAssertTrue(hung.steps.last?.kernelReport.first?.hasPrefix("where the helper was: state S") ?? false,
+                      "\(hung.steps.last?.kernelReport ?? [])")
+        XCTAssertEqual(runner.hangs, 1)
+
+        let next = runner.run(Scenario(name: "after", title: "t", summary: "", watch: [p], steps: [Step("parent", .map("P", pages: 1))]))
+        XCTAssertEqual(next.verdict, .pass, next.reason ?? "")
+
+        let ktap = KTAPReport.render([hung, next])
+        XCTAssertTrue(ktap.contains("# HANG: step 2 (parent: write P) did not complete within 1 s\n"), ktap)
+        XCTAssertTrue(ktap.contains("not ok 1 hangs\n"), ktap)
+        XCTAssertTrue(ktap.contains("ok 2 after\n"), ktap)
+    }
+
+    func testASplatLoggedDuringAStepIsACrashQuotingTheKernel() throws {
+        // A file stands in for /dev/kmsg: the observer "logs" a BUG while step 1 is observed.
+        let path = NSTemporaryDirectory() + "kmsg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("6,100,1000000,-;before the scenario\n".utf8)))
+        addTeardownBlock { unlink(path) }
+        let log = try XCTUnwrap(KernelLog(path: path))
+        let observer = FakeObserver(visible: [.present]) { calls in
+            if calls == 0, let handle = FileHandle(forWritingAtPath: path) {
+                handle.seekToEndOfFile()
+                handle.write(Data("""
+                    4,101,2500000,-;------------[ cut here ]------------
+                    4,102,2500001,-;kernel BUG at mm/memory.c:3921!
+                     SUBSYSTEM=mm
+                    4,103,2500002,-;RIP: 0010:do_swap_page+0x1234/0x2000
+
+                    """.utf8))
+                handle.closeFile()
+            }
+            return PageObservation([.present: .bool(true)])
+        }
+        let runner = ScenarioRunner(observer: observer, environment: environment(), executable: ScenarioEngineTests.pteinspectBinary)
+        runner.kernelLog = log
+        let result = runner.run(Scenario(name: "crashes", title: "t", summary: "", watch: [p], steps: [
+            Step("parent", .map("P", pages: 1)),
+            Step("parent", .write(Loc("P"))),
+        ]))
+        XCTAssertEqual(result.verdict, .crash)
+        XCTAssertEqual(result.steps.count, 1, "the scenario ends at the step during which the kernel complained")
+        XCTAssertEqual(result.steps[0].fault, .crash)
+        XCTAssertEqual(result.steps[0].error, "the kernel reported a problem during this step: kernel BUG at mm/memory.c:3921!")
+        XCTAssertEqual(result.steps[0].kernelReport, [
+            "[    2.500001] kernel BUG at mm/memory.c:3921!",
+            "[    2.500002] RIP: 0010:do_swap_page+0x1234/0x2000",
+        ])
+        XCTAssertFalse(result.steps[0].kernelReport.joined().contains("before the scenario"))
+        XCTAssertTrue(TimelineReport.render(step: result.steps[0]).contains("CRASH  the kernel reported a problem during this step"))
+    }
+
+    func testKernelLogRecordsParse() throws {
+        let record = try XCTUnwrap(KernelLog.Record("12,7,3000000,-;BUG: KASAN: slab-use-after-free in foo\n SUBSYSTEM=x\n"))
+        XCTAssertEqual(record.level, 4)   // facility 1 (user) << 3 | 4
+        XCTAssertEqual(record.sequence, 7)
+        XCTAssertEqual(record.seconds, 3)
+        XCTAssertEqual(record.message, "BUG: KASAN: slab-use-after-free in foo")
+        XCTAssertNil(KernelLog.Record("not a record"))
+        XCTAssertNil(KernelSplat.report(in: [KernelLog.Record(level: 6, sequence: 1, seconds: 1, message: "zram0: detected capacity change")]))
+    }
+
+    // MARK: - The report as results come, read by the kernel's own KTAP parser
+
+    /// tools/testing/kunit/kunit.py from Debian's linux-source-6.12 (tools/setup installs it),
+    /// extracted once into .cache/kunit.
+    func kunitParser() throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let directory = root.appendingPathComponent(".cache/kunit").path
+        let parser = directory + "/linux-source-6.12/tools/testing/kunit/kunit.py"
+        if FileManager.default.fileExists(atPath: parser) { return parser }
+        let tarball = "/usr/src/linux-source-6.12.tar.xz"
+        guard FileManager.default.fileExists(atPath: tarball) else {
+            throw XCTSkip("the kernel's KTAP parser comes from \(tarball): apt-get install linux-source-6.12 (tools/setup does)")
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/tar")
+        tar.arguments = ["-xJf", tarball, "-C", directory, "linux-source-6.12/tools/testing/kunit"]
+        try tar.run()
+        tar.waitUntilExit()
+        XCTAssertEqual(tar.terminationStatus, 0, "extracting kunit.py from \(tarball)")
+        return parser
+    }
+
+    /// kunit.py parse --json of `ktap`: the top-level results as (name, status) and the subtests'.
+    func parse(_ ktap: String, with parser: String) throws -> (tests: [(String, String)], groups: [(String, [String])]) {
+        let input = NSTemporaryDirectory() + "ktap-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try ktap.write(toFile: input, atomically: true, encoding: .utf8)
+        defer { unlink(input); unlink(input + ".json") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [parser, "parse", "--json=\(input).json", input]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()   // status 1 when a test failed or is missing: what is read below says which
+        let data = try Data(contentsOf: URL(fileURLWithPath: input + ".json"))
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cases = (object["test_cases"] as? [[String: Any]] ?? []).map { ($0["name"] as? String ?? "", $0["status"] as? String ?? "") }
+        let groups = (object["sub_groups"] as? [[String: Any]] ?? []).map { group in
+            (group["name"] as? String ?? "", (group["test_cases"] as? [[String: Any]] ?? []).map { $0["status"] as? String ?? "" })
+        }
+        return (cases, groups)
+    }
+
+    func testStreamedKTAPParsesAfterEveryScenarioAndWhenCutShort() throws {
+        let parser = try kunitParser()
+        var output = ""
+        let reporter = RunReporter(format: .ktap) { output += $0 }
+        let scenarios = ["first", "second", "third"].map { Scenario(name: $0, title: "t", summary: "", watch: [], steps: []) }
+        reporter.begin(planned: 3, kernel: "6.12.117+deb12-amd64", backend: "fake", notes: ["a note"])
+        XCTAssertEqual(output, "KTAP version 1\n1..3\n# a note\n", "the plan comes before any result")
+
+        reporter.started(scenarios[0])
+        reporter.ended(ScenarioResult(scenario: scenarios[0], backend: "fake", steps: [], skipReason: "why not"))
+        var parsed = try parse(output, with: parser)
+        XCTAssertEqual(parsed.tests.map(\.1), ["SKIP", "ERROR", "ERROR"], "one result, and the parser says two are missing")
+
+        var hung = StepResult(number: 1, step: Step("parent", .write(Loc("P"))), outcome: .failed(errno: nil, message: "timed out"),
+                              pages: [], changed: [:], expectations: [], error: "step 1 (parent: write P) did not complete within 1 s")
+        hung.fault = .hang
+        hung.kernelReport = ["where the helper was: state D (disk sleep), wchan folio_wait_bit_common"]
+        reporter.started(scenarios[1])
+        reporter.ended(ScenarioResult(scenario: scenarios[1], backend: "fake", steps: [hung]))
+        parsed = try parse(output, with: parser)
+        XCTAssertEqual(parsed.groups.map(\.0), ["second"])
+        XCTAssertEqual(parsed.groups.first?.1, ["FAIL"], "the hung step is a failed subtest")
+
+        reporter.started(scenarios[2])
+        reporter.cutShort("observing parent:P did not return within 1 s")
+        reporter.ended(ScenarioResult(scenario: scenarios[2], backend: "fake", steps: []))   // after the end: not written
+        parsed = try parse(output, with: parser)
+        XCTAssertEqual(parsed.tests.map(\.0), ["first", "third"])
+        XCTAssertEqual(parsed.tests.map(\.1), ["SKIP", "FAIL"])
+        XCTAssertTrue(output.hasSuffix("# HANG: observing parent:P did not return within 1 s\nnot ok 3 third\n"), output)
+    }
+
+    func testAJSONReportFileIsCompleteJSONAfterEveryScenario() throws {
+        let path = NSTemporaryDirectory() + "report-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
+        addTeardownBlock { unlink(path) }
+        let reporter = RunReporter(format: .ktap, jsonOut: path) { _ in }
+        let scenario = Scenario(name: "only", title: "t", summary: "", watch: [], steps: [])
+        func saved() throws -> [String: Any] {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        }
+        reporter.begin(planned: 2, kernel: "k", backend: "fake", notes: [])
+        XCTAssertEqual(try saved()["complete"] as? Bool, false)
+        reporter.started(scenario)
+        reporter.ended(ScenarioResult(scenario: scenario, backend: "fake", steps: []))
+        XCTAssertEqual((try saved()["scenarios"] as? [Any])?.count, 1)
+        XCTAssertEqual(try saved()["complete"] as? Bool, false, "1 of 2")
+        reporter.cutShort("the kernel is too wedged to go on")
+        XCTAssertEqual(try saved()["interrupted"] as? String, "the kernel is too wedged to go on")
+        XCTAssertNil(reporter.jsonOutError)
+        XCTAssertEqual(try SavedReport.load(path).scenarios.count, 1, "report diff/table read it")
+    }
+
+    /// The real CLI, killed (SIGKILL) as soon as its first scenario is reported: what it printed
+    /// is a KTAP prefix the kernel's parser reads. The pagemap backend, on the host's kernel.
+    func testACLIKilledMidRunLeavesAParseablePrefix() throws {
+        let parser = try kunitParser()
+        guard geteuid() == 0 else { throw XCTSkip("scenario run needs root") }
+        let cli = Process(), output = Pipe()
+        cli.executableURL = URL(fileURLWithPath: ScenarioEngineTests.pteinspectBinary)
+        cli.arguments = ["scenario", "run", "--backend", "pagemap", "--format", "ktap", "anon-faults", "fork-cow", "mremap-exclusive"]
+        cli.standardOutput = output
+        cli.standardError = FileHandle.nullDevice
+        try cli.run()
+        var text = ""
+        let deadline = Deadline(seconds: 120)
+        while !text.contains("\nok 1 ") && !text.contains("\nnot ok 1 ") && !deadline.passed {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(cli.processIdentifier, SIGKILL)
+        cli.waitUntilExit()
+        text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix("KTAP version 1\n1..3\n"), text)
+        let parsed = try parse(text, with: parser)
+        XCTAssertEqual(parsed.groups.first?.0, "anon-faults", "the first scenario was reported before the kill")
+        let statuses = Set(parsed.groups.first?.1 ?? [])
+        XCTAssertFalse(statuses.isEmpty)
+        XCTAssertTrue(statuses.isSubset(of: ["PASS", "SKIP"]), "\(statuses)\n\(text)")
+        XCTAssertTrue(parsed.tests.allSatisfy { $0.1 == "ERROR" }, "the rest is missing, as the parser says: \(parsed.tests)")
+    }
+}
+
+extension BrokenKernelTests {
+    /// A real worker, stopped (SIGSTOP): no reply, a timeout that says the process is stopped,
+    /// and SIGKILL still takes it down.
+    func testAStoppedWorkerTimesOutAndSaysItIsStopped() throws {
+        let worker = try WorkerProcess(executable: ScenarioEngineTests.pteinspectBinary, replyTimeout: 1)
+        kill(worker.pid, SIGSTOP)
+        XCTAssertThrowsError(try worker.send("ping")) { error in
+            guard case let WorkerProcess.Failure.timedOut(_, _, _, place)? = error as? WorkerProcess.Failure else {
+                return XCTFail("expected a timeout, got \(error)")
+            }
+            XCTAssertTrue(place.hasPrefix("state T (stopped)"), place)
+        }
+        worker.kill()
+        XCTAssertNil(worker.leftBehind)
+    }
+}
