@@ -272,3 +272,36 @@ extension BrokenKernelTests {
         XCTAssertNil(worker.leftBehind)
     }
 }
+
+extension BrokenKernelTests {
+    /// A helper whose fault BUGs never answers: the splat in the log ends the wait well before
+    /// the step's bound, and the step is a CRASH, not a HANG.
+    func testASplatWhileAHelperIsAwaitedEndsTheWaitAsACrash() throws {
+        let path = NSTemporaryDirectory() + "kmsg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
+        addTeardownBlock { unlink(path) }
+        let observer = FakeObserver(visible: [.present]) { _ in PageObservation([.present: .bool(true)]) }
+        let runner = ScenarioRunner(observer: observer, environment: environment(), executable: try stuckWorker())
+        runner.stepTimeout = 60
+        runner.kernelLog = try XCTUnwrap(KernelLog(path: path))
+        DispatchQueue.global().asyncAfter(deadline: .now() + 1.5) {
+            if let handle = FileHandle(forWritingAtPath: path) {
+                handle.seekToEndOfFile()
+                handle.write(Data("0,200,9000000,-;kernel BUG at mm/memory.c:4000!\n4,201,9000001,-;Oops: invalid opcode: 0000 [#1] PREEMPT SMP KASAN NOPTI\n".utf8))
+                handle.closeFile()
+            }
+        }
+        let started = Date()
+        let result = runner.run(Scenario(name: "bugs", title: "t", summary: "", watch: [p], steps: [
+            Step("parent", .map("P", pages: 1)),
+            Step("parent", .write(Loc("P"))),
+        ]))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 15, "the splat ends the wait, not the 60 s bound")
+        XCTAssertEqual(result.verdict, .crash, result.reason ?? "")
+        XCTAssertEqual(result.steps.last?.fault, .crash)
+        XCTAssertTrue(result.steps.last?.error?.hasPrefix("the kernel reported a problem during this step: kernel BUG at mm/memory.c:4000!") ?? false,
+                      result.steps.last?.error ?? "")
+        XCTAssertEqual(result.steps.last?.kernelReport.first, "[    9.000000] kernel BUG at mm/memory.c:4000!")
+        XCTAssertEqual(runner.hangs, 0, "a crash is not counted as a hang")
+    }
+}

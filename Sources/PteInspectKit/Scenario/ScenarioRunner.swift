@@ -64,12 +64,19 @@ public final class ScenarioRunner {
             scenarioLog += records
             return records
         }
+        // While a reply is awaited: a splat logged meanwhile means it is not coming (a BUG in the
+        // helper's fault kills the task, which then never leaves the kernel).
+        let splatLogged: (() -> Bool)? = kernelLog == nil ? nil : {
+            _ = logged()
+            return KernelSplat.report(in: scenarioLog) != nil
+        }
         let state = RunState()
         var steps: [StepResult] = []
         do {
             state.fifoDirectory = try makeTemporaryDirectory()
             for name in scenario.actors {
                 let worker = try WorkerProcess(executable: executable, replyTimeout: stepTimeout)
+                worker.stopWaiting = splatLogged
                 state.actors.append((name, worker))
                 state.symbols[name] = [:]
             }
@@ -93,17 +100,21 @@ public final class ScenarioRunner {
             if let hang = state.hang {
                 // The helper is stuck: kill this scenario's helpers, say where it was and what the
                 // kernel logged; a splat logged meanwhile (a BUG with a lock held) makes it a CRASH.
-                hangs += 1
                 state.kill()
-                var result = StepResult(number: number, step: step, outcome: outcome, pages: [], changed: [:], expectations: [],
-                                        error: "step \(number) (\(step.description)) did not complete within \(Bounds.text(hang.seconds))")
-                result.fault = .hang
-                result.kernelReport = ["where the helper was: " + hang.place]
-                if let splat = KernelSplat.report(in: logged()) {
+                _ = logged()
+                var result: StepResult
+                if let splat = KernelSplat.report(in: scenarioLog) {
+                    result = StepResult(number: number, step: step, outcome: outcome, pages: [], changed: [:], expectations: [],
+                                        error: "the kernel reported a problem during this step: \(Self.message(splat))" +
+                                            " (the helper had not answered after \(Bounds.text(hang.seconds.rounded())))")
                     result.fault = .crash
-                    result.kernelReport = splat + result.kernelReport
+                    result.kernelReport = splat + ["where the helper was: " + hang.place]
                 } else {
-                    result.kernelReport += scenarioLog.suffix(40).map(\.line)
+                    hangs += 1
+                    result = StepResult(number: number, step: step, outcome: outcome, pages: [], changed: [:], expectations: [],
+                                        error: "step \(number) (\(step.description)) did not complete within \(Bounds.text(hang.seconds))")
+                    result.fault = .hang
+                    result.kernelReport = ["where the helper was: " + hang.place] + scenarioLog.suffix(40).map(\.line)
                 }
                 result.kernelReport += state.leftBehind
                 steps.append(result)
@@ -136,10 +147,10 @@ public final class ScenarioRunner {
                     error = "observing the pages failed: \(failure)"
                 }
             }
-            if let splat = KernelSplat.report(in: logged()) {
+            _ = logged()
+            if let splat = KernelSplat.report(in: scenarioLog) {
                 var result = StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: [:], expectations: [],
-                                        error: "the kernel reported a problem during this step: " +
-                                            (splat.first.map { $0.drop { $0 != "]" }.dropFirst().trimmingCharacters(in: .whitespaces) } ?? ""))
+                                        error: "the kernel reported a problem during this step: \(Self.message(splat))")
                 result.fault = .crash
                 result.kernelReport = splat
                 steps.append(result)
@@ -175,7 +186,8 @@ public final class ScenarioRunner {
         // their memory down, which a broken kernel can trip over too.
         state.finish()
         let leftBehind = state.leftBehind
-        let splat = KernelSplat.report(in: logged())
+        _ = logged()
+        let splat = KernelSplat.report(in: scenarioLog)
         if splat != nil || !leftBehind.isEmpty, !steps.contains(where: { $0.fault != nil }) {
             var result = StepResult(number: steps.count + 1, step: Step("system", .exit), outcome: .succeeded(""), pages: [],
                                     changed: [:], expectations: [],
@@ -188,6 +200,11 @@ public final class ScenarioRunner {
             afterStep?(scenario, result)
         }
         return ScenarioResult(scenario: scenario, backend: observer.backend, steps: steps)
+    }
+
+    /// The splat's first line without its timestamp.
+    static func message(_ splat: [String]) -> String {
+        splat.first.map { $0.drop { $0 != "]" }.dropFirst().trimmingCharacters(in: .whitespaces) } ?? ""
     }
 
     /// `body` under the watchdog (when there is one), bounded by `within` (default `stepTimeout`).
@@ -273,6 +290,7 @@ public final class ScenarioRunner {
                 return .failed(errno: failure.errno, message: String(reply.dropFirst("error ".count)))
             }
             if case let .timedOut(_, _, seconds, place) = failure { state.hang = (seconds, place) }
+            if case let .interrupted(_, _, seconds, place) = failure { state.hang = (seconds, place) }
             return .failed(errno: nil, message: "\(failure)")
         } catch {
             return .failed(errno: nil, message: "\(error)")

@@ -10,6 +10,9 @@ public final class WorkerProcess {
         /// No reply within the bound: the worker is stuck (in the kernel, most likely). `where` is
         /// what /proc said about it when the bound was hit (`ProcessDiagnostics`).
         case timedOut(command: String, pid: Int32, seconds: Double, where: String)
+        /// The wait was given up before the bound because `stopWaiting` said so (the kernel
+        /// logged a splat meanwhile: the reply is not coming).
+        case interrupted(command: String, pid: Int32, seconds: Double, where: String)
 
         public var description: String {
             switch self {
@@ -17,6 +20,8 @@ public final class WorkerProcess {
             case let .exited(command): return "worker exited while running '\(command)'"
             case let .timedOut(command, pid, seconds, _):
                 return "worker \(pid) did not answer '\(command)' within \(Bounds.text(seconds))"
+            case let .interrupted(command, pid, seconds, _):
+                return "worker \(pid) had not answered '\(command)' after \(Bounds.text(seconds)) when the kernel logged a splat"
             }
         }
 
@@ -36,6 +41,9 @@ public final class WorkerProcess {
     public let pid: Int32
     /// How long a command may take before it is a hang (`Failure.timedOut`).
     public var replyTimeout: Double
+    /// Asked about once a second while a reply is awaited: true gives up the wait
+    /// (`Failure.interrupted`). A fork passes it on to the child.
+    public var stopWaiting: (() -> Bool)?
     private var stopped = false
     /// Set when `stop()` or `kill()` gave up waiting: the process did not go away (a task stuck
     /// in the kernel does not die of SIGKILL until it leaves the kernel).
@@ -60,12 +68,13 @@ public final class WorkerProcess {
         try send("ping", within: max(replyTimeout, Bounds.workerStart))
     }
 
-    private init(child pid: Int32, writer: FileHandle, reader: FileHandle, replyTimeout: Double) throws {
+    private init(child pid: Int32, writer: FileHandle, reader: FileHandle, replyTimeout: Double, stopWaiting: (() -> Bool)?) throws {
         process = nil
         self.pid = pid
         self.writer = writer
         self.reader = reader
         self.replyTimeout = replyTimeout
+        self.stopWaiting = stopWaiting
         try send("ping")
     }
 
@@ -115,7 +124,8 @@ public final class WorkerProcess {
         _ = fcntl(outFD, F_SETFL, fcntl(outFD, F_GETFL) & ~O_NONBLOCK)
         let writer = FileHandle(fileDescriptor: inFD, closeOnDealloc: true)
         let reader = FileHandle(fileDescriptor: outFD, closeOnDealloc: true)
-        return try WorkerProcess(child: child, writer: writer, reader: reader, replyTimeout: replyTimeout)
+        let forked = try WorkerProcess(child: child, writer: writer, reader: reader, replyTimeout: replyTimeout, stopWaiting: stopWaiting)
+        return forked
     }
 
     public static func currentExecutable() -> String {
@@ -133,10 +143,13 @@ public final class WorkerProcess {
             throw Failure.exited(command: command)
         }
         let bound = seconds ?? replyTimeout
-        switch readLine(deadline: Deadline(seconds: bound)) {
+        let started = Deadline(seconds: 0)
+        switch readLine(deadline: Deadline(seconds: bound), checking: stopWaiting) {
         case .eof: throw Failure.exited(command: command)
         case .timedOut:
             throw Failure.timedOut(command: command, pid: pid, seconds: bound, where: ProcessDiagnostics(pid: pid).summary)
+        case .interrupted:
+            throw Failure.interrupted(command: command, pid: pid, seconds: started.elapsed, where: ProcessDiagnostics(pid: pid).summary)
         case let .line(line):
             guard line.hasPrefix("ok") else { throw Failure.refused(command: command, reply: line) }
             return String(line.dropFirst(2)).trimmingCharacters(in: .whitespaces)
@@ -250,16 +263,17 @@ public final class WorkerProcess {
         while true {
             switch readLine(deadline: deadline) {
             case .eof: return true
-            case .timedOut: return false
+            case .timedOut, .interrupted: return false
             case .line: continue
             }
         }
     }
 
-    private enum Read { case line(String), eof, timedOut }
+    private enum Read { case line(String), eof, timedOut, interrupted }
 
-    /// One line of the worker's output, waiting at most until `deadline` (poll(2) on the pipe).
-    private func readLine(deadline: Deadline) -> Read {
+    /// One line of the worker's output, waiting at most until `deadline` (poll(2) on the pipe),
+    /// and asking `checking` about once a second whether to give up.
+    private func readLine(deadline: Deadline, checking: (() -> Bool)? = nil) -> Read {
         let fd = reader.fileDescriptor
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -269,12 +283,17 @@ public final class WorkerProcess {
                 return .line(line)
             }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, deadline.remainingMilliseconds)
+            let slice = checking == nil ? deadline.remainingMilliseconds : min(deadline.remainingMilliseconds, 1000)
+            let ready = poll(&poller, 1, slice)
             if ready < 0 {
                 if errno == EINTR { continue }
                 return .eof
             }
-            if ready == 0 { return .timedOut }
+            if ready == 0 {
+                if deadline.passed { return .timedOut }
+                if checking?() == true { return .interrupted }
+                continue
+            }
             let count = Glibc.read(fd, &chunk, chunk.count)
             if count < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
@@ -319,6 +338,9 @@ public struct Deadline {
     }
 
     public var passed: Bool { Deadline.now() >= end }
+
+    /// Seconds since this deadline (for one made with 0 seconds: since it was made).
+    public var elapsed: Double { Deadline.now() > end ? Double(Deadline.now() - end) / 1e9 : 0 }
 
     /// For poll(2): what is left, rounded up to a millisecond, 0 once passed.
     var remainingMilliseconds: Int32 {
