@@ -124,7 +124,14 @@ struct ScenarioRun: ParsableCommand {
         runner.kernelLog = KernelLog()
         let reporter = RunReporter(format: format, jsonOut: jsonOut)
         let watchdog = Watchdog(exitStatus: ExitStatus.hang.rawValue)
-        watchdog.onExpiry = { message in reporter.cutShort(message) }
+        watchdog.onExpiry = { message in
+            // What the kernel logged meanwhile says why the call is stuck (the main thread is in
+            // the kernel, not reading the log).
+            let splat = KernelSplat.report(in: runner.kernelLog?.read() ?? [])
+            let verdict: Verdict = splat == nil ? .hang : .crash
+            reporter.cutShort(message + (splat.map { "; the kernel log: " + $0.prefix(20).joined(separator: " | ") } ?? ""), verdict: verdict)
+            return ExitStatus.of(reporter.verdicts + [verdict]).rawValue
+        }
         runner.watchdog = watchdog
 
         var notes: [String] = []
@@ -143,10 +150,10 @@ struct ScenarioRun: ParsableCommand {
                 _ = readLine()
             }
         }
-        for scenario in scenarios {
+        for (index, scenario) in scenarios.enumerated() {
             reporter.started(scenario)
             reporter.ended(runner.run(scenario))
-            if runner.hangs >= Self.hangsBeforeStopping {
+            if runner.hangs >= Self.hangsBeforeStopping && index + 1 < scenarios.count {
                 reporter.cutShort("\(runner.hangs) steps hung (the last in \(scenario.name)): the kernel is too wedged to go on")
                 break
             }

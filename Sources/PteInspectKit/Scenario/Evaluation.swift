@@ -204,7 +204,7 @@ public struct ScenarioResult {
         if let skipReason {
             verdict = .skip
             reason = skipReason
-        } else if let broken = steps.first(where: { $0.error != nil }) {
+        } else if let broken = steps.first(where: { $0.fault != nil }) ?? steps.first(where: { $0.error != nil }) {
             verdict = broken.fault?.verdict ?? .fail
             reason = "step \(broken.number) (\(broken.step.description)): \(broken.error ?? "")"
         } else if steps.contains(where: { $0.verdict == .fail }) {

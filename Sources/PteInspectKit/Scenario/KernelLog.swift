@@ -81,7 +81,7 @@ public final class KernelLog {
 public enum KernelSplat {
     public static let markers = [
         "BUG:", "WARNING:", "KASAN:", "UBSAN:", "Oops", "general protection fault", "bad page",
-        "kernel BUG at", "RCU stall", "rcu_sched self-detected stall", "possible circular locking",
+        "kernel BUG at", "RCU stall", "self-detected stall", "detected stalls", "hard LOCKUP", "possible circular locking",
         "possible recursive locking", "inconsistent lock state", "suspicious RCU usage",
         "lock held when returning", "list_add corruption", "list_del corruption",
         "sleeping function called from invalid context", "Kernel panic",

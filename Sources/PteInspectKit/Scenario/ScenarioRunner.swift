@@ -64,6 +64,17 @@ public final class ScenarioRunner {
             scenarioLog += records
             return records
         }
+        // The splat in this scenario's log, if any, once the kernel has finished printing it
+        // (its stack follows the first line within milliseconds; wait until 300 ms are quiet).
+        func splatReport() -> [String]? {
+            _ = logged()
+            guard KernelSplat.report(in: scenarioLog) != nil else { return nil }
+            for _ in 0..<10 {
+                usleep(300_000)
+                if logged().isEmpty { break }
+            }
+            return KernelSplat.report(in: scenarioLog)
+        }
         // While a reply is awaited: a splat logged meanwhile means it is not coming (a BUG in the
         // helper's fault kills the task, which then never leaves the kernel).
         let splatLogged: (() -> Bool)? = kernelLog == nil ? nil : {
@@ -75,20 +86,32 @@ public final class ScenarioRunner {
         do {
             state.fifoDirectory = try makeTemporaryDirectory()
             for name in scenario.actors {
-                let worker = try WorkerProcess(executable: executable, replyTimeout: stepTimeout)
-                worker.stopWaiting = splatLogged
+                // posix_spawn() returns once the child has exec'd: a call of the CLI's own.
+                let worker = try guarded("starting the actor \(name)", within: Bounds.workerStart + stepTimeout) {
+                    try WorkerProcess(executable: executable, replyTimeout: stepTimeout, stopWaiting: splatLogged)
+                }
                 state.actors.append((name, worker))
                 state.symbols[name] = [:]
             }
         } catch {
             var result = StepResult(number: 0, step: Step("system", .drain), outcome: .failed(errno: nil, message: "\(error)"), pages: [],
                                     changed: [:], expectations: [], error: "could not start the actors: \(error)")
-            if case let failure as WorkerProcess.Failure = error, case let .timedOut(_, _, _, place) = failure {
-                result.fault = .hang
-                result.kernelReport = ["where the helper was: " + place]
-                hangs += 1
+            if case let failure as WorkerProcess.Failure = error {
+                switch failure {
+                case let .timedOut(_, _, _, place), let .interrupted(_, _, _, place):
+                    result.fault = .hang
+                    result.kernelReport = ["where the helper was: " + place]
+                default: break
+                }
             }
             state.kill()
+            finish(state)
+            if let splat = splatReport() {
+                result.fault = .crash
+                result.kernelReport = splat + result.kernelReport
+            } else if result.fault == .hang {
+                hangs += 1
+            }
             result.kernelReport += state.leftBehind
             return ScenarioResult(scenario: scenario, backend: observer.backend, steps: [result])
         }
@@ -101,9 +124,8 @@ public final class ScenarioRunner {
                 // The helper is stuck: kill this scenario's helpers, say where it was and what the
                 // kernel logged; a splat logged meanwhile (a BUG with a lock held) makes it a CRASH.
                 state.kill()
-                _ = logged()
                 var result: StepResult
-                if let splat = KernelSplat.report(in: scenarioLog) {
+                if let splat = splatReport() {
                     result = StepResult(number: number, step: step, outcome: outcome, pages: [], changed: [:], expectations: [],
                                         error: "the kernel reported a problem during this step: \(Self.message(splat))" +
                                             " (the helper had not answered after \(Bounds.text(hang.seconds.rounded())))")
@@ -147,8 +169,7 @@ public final class ScenarioRunner {
                     error = "observing the pages failed: \(failure)"
                 }
             }
-            _ = logged()
-            if let splat = KernelSplat.report(in: scenarioLog) {
+            if let splat = splatReport() {
                 var result = StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: [:], expectations: [],
                                         error: "the kernel reported a problem during this step: \(Self.message(splat))")
                 result.fault = .crash
@@ -184,10 +205,9 @@ public final class ScenarioRunner {
         }
         // The actors exit (children first) and the machine's settings go back: the kernel tears
         // their memory down, which a broken kernel can trip over too.
-        state.finish()
+        finish(state)
         let leftBehind = state.leftBehind
-        _ = logged()
-        let splat = KernelSplat.report(in: scenarioLog)
+        let splat = splatReport()
         if splat != nil || !leftBehind.isEmpty, !steps.contains(where: { $0.fault != nil }) {
             var result = StepResult(number: steps.count + 1, step: Step("system", .exit), outcome: .succeeded(""), pages: [],
                                     changed: [:], expectations: [],
@@ -200,6 +220,13 @@ public final class ScenarioRunner {
             afterStep?(scenario, result)
         }
         return ScenarioResult(scenario: scenario, backend: observer.backend, steps: steps)
+    }
+
+    /// The actors' exit and the machine's settings put back (swapon, sysfs writes): the CLI's own
+    /// calls, bounded like a step (and the actors' bounded exits on top).
+    private func finish(_ state: RunState) {
+        let bound = stepTimeout + Double(state.actors.count) * 2 * Bounds.exit
+        guarded("putting the machine back after the scenario (the actors' exit, swapon, settings)", within: bound) { state.finish() }
     }
 
     /// The splat's first line without its timestamp.

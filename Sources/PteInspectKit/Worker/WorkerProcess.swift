@@ -52,7 +52,8 @@ public final class WorkerProcess {
     /// `executable` is the pteinspect binary (default: the running one). The first reply (the
     /// worker loaded and sits in its loop) may take `Bounds.workerStart`; later ones
     /// `replyTimeout` each.
-    public init(executable: String = WorkerProcess.currentExecutable(), replyTimeout: Double = Bounds.reply) throws {
+    public init(executable: String = WorkerProcess.currentExecutable(), replyTimeout: Double = Bounds.reply,
+                stopWaiting: (() -> Bool)? = nil) throws {
         WorkerProcess.ignoreSigpipe
         let process = Process(), input = Pipe(), output = Pipe()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -65,6 +66,7 @@ public final class WorkerProcess {
         reader = output.fileHandleForReading
         pid = process.processIdentifier
         self.replyTimeout = replyTimeout
+        self.stopWaiting = stopWaiting
         try send("ping", within: max(replyTimeout, Bounds.workerStart))
     }
 
@@ -107,10 +109,16 @@ public final class WorkerProcess {
             guard errno == ENXIO || errno == EINTR else {
                 throw NetlinkError.system(call: "open(\(inPath))", errno: Glibc.errno)
             }
-            if deadline.passed {
+            let place = ProcessDiagnostics(pid: child)
+            if place.state == nil || place.isZombie {
+                throw Failure.exited(command: "fork (the child \(child) ended before it opened its FIFOs)")
+            }
+            if deadline.passed || stopWaiting?() == true {
                 Foundation.kill(child, SIGKILL)
-                throw Failure.timedOut(command: "fork (the child opening its FIFOs)", pid: child, seconds: replyTimeout,
-                                       where: ProcessDiagnostics(pid: child).summary)
+                if deadline.passed {
+                    throw Failure.timedOut(command: "fork (the child opening its FIFOs)", pid: child, seconds: replyTimeout, where: place.summary)
+                }
+                throw Failure.interrupted(command: "fork (the child opening its FIFOs)", pid: child, seconds: replyTimeout, where: place.summary)
             }
             usleep(5_000)
         }
@@ -254,6 +262,9 @@ public final class WorkerProcess {
     private func waitForExit(_ deadline: Deadline) -> Bool {
         if let process {
             while process.isRunning {
+                // A zombie has exited; Foundation may not say so while a forked child still holds
+                // the status pipe it inherited.
+                if ProcessDiagnostics(pid: pid).isZombie { return true }
                 if deadline.passed { return false }
                 usleep(10_000)
             }
@@ -369,6 +380,8 @@ public struct ProcessDiagnostics {
         wchan = read("wchan").flatMap { $0.isEmpty || $0 == "0" ? nil : $0 }
         stack = read("stack")?.split(separator: "\n").map(String.init) ?? []
     }
+
+    public var isZombie: Bool { state?.hasPrefix("Z") ?? false }
 
     /// One paragraph: "state D (disk sleep), wchan folio_wait_bit_common; stack: ...".
     public var summary: String {

@@ -81,9 +81,9 @@ public final class RunReporter: @unchecked Sendable {
         }
     }
 
-    /// The run ends before its last scenario (`why`): what was in progress is reported as such,
-    /// and nothing is written after this.
-    public func cutShort(_ why: String) {
+    /// The run ends before its last scenario (`why`): what was in progress is reported as such
+    /// (a HANG, or a CRASH when the kernel log explains it), and nothing is written after this.
+    public func cutShort(_ why: String, verdict: Verdict = .hang) {
         lock.withLock {
             guard !ended else { return }
             ended = true
@@ -93,7 +93,7 @@ public final class RunReporter: @unchecked Sendable {
                 write(TimelineReport.summary(results))
             case .ktap:
                 if let current {
-                    write(KTAPReport.cutShort(name: current.scenario.name, number: current.number, why: "HANG: " + why))
+                    write(KTAPReport.cutShort(name: current.scenario.name, number: current.number, why: "\(verdict.rawValue): " + why))
                 } else {
                     write("# \(KTAPReport.clean(why))\n")
                 }
