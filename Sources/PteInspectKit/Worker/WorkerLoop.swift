@@ -13,7 +13,7 @@ import Glibc
 ///   map-file NAME PAGES [r|rw] [private|shared]   mmap the first PAGES pages of the shmem file NAME
 ///                  (a memfd this worker creates on first use, PAGES long, zero-filled; a
 ///                  second map-file of the same NAME maps the same file) between guard pages
-///   map-thp        mmap 4 MiB (plus guard pages) and MADV_HUGEPAGE its 2 MiB-aligned middle, so
+///   map-thp        mmap 4 MiB between guard pages and MADV_HUGEPAGE its 2 MiB-aligned middle, so
 ///                  a fault there can be served by a PMD-mapped THP; answers the aligned address
 ///   write ADDR     store one byte at ADDR (a write fault if not yet writable)
 ///   read ADDR      load one byte from ADDR (a read fault if not yet mapped)
@@ -179,9 +179,17 @@ public enum WorkerLoop {
     private static func mapTHP() -> String {
         let huge = 2 << 20
         let total = 2 * huge
-        guard let base = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
+        let pageSize = Int(SystemPage.size)
+        // Between PROT_NONE guard pages, as `map`: without them 6.1 placed the 4 MiB right
+        // against an earlier anonymous mapping and expanded that VMA (mm/mmap.c mmap_region(),
+        // "Check next/prev" -> vma_expand()), so the new range came with its neighbour's
+        // anon_vma; 6.12 puts a 2 MiB-multiple anonymous mmap on a THP boundary with gaps around
+        // it (efa7df3e3bb5, v6.7; d4148aeab412, v6.12), and showed none.
+        guard let reserved = mmap(nil, total + 2 * pageSize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), reserved != MAP_FAILED else {
             return "error mmap: \(String(cString: strerror(errno)))"
         }
+        let base = reserved + pageSize
+        guard mprotect(base, total, PROT_READ | PROT_WRITE) == 0 else { return failure("mprotect") }
         // 6.1 does not align anonymous mmaps to 2 MiB: use the aligned 2 MiB inside the 4 MiB.
         let start = (UInt(bitPattern: base) + UInt(huge) - 1) & ~UInt(huge - 1)
         guard let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return "error alignment" }

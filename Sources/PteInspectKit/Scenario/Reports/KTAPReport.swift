@@ -24,53 +24,51 @@ public enum KTAPReport {
     }
 
     /// One scenario's result: its expectations as a subtest, then its own result line.
-    public static func render(_ result: ScenarioResult, number i1: Int) -> String {
+    public static func render(_ result: ScenarioResult, number position: Int) -> String {
         var out = ""
         let name = result.scenario.name
-        do {
-            if result.verdict == .skip && result.steps.isEmpty {
-                return "ok \(i1) \(name) # SKIP \(clean(result.reason ?? ""))\n"
-            }
-            var lines: [String] = []
-            for step in result.steps {
-                for expectation in step.expectations {
-                    let description = clean("step \(step.number): \(expectation.expectation.summary)")
-                    switch expectation.verdict {
-                    case .pass: lines.append("ok \(lines.count + 1) \(description)")
-                    case .skip: lines.append("ok \(lines.count + 1) \(description) # SKIP \(clean(expectation.reason ?? ""))")
-                    case .fail, .hang, .crash:
-                        for mismatch in expectation.mismatches {
-                            lines.append("# \(clean(mismatch.assertion)): expected \(clean(mismatch.expected)), observed \(clean(mismatch.observed))")
-                        }
-                        lines.append("# per \(clean(expectation.expectation.citation.description))")
-                        let number = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }.count + 1
-                        lines.append("not ok \(number) \(description)")
-                    }
-                }
-                if let error = step.error {
-                    let number = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }.count + 1
-                    lines.append("# \(step.fault.map { $0.rawValue + ": " } ?? "")\(clean(error))")
-                    lines += step.kernelReport.map { "# | " + clean($0) }
-                    lines.append("not ok \(number) \(clean("step \(step.number): \(step.step.description)"))")
-                }
-            }
-            // Renumber the ok lines that were counted before failures were interleaved.
-            var number = 0
-            lines = lines.map { line in
-                if line.hasPrefix("ok ") || line.hasPrefix("not ok ") {
-                    number += 1
-                    let prefix = line.hasPrefix("ok ") ? "ok" : "not ok"
-                    let rest = line.dropFirst(prefix.count + 1).drop { $0 != " " }
-                    return "\(prefix) \(number)\(rest)"
-                }
-                return line
-            }
-            out += "    KTAP version 1\n    # Subtest: \(name)\n    1..\(number)\n"
-            out += lines.map { "    " + $0 + "\n" }.joined()
-            let directive = result.verdict == .skip ? " # SKIP \(clean(result.reason ?? ""))" : ""
-            if result.verdict == .hang || result.verdict == .crash { out += "# \(result.verdict.rawValue)\n" }
-            out += "\(result.verdict.isFailure ? "not ok" : "ok") \(i1) \(name)\(directive)\n"
+        if result.verdict == .skip && result.steps.isEmpty {
+            return "ok \(position) \(name) # SKIP \(clean(result.reason ?? ""))\n"
         }
+        var lines: [String] = []
+        for step in result.steps {
+            for expectation in step.expectations {
+                let description = clean("step \(step.number): \(expectation.expectation.summary)")
+                switch expectation.verdict {
+                case .pass: lines.append("ok \(lines.count + 1) \(description)")
+                case .skip: lines.append("ok \(lines.count + 1) \(description) # SKIP \(clean(expectation.reason ?? ""))")
+                case .fail, .hang, .crash:
+                    for mismatch in expectation.mismatches {
+                        lines.append("# \(clean(mismatch.assertion)): expected \(clean(mismatch.expected)), observed \(clean(mismatch.observed))")
+                    }
+                    lines.append("# per \(clean(expectation.expectation.citation.description))")
+                    let number = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }.count + 1
+                    lines.append("not ok \(number) \(description)")
+                }
+            }
+            if let error = step.error {
+                let number = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }.count + 1
+                lines.append("# \(step.fault.map { $0.rawValue + ": " } ?? "")\(clean(error))")
+                lines += step.kernelReport.map { "# | " + clean($0) }
+                lines.append("not ok \(number) \(clean("step \(step.number): \(step.step.description)"))")
+            }
+        }
+        // Renumber the ok lines that were counted before failures were interleaved.
+        var number = 0
+        lines = lines.map { line in
+            if line.hasPrefix("ok ") || line.hasPrefix("not ok ") {
+                number += 1
+                let prefix = line.hasPrefix("ok ") ? "ok" : "not ok"
+                let rest = line.dropFirst(prefix.count + 1).drop { $0 != " " }
+                return "\(prefix) \(number)\(rest)"
+            }
+            return line
+        }
+        out += "    KTAP version 1\n    # Subtest: \(name)\n    1..\(number)\n"
+        out += lines.map { "    " + $0 + "\n" }.joined()
+        let directive = result.verdict == .skip ? " # SKIP \(clean(result.reason ?? ""))" : ""
+        if result.verdict == .hang || result.verdict == .crash { out += "# \(result.verdict.rawValue)\n" }
+        out += "\(result.verdict.isFailure ? "not ok" : "ok") \(position) \(name)\(directive)\n"
         return out
     }
 }
