@@ -151,6 +151,7 @@ public final class ScenarioRunner {
             var pages: [(ref: PageRef, location: String, observation: PageObservation)] = []
             var locations: [PageRef: String] = [:]
             var current: [PageRef: PageObservation] = [:]
+            var observationFailed = false
             if error == nil {
                 do {
                     for ref in scenario.watch {
@@ -167,6 +168,7 @@ public final class ScenarioRunner {
                     }
                 } catch let failure {
                     error = "observing the pages failed: \(failure)"
+                    observationFailed = true
                 }
             }
             if let splat = splatReport() {
@@ -178,7 +180,7 @@ public final class ScenarioRunner {
                 afterStep?(scenario, result)
                 break
             }
-            if let error, error.hasPrefix("observing") {
+            if observationFailed {
                 steps.append(StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: [:],
                                         expectations: [], error: error))
                 break
