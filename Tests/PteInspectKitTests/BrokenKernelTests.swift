@@ -316,3 +316,63 @@ extension BrokenKernelTests {
         XCTAssertEqual(runner.hangs, 0, "a crash is not counted as a hang")
     }
 }
+
+/// One list of splat markers for the runner and the scripts: the expression the scripts take from
+/// `pteinspect kernel-log --pattern` finds every marker with grep -E, and a boot banner none.
+final class KernelSplatListTests: XCTestCase {
+    func grepE(_ pattern: String, _ text: String) throws -> [String] {
+        let grep = Process()
+        grep.executableURL = URL(fileURLWithPath: "/bin/grep")
+        grep.arguments = ["-E", pattern]
+        let input = Pipe(), output = Pipe()
+        grep.standardInput = input
+        grep.standardOutput = output
+        try grep.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        input.fileHandleForWriting.closeFile()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        grep.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    func testThePatternTheScriptsUseFindsEveryMarkerAndNoBanner() throws {
+        let lines = KernelSplat.markers.map { "[    1.000000] x \($0) y" }
+        XCTAssertEqual(try grepE(KernelSplat.extendedRegex, lines.joined(separator: "\n") + "\n"), lines)
+        let banners = """
+            [    0.000000] KernelAddressSanitizer initialized (generic)
+            [    0.100000] Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar
+            [    0.200000] kmemleak: Kernel memory leak detector initialized (mem pool available: 15845)
+            [    0.300000] page_table_check: enabled
+
+            """
+        XCTAssertEqual(try grepE(KernelSplat.extendedRegex, banners), [])
+    }
+
+    func testTheCLIPrintsThatPattern() throws {
+        let cli = Process()
+        cli.executableURL = URL(fileURLWithPath: ScenarioEngineTests.pteinspectBinary)
+        cli.arguments = ["kernel-log", "--pattern"]
+        let output = Pipe()
+        cli.standardOutput = output
+        try cli.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        cli.waitUntilExit()
+        XCTAssertEqual(cli.terminationStatus, 0)
+        XCTAssertEqual(String(decoding: data, as: UTF8.self), KernelSplat.extendedRegex + "\n")
+    }
+
+    func testALogReadFromTheStartHasWhatWasThereBefore() throws {
+        let path = NSTemporaryDirectory() + "kmsg-start-\(getpid())"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("""
+            6,1,1000000,-;booted
+            4,2,2000000,-;WARNING: CPU: 0 PID: 1 at mm/mm_init.c:10 mm_sysfs_init+0x1/0x2
+            4,3,2000001,-;Call Trace:
+
+            """.utf8)))
+        addTeardownBlock { unlink(path) }
+        let fromStart = try XCTUnwrap(KernelLog(path: path, fromStart: true)).read()
+        XCTAssertEqual(fromStart.map(\.sequence), [1, 2, 3])
+        XCTAssertEqual(KernelSplat.report(in: fromStart)?.first, "[    2.000000] WARNING: CPU: 0 PID: 1 at mm/mm_init.c:10 mm_sysfs_init+0x1/0x2")
+        XCTAssertEqual(try XCTUnwrap(KernelLog(path: path)).read(), [], "opened at the end: only what comes later")
+    }
+}

@@ -42,13 +42,15 @@ public final class KernelLog {
     public private(set) var lost = 0
 
     /// nil when /dev/kmsg cannot be read here (no root, a container without it): the runner then
-    /// cannot tell a kernel splat from a failure, and says so.
-    public init?(path: String = "/dev/kmsg") {
+    /// cannot tell a kernel splat from a failure, and says so. `fromStart`: the first read returns
+    /// the oldest record the ring buffer still holds (what dmesg prints), not only newer ones.
+    public init?(path: String = "/dev/kmsg", fromStart: Bool = false) {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         self.fd = fd
-        // SEEK_END: the next read returns the first record logged after this point.
-        guard lseek(fd, 0, SEEK_END) >= 0 else { close(fd); return nil }
+        // SEEK_END: the next read returns the first record logged after this point; SEEK_SET 0:
+        // the oldest one (devkmsg_llseek(), kernel/printk/printk.c).
+        guard lseek(fd, 0, fromStart ? SEEK_SET : SEEK_END) >= 0 else { close(fd); return nil }
     }
 
     deinit { close(fd) }
@@ -77,7 +79,8 @@ public final class KernelLog {
 }
 
 /// What the kernel's checkers and its BUG/WARN machinery print when something is wrong (not
-/// their boot banners). The same list as tools/vm-guest's, which checks a whole VM run.
+/// their boot banners). The one list: the scripts (tools/vm-guest, tools/test) take it from
+/// `pteinspect kernel-log --pattern`.
 public enum KernelSplat {
     public static let markers = [
         "BUG:", "WARNING:", "KASAN:", "UBSAN:", "Oops", "general protection fault", "bad page",
@@ -86,6 +89,14 @@ public enum KernelSplat {
         "lock held when returning", "list_add corruption", "list_del corruption",
         "sleeping function called from invalid context", "Kernel panic",
     ]
+
+    /// The markers as one POSIX extended regular expression (grep -E), for the scripts that check
+    /// a whole log with it.
+    public static var extendedRegex: String {
+        markers.map { marker in
+            String(marker.flatMap { "\\^$.|?*+()[]{}".contains($0) ? ["\\", $0] : [$0] })
+        }.joined(separator: "|")
+    }
 
     /// The first splat among `records` and what follows it (its stack), at most `lines` lines;
     /// nil when there is none.

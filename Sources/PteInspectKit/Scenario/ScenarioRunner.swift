@@ -94,25 +94,18 @@ public final class ScenarioRunner {
                 state.symbols[name] = [:]
             }
         } catch {
-            var result = StepResult(number: 0, step: Step("system", .drain), outcome: .failed(errno: nil, message: "\(error)"), pages: [],
-                                    changed: [:], expectations: [], error: "could not start the actors: \(error)")
+            var hang: Hang?
             if case let failure as WorkerProcess.Failure = error {
                 switch failure {
-                case let .timedOut(_, _, _, place), let .interrupted(_, _, _, place):
-                    result.fault = .hang
-                    result.kernelReport = ["where the helper was: " + place]
+                case let .timedOut(_, _, seconds, place), let .interrupted(_, _, seconds, place): hang = Hang(seconds: seconds, place: place)
                 default: break
                 }
             }
             state.kill()
             finish(state)
-            if let splat = splatReport() {
-                result.fault = .crash
-                result.kernelReport = splat + result.kernelReport
-            } else if result.fault == .hang {
-                hangs += 1
-            }
-            result.kernelReport += state.leftBehind
+            let result = faulted(number: 0, step: Step("system", .drain), outcome: .failed(errno: nil, message: "\(error)"),
+                                 pages: [], hang: hang, splat: splatReport(), recent: scenarioLog,
+                                 leftBehind: state.leftBehind, otherwise: "could not start the actors: \(error)")
             return ScenarioResult(scenario: scenario, backend: observer.backend, steps: [result])
         }
         var history: [String: [PageRef: PageObservation]] = [:]
@@ -124,21 +117,8 @@ public final class ScenarioRunner {
                 // The helper is stuck: kill this scenario's helpers, say where it was and what the
                 // kernel logged; a splat logged meanwhile (a BUG with a lock held) makes it a CRASH.
                 state.kill()
-                var result: StepResult
-                if let splat = splatReport() {
-                    result = StepResult(number: number, step: step, outcome: outcome, pages: [], changed: [:], expectations: [],
-                                        error: "the kernel reported a problem during this step: \(Self.message(splat))" +
-                                            " (the helper had not answered after \(Bounds.text(hang.seconds.rounded())))")
-                    result.fault = .crash
-                    result.kernelReport = splat + ["where the helper was: " + hang.place]
-                } else {
-                    hangs += 1
-                    result = StepResult(number: number, step: step, outcome: outcome, pages: [], changed: [:], expectations: [],
-                                        error: "step \(number) (\(step.description)) did not complete within \(Bounds.text(hang.seconds))")
-                    result.fault = .hang
-                    result.kernelReport = ["where the helper was: " + hang.place] + scenarioLog.suffix(40).map(\.line)
-                }
-                result.kernelReport += state.leftBehind
+                let result = faulted(number: number, step: step, outcome: outcome, pages: [], hang: hang, splat: splatReport(),
+                                     recent: scenarioLog, leftBehind: state.leftBehind, otherwise: nil)
                 steps.append(result)
                 afterStep?(scenario, result)
                 break
@@ -172,10 +152,8 @@ public final class ScenarioRunner {
                 }
             }
             if let splat = splatReport() {
-                var result = StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: [:], expectations: [],
-                                        error: "the kernel reported a problem during this step: \(Self.message(splat))")
-                result.fault = .crash
-                result.kernelReport = splat
+                let result = faulted(number: number, step: step, outcome: outcome, pages: pages, hang: nil, splat: splat,
+                                     recent: scenarioLog, leftBehind: [], otherwise: nil)
                 steps.append(result)
                 afterStep?(scenario, result)
                 break
@@ -222,6 +200,41 @@ public final class ScenarioRunner {
             afterStep?(scenario, result)
         }
         return ScenarioResult(scenario: scenario, backend: observer.backend, steps: steps)
+    }
+
+    /// Where a helper was stuck: how long it had been awaited and its /proc state.
+    typealias Hang = (seconds: Double, place: String)
+
+    /// The result of a step that ended in a fault. A splat in the kernel log makes it a CRASH
+    /// quoting the report (a BUG with a lock held also leaves the helper stuck: that follows);
+    /// otherwise a helper that did not answer makes it a HANG, with where the helper was and the
+    /// scenario's last 40 log lines. `otherwise`: the error when neither happened (a helper that
+    /// could not start at all). What was left behind (a helper that would not die) comes last.
+    private func faulted(number: Int, step: Step, outcome: StepOutcome, pages: [(ref: PageRef, location: String, observation: PageObservation)],
+                         hang: Hang?, splat: [String]?, recent: [KernelLog.Record], leftBehind: [String],
+                         otherwise: String?) -> StepResult {
+        let place = hang.map { ["where the helper was: " + $0.place] } ?? []
+        var error: String
+        var fault: StepFault?
+        var report: [String]
+        if let splat {
+            error = "the kernel reported a problem during this step: \(Self.message(splat))"
+            if let hang { error += " (the helper had not answered after \(Bounds.text(hang.seconds.rounded())))" }
+            fault = .crash
+            report = splat + place
+        } else if let hang {
+            hangs += 1
+            error = otherwise ?? "step \(number) (\(step.description)) did not complete within \(Bounds.text(hang.seconds))"
+            fault = .hang
+            report = place + (otherwise == nil ? recent.suffix(40).map(\.line) : [])
+        } else {
+            error = otherwise ?? "step \(number) (\(step.description)) failed"
+            report = []
+        }
+        var result = StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: [:], expectations: [], error: error)
+        result.fault = fault
+        result.kernelReport = report + leftBehind
+        return result
     }
 
     /// The actors' exit and the machine's settings put back (swapon, sysfs writes): the CLI's own
@@ -401,7 +414,7 @@ private final class RunState {
     var swappedOff: String?
     var settings: [(path: String, old: String)] = []
     /// Set when a helper did not answer within its bound: how long was waited, where it was.
-    var hang: (seconds: Double, place: String)?
+    var hang: ScenarioRunner.Hang?
     /// Helpers that did not go away when stopped or killed (stuck in the kernel).
     var leftBehind: [String] = []
 
