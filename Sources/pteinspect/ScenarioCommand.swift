@@ -50,8 +50,8 @@ struct ScenarioRun: ParsableCommand {
         commandName: "run", abstract: "Run scenarios (all by default) and report.",
         discussion: """
             Reports are written as results come: the human timeline step by step, KTAP's plan \
-            first and each scenario as it ends, the --json-out file rewritten after every \
-            scenario. A step that does not complete within --step-timeout is a HANG (the helper's \
+            first and each scenario as it ends, JSON Lines (jsonl) one object per scenario as it \
+            ends, the --json-out file rewritten after every scenario. A step that does not complete within --step-timeout is a HANG (the helper's \
             kernel stack is quoted, its processes killed, the next scenario runs); a kernel splat \
             (BUG, WARNING, KASAN, lockdep, ...) logged during a step is a CRASH of that step, \
             quoted from /dev/kmsg. A second hang, or a call of the CLI's own that does not \
@@ -66,7 +66,7 @@ struct ScenarioRun: ParsableCommand {
     @Option(help: "Where to observe pages: auto (the module if loaded, else pagemap), module, pagemap.")
     var backend: Backend = .auto
 
-    @Option(help: "Report format: human (a timeline), json (schema pteinspect.scenario-report v1), ktap.")
+    @Option(help: "Report format: human (a timeline), json (schema pteinspect.scenario-report v1, one document at the end), jsonl (the same as JSON Lines, written as results come), ktap.")
     var format: RunReporter.Format = .human
 
     @Flag(help: "Pause after each step until Enter is pressed (human format; for teaching).")

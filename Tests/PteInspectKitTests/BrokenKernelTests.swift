@@ -225,6 +225,49 @@ final class BrokenKernelTests: XCTestCase {
         XCTAssertEqual(try SavedReport.load(path).scenarios.count, 1, "report diff/table read it")
     }
 
+    /// `--format jsonl`: every line a JSON object written when it is known; a run cut short
+    /// leaves whole lines that `report diff|table` read as far as they go.
+    func testJSONLinesAreWholeObjectsAsTheyComeAndReadBack() throws {
+        var output = ""
+        let reporter = RunReporter(format: .jsonl) { output += $0 }
+        let scenarios = ["first", "second"].map { Scenario(name: $0, title: "t", summary: "", watch: [], steps: []) }
+        func records() throws -> [[String: Any]] {
+            XCTAssertTrue(output.hasSuffix("\n"), "whole lines only")
+            return try output.split(separator: "\n").map {
+                try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+        }
+        reporter.begin(planned: 2, kernel: "6.12.117+deb12-amd64", backend: "fake", notes: [])
+        XCTAssertEqual(try records().map { $0["record"] as? String }, ["run"])
+        XCTAssertEqual(try records().first?["planned"] as? Int, 2)
+        reporter.started(scenarios[0])
+        reporter.ended(ScenarioResult(scenario: scenarios[0], backend: "fake", steps: []))
+        XCTAssertEqual(try records().last?["name"] as? String, "first")
+        XCTAssertEqual(try records().last?["verdict"] as? String, "PASS")
+        reporter.started(scenarios[1])
+        reporter.cutShort("the kernel is too wedged to go on")
+        let end = try XCTUnwrap(try records().last)
+        XCTAssertEqual(end["record"] as? String, "end")
+        XCTAssertEqual(end["complete"] as? Bool, false)
+        XCTAssertEqual(end["interrupted"] as? String, "the kernel is too wedged to go on")
+        XCTAssertEqual((end["summary"] as? [String: Any])?["pass"] as? Int, 1)
+
+        let path = NSTemporaryDirectory() + "report-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).jsonl"
+        addTeardownBlock { unlink(path) }
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(output.utf8)))
+        let saved = try SavedReport.load(path)
+        XCTAssertEqual(saved.kernel, "6.12.117+deb12-amd64")
+        XCTAssertEqual(saved.scenarios.map(\.name), ["first"])
+        // Killed in the middle of a line: the whole lines before it still read.
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data((output + #"{"record":"scen"#).utf8)))
+        XCTAssertEqual(try SavedReport.load(path).scenarios.map(\.name), ["first"])
+        // A damaged line in the middle is an error naming it.
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data((output + "{\n").utf8)))
+        XCTAssertThrowsError(try SavedReport.load(path)) { error in
+            XCTAssertTrue("\(error)".contains(":4: not a JSON object"), "names the line: \(error)")
+        }
+    }
+
     /// The real CLI, killed (SIGKILL) as soon as its first scenario is reported: what it printed
     /// is a KTAP prefix the kernel's parser reads. The pagemap backend, on the host's kernel.
     func testACLIKilledMidRunLeavesAParseablePrefix() throws {

@@ -5,9 +5,10 @@ import Glibc
 /// killed leaves everything up to that point: the human timeline step by step, KTAP's plan first
 /// and each scenario's block as it ends (flushed), the `--json-out` file rewritten (atomically)
 /// after every scenario with `"complete": false` until the last. `--format json` on standard
-/// output is one document, printed at the end, or by `cutShort` when the run ends early.
+/// output is one document, printed at the end, or by `cutShort` when the run ends early;
+/// `--format jsonl` is the same as JSON Lines, each line written as it is known.
 public final class RunReporter: @unchecked Sendable {
-    public enum Format: String, CaseIterable, Sendable { case human, json, ktap }
+    public enum Format: String, CaseIterable, Sendable { case human, json, jsonl, ktap }
 
     private let format: Format
     private let jsonOut: String?
@@ -43,6 +44,8 @@ public final class RunReporter: @unchecked Sendable {
                 write(TimelineReport.header(backend: backend, kernel: kernel) + notes.map { "(\($0))\n" }.joined())
             case .ktap:
                 write(KTAPReport.header(count: planned) + notes.map { "# \(KTAPReport.clean($0))\n" }.joined())
+            case .jsonl:
+                write(ScenarioJSONReport.Lines.run(kernel: kernel, backend: backend, planned: planned))
             case .json: break
             }
             saveJSON(complete: false, interrupted: nil)
@@ -75,6 +78,7 @@ public final class RunReporter: @unchecked Sendable {
                 if announced != result.scenario.name { write(TimelineReport.scenarioHeader(result.scenario)) }
                 write(TimelineReport.verdictLine(result))
             case .ktap: write(KTAPReport.render(result, number: results.count))
+            case .jsonl: write(ScenarioJSONReport.Lines.scenario(result))
             case .json: break
             }
             saveJSON(complete: results.count == planned, interrupted: nil)
@@ -99,6 +103,8 @@ public final class RunReporter: @unchecked Sendable {
                 }
             case .json:
                 write(document(complete: false, interrupted: why).rendered() + "\n")
+            case .jsonl:
+                write(ScenarioJSONReport.Lines.end(results, complete: false, interrupted: why))
             }
             saveJSON(complete: false, interrupted: why)
         }
@@ -112,6 +118,7 @@ public final class RunReporter: @unchecked Sendable {
             switch format {
             case .human: write(TimelineReport.summary(results))
             case .json: write(document(complete: true, interrupted: nil).rendered() + "\n")
+            case .jsonl: write(ScenarioJSONReport.Lines.end(results, complete: true, interrupted: nil))
             case .ktap: break
             }
         }

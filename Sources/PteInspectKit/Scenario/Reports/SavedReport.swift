@@ -77,11 +77,61 @@ public struct SavedReport: Decodable {
         }
     }
 
-    /// Reads and checks one report file; the errors say which file and what is wrong with it.
+    /// The first line of a `--format jsonl` report and its scenario lines.
+    private struct LinesHeader: Decodable {
+        let record: String
+        let schema: String
+        let version: Int
+        let report_version: Int
+        let kernel: String
+        let backend: String
+    }
+    private struct LinesRecord: Decodable { let record: String }
+
+    /// A `--format jsonl` report (ScenarioJSONReport.Lines) read as the document it stands for:
+    /// the scenarios it has, as far as it goes (a run cut short leaves whole lines).
+    static func lines(_ data: Data, path: String) throws -> SavedReport {
+        // A last line without its newline was being written when the run was killed: not a record.
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        if data.last != UInt8(ascii: "\n") { lines.removeLast() }
+        lines = lines.filter { !$0.isEmpty }
+        let decoder = JSONDecoder()
+        guard let first = lines.first, let header = try? decoder.decode(LinesHeader.self, from: Data(first)) else {
+            throw SavedReportError("\(path): a JSON Lines report starts with its \"run\" record")
+        }
+        guard header.schema == ScenarioJSONReport.Lines.schema, header.version == Int(ScenarioJSONReport.Lines.version) else {
+            throw SavedReportError("\(path): schema '\(header.schema)' version \(header.version); this pteinspect reads '\(ScenarioJSONReport.Lines.schema)' version \(ScenarioJSONReport.Lines.version)")
+        }
+        var scenarios: [Scenario] = []
+        for (index, line) in lines.enumerated().dropFirst() {
+            let record: LinesRecord
+            do { record = try decoder.decode(LinesRecord.self, from: Data(line)) } catch {
+                throw SavedReportError("\(path):\(index + 1): not a JSON object with a \"record\" key (\(error))")
+            }
+            guard record.record == "scenario" else { continue }
+            do { scenarios.append(try decoder.decode(Scenario.self, from: Data(line))) } catch {
+                throw SavedReportError("\(path):\(index + 1): not a scenario record (\(error))")
+            }
+        }
+        return SavedReport(schema: ScenarioJSONReport.schema, version: header.report_version, kernel: header.kernel,
+                           backend: header.backend, scenarios: scenarios)
+    }
+
+    init(schema: String, version: Int, kernel: String, backend: String, scenarios: [Scenario]) {
+        self.schema = schema
+        self.version = version
+        self.kernel = kernel
+        self.backend = backend
+        self.scenarios = scenarios
+    }
+
+    /// Reads and checks one report file (`--format json`, `--json-out`, or `--format jsonl`); the
+    /// errors say which file and what is wrong with it.
     public static func load(_ path: String) throws -> SavedReport {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SavedReportError("\(path): cannot read it (does it exist?)")
         }
+        if data.starts(with: Data(#"{"record":"run""#.utf8)) { return try lines(data, path: path) }
         let report: SavedReport
         do {
             report = try JSONDecoder().decode(SavedReport.self, from: data)

@@ -96,4 +96,31 @@ public enum ScenarioJSONReport {
             ("scenarios", .array(results.map(json))),
         ])
     }
+
+    /// `--format jsonl`: the same report as JSON Lines, one object per line, each written as it
+    /// is known: a "run" record first, one "scenario" record per scenario as it ends (the object
+    /// of `scenarios` above), an "end" record last. A run killed at any point leaves whole lines.
+    public enum Lines {
+        public static let schema = "pteinspect.scenario-report-lines"
+        public static let version: Int64 = 1
+
+        public static func run(kernel: String, backend: String, planned: Int) -> String {
+            JSONValue.object([
+                ("record", .string("run")), ("schema", .string(schema)), ("version", .int(version)),
+                ("report_version", .int(ScenarioJSONReport.version)),
+                ("kernel", .string(kernel)), ("backend", .string(backend)), ("planned", .int(Int64(planned))),
+            ]).rendered() + "\n"
+        }
+
+        public static func scenario(_ result: ScenarioResult) -> String {
+            guard case let .object(members) = json(result) else { return "" }
+            return JSONValue.object([("record", .string("scenario"))] + members).rendered() + "\n"
+        }
+
+        public static func end(_ results: [ScenarioResult], complete: Bool, interrupted: String?) -> String {
+            guard case let .object(members) = render(results, kernel: "", backend: "", complete: complete, interrupted: interrupted) else { return "" }
+            let kept = members.filter { ["complete", "interrupted", "summary"].contains($0.0) }
+            return JSONValue.object([("record", .string("end"))] + kept).rendered() + "\n"
+        }
+    }
 }
