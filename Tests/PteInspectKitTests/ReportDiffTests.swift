@@ -78,7 +78,18 @@ final class ReportDiffTests: XCTestCase {
         XCTAssertTrue(table.contains("6.12.117+deb12-amd64 (module)"))
         XCTAssertTrue(table.contains("SKIP [1]"))
         XCTAssertTrue(table.contains("[1] needs swap"))
-        XCTAssertTrue(table.contains("6.1.0-57-amd64: 1 passed, 0 failed, 0 skipped"))
+        XCTAssertTrue(table.contains("6.1.0-57-amd64: 1 passed, 0 failed, 0 skipped;"), table)
+    }
+
+    func testTheTotalsCountACrashedScenario() throws {
+        let a = try load(report(kernel: "6.12.117", pfns: ("0x1", "0x2"), readInWrite: false, readOnlyVerdict: "PASS", writableVerdict: "SKIP", anonVma: "0xa"))
+        let text = report(kernel: "broken", pfns: ("0x1", "0x2"), readInWrite: false, readOnlyVerdict: "PASS", writableVerdict: "SKIP", anonVma: "0xa")
+            .replacingOccurrences(of: "\"verdict\": \"PASS\", \"reason\": null, \"documents\"",
+                                  with: "\"verdict\": \"CRASH\", \"reason\": \"step 1: kernel BUG at mm/memory.c:4261!\", \"documents\"")
+        let table = KernelTable.render([a, try load(text)])
+        XCTAssertTrue(table.contains("CRASH [1]"), table)
+        XCTAssertTrue(table.contains("broken: 0 passed, 0 failed, 0 skipped, 1 crashed"), table)
+        XCTAssertTrue(table.contains("6.12.117: 1 passed, 0 failed, 0 skipped;"), "no hung/crashed on a healthy kernel: \(table)")
     }
 
     func testANonReportIsRefusedWithTheFileNamed() throws {

@@ -24,7 +24,11 @@ public enum KernelTable {
         var out = TextTable.render(header: ["SCENARIO"] + reports.map { "\($0.kernel) (\($0.backend))" }, rows: rows) + "\n"
         let totals = reports.map { report -> String in
             let count = { (verdict: String) in report.scenarios.filter { $0.verdict == verdict }.count }
-            return "\(report.kernel): \(count("PASS")) passed, \(count("FAIL")) failed, \(count("SKIP")) skipped"
+            var text = "\(report.kernel): \(count("PASS")) passed, \(count("FAIL")) failed, \(count("SKIP")) skipped"
+            // HANG and CRASH only where they happened: a healthy kernel's line stays as it was
+            if count("HANG") > 0 { text += ", \(count("HANG")) hung" }
+            if count("CRASH") > 0 { text += ", \(count("CRASH")) crashed" }
+            return text
         }
         out += totals.joined(separator: "; ") + "\n"
         for (i, text) in notes.enumerated() { out += "[\(i + 1)] \(text)\n" }
