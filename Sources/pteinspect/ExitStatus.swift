@@ -17,6 +17,20 @@ enum ExitStatus {
     /// step. Wins over `hang` and `failure`: a kernel splat explains what else went wrong.
     static let crash = ExitCode(4)
 
+    /// Each status and what it means, for --help and the man page.
+    static let meanings: [(status: ExitCode, meaning: String)] = [
+        (success, "the command ran and found nothing wrong"),
+        (failure, "something failed: a kernel error for the request, a failed check, a scenario FAIL"),
+        (cannotRun, "the command could not run: no module, not root, a protocol mismatch, bad setup"),
+        (hang, "scenario run: a step hung (a bound was hit, no kernel splat explains it)"),
+        (crash, "scenario run: the kernel reported a problem (BUG, WARNING, KASAN, lockdep, ...) during a step"),
+    ]
+
+    /// The exit statuses as a paragraph.
+    static var text: String {
+        "Exit status: " + meanings.map { "\($0.status.rawValue) \($0.meaning)" }.joined(separator: "; ") + "."
+    }
+
     /// A scenario run's status: the worst of its verdicts (CRASH, then HANG, then FAIL).
     static func of(_ verdicts: [Verdict]) -> ExitCode {
         if verdicts.contains(.crash) { return crash }

@@ -39,22 +39,38 @@ struct FuzzCommand: ParsableCommand {
     func run() throws {
         do {
             let client = try PteInspectClient()
-            // Targets: a worker with anonymous pages, a THP, a PFN map and a forked child sharing
-            // them; a worker that has exited (a vanished pid); init; kthreadd (no mm); nonsense.
-            let worker = try WorkerProcess()
-            defer { worker.stop() }
-            let anon = try worker.map(pages: 16)
-            try worker.fill(anon, pages: 16)
-            let thp = try worker.mapTHP()
-            try worker.write(thp)
-            let pfnmap = netlinkOnly ? nil : try? worker.mapFixture(pages: 4)
-            let child = try worker.fork()
-            let gone = try WorkerProcess()
-            let vanished = gone.pid
-            gone.stop()
-            let pids: [Int32] = [worker.pid, worker.pid, child, getpid(), 1, 2, 0, vanished, Int32.max, -1]
-            let addresses = [anon, thp] + (pfnmap.map { [$0] } ?? [])
-            print("fuzz: seed \(seed), \(messages) messages from \(sockets) sockets; targets: worker \(worker.pid), child \(child), vanished \(vanished)")
+            var worker: WorkerProcess?
+            defer { worker?.stop() }
+            let pids: [Int32], addresses: [UInt64], checked: (pid: Int32, address: UInt64)
+            if netlinkOnly {
+                // This process itself (16 written anonymous pages), init, kthreadd (no mm),
+                // nonsense. No helper processes: the unload tests start this client once per
+                // cycle, and under KASAN the helpers' start was most of a cycle's 90 s.
+                let own = try ownPages(16)
+                pids = [getpid(), getpid(), 1, 2, 0, Int32.max, -1]
+                addresses = [own]
+                checked = (getpid(), own)
+                print("fuzz: seed \(seed), \(messages) messages from \(sockets) sockets; targets: this process \(getpid()), init, kthreadd")
+            } else {
+                // Targets: a worker with anonymous pages, a THP, a PFN map and a forked child
+                // sharing them; a worker that has exited (a vanished pid); init; kthreadd (no
+                // mm); nonsense.
+                let target = try WorkerProcess()
+                worker = target
+                let anon = try target.map(pages: 16)
+                try target.fill(anon, pages: 16)
+                let thp = try target.mapTHP()
+                try target.write(thp)
+                let pfnmap = try? target.mapFixture(pages: 4)
+                let child = try target.fork()
+                let gone = try WorkerProcess()
+                let vanished = gone.pid
+                gone.stop()
+                pids = [target.pid, target.pid, child, getpid(), 1, 2, 0, vanished, Int32.max, -1]
+                addresses = [anon, thp] + (pfnmap.map { [$0] } ?? [])
+                checked = (target.pid, anon)
+                print("fuzz: seed \(seed), \(messages) messages from \(sockets) sockets; targets: worker \(target.pid), child \(child), vanished \(vanished)")
+            }
             let fuzzer = NetlinkFuzzer(family: client.family.id, pids: pids, userAddresses: addresses)
             var start = timespec(), end = timespec()
             clock_gettime(CLOCK_MONOTONIC, &start)
@@ -87,7 +103,7 @@ struct FuzzCommand: ParsableCommand {
                 problems += fixture.contractViolations
             }
 
-            problems += try stillCorrect(client: PteInspectClient(), worker: worker, address: anon)
+            problems += try stillCorrect(client: PteInspectClient(), pid: checked.pid, address: checked.address)
             if problems.isEmpty {
                 print("fuzz: ok (module still answers correctly)")
             } else {
@@ -101,17 +117,31 @@ struct FuzzCommand: ParsableCommand {
         }
     }
 
-    /// After the storm: GET_INFO works, and GET_PTES of the worker's pages agrees with pagemap.
-    private func stillCorrect(client: PteInspectClient, worker: WorkerProcess, address: UInt64) throws -> [String] {
+    /// After the storm: GET_INFO works, and GET_PTES of the target's pages agrees with pagemap.
+    private func stillCorrect(client: PteInspectClient, pid: Int32, address: UInt64) throws -> [String] {
         var problems: [String] = []
         _ = try client.info()
         let pageSize = SystemPage.size
-        let entries = try client.entries(pid: worker.pid, start: address, end: address + 16 * pageSize)
-        let pagemap = try PagemapReader(pid: worker.pid).entries(start: address, end: address + 16 * pageSize)
-        let vmas = try client.vmas(pid: worker.pid, start: address, end: address + 16 * pageSize)
+        let entries = try client.entries(pid: pid, start: address, end: address + 16 * pageSize)
+        let pagemap = try PagemapReader(pid: pid).entries(start: address, end: address + 16 * pageSize)
+        let vmas = try client.vmas(pid: pid, start: address, end: address + 16 * pageSize)
         if entries.count != 16 { problems.append("GET_PTES returned \(entries.count) entries for 16 written pages") }
         let disagreements = CrossCheck.compare(module: entries, pagemap: pagemap, vmas: vmas, pageSize: pageSize)
         problems += disagreements.map { "after the fuzz: \($0)" }
         return problems
     }
+
+    /// `count` written pages of this process's own (private anonymous), their address.
+    private func ownPages(_ count: Int) throws -> UInt64 {
+        let length = count * Int(SystemPage.size)
+        guard let memory = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), memory != MAP_FAILED else {
+            throw FuzzSetupError(description: "fuzz: mmap of \(count) pages of its own failed: \(String(cString: strerror(errno)))")
+        }
+        for page in 0..<count { memory.storeBytes(of: UInt8(page + 1), toByteOffset: page * Int(SystemPage.size), as: UInt8.self) }
+        return UInt64(UInt(bitPattern: memory))
+    }
+}
+
+struct FuzzSetupError: Error, CustomStringConvertible {
+    let description: String
 }

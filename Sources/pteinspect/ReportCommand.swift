@@ -24,10 +24,10 @@ struct ReportDiffCommand: ParsableCommand {
             when something does, 2 when a report cannot be read.
             """)
 
-    @Argument(help: "The first (old) report.")
+    @Argument(help: "The first (old) report.", completion: .file(extensions: ["json", "jsonl"]))
     var old: String
 
-    @Argument(help: "The second (new) report.")
+    @Argument(help: "The second (new) report.", completion: .file(extensions: ["json", "jsonl"]))
     var new: String
 
     func run() throws {
@@ -50,7 +50,7 @@ struct ReportTableCommand: ParsableCommand {
         abstract: "One row per scenario, one column per report (kernel): PASS / FAIL / SKIP with the reasons.",
         discussion: "Exit status 0 when no report has a FAIL, 1 when one has, 2 when a report cannot be read.")
 
-    @Argument(help: "Reports, one per kernel, in column order.")
+    @Argument(help: "Reports, one per kernel, in column order.", completion: .file(extensions: ["json", "jsonl"]))
     var reports: [String]
 
     func validate() throws {

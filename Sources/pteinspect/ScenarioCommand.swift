@@ -30,7 +30,7 @@ struct ScenarioExplain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain", abstract: "Print a scenario's steps, expectations and citations without running it.")
 
-    @Argument(help: "Scenario name (see `pteinspect scenario list`).")
+    @Argument(help: "Scenario name (see `pteinspect scenario list`).", completion: .list(ScenarioCatalog.all.map(\.name)))
     var name: String
 
     func run() throws {
@@ -44,6 +44,7 @@ struct ScenarioExplain: ParsableCommand {
 }
 
 extension RunReporter.Format: ExpressibleByArgument {}
+extension TerminalStyle.Choice: ExpressibleByArgument {}
 
 struct ScenarioRun: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,7 +61,7 @@ struct ScenarioRun: ParsableCommand {
             (the worst wins), 2 the run could not start.
             """)
 
-    @Argument(help: "Scenario names (default: all).")
+    @Argument(help: "Scenario names (default: all).", completion: .list(ScenarioCatalog.all.map(\.name)))
     var names: [String] = []
 
     @Option(help: "Where to observe pages: auto (the module if loaded, else pagemap), module, pagemap.")
@@ -68,6 +69,9 @@ struct ScenarioRun: ParsableCommand {
 
     @Option(help: "Report format: human (a timeline), json (schema pteinspect.scenario-report v1, one document at the end), jsonl (the same as JSON Lines, written as results come), ktap.")
     var format: RunReporter.Format = .human
+
+    @Option(help: "Colour in the human report: auto (when standard output is a terminal and NO_COLOR is not set), always, never.")
+    var color: TerminalStyle.Choice = .auto
 
     @Flag(help: "Pause after each step until Enter is pressed (human format; for teaching).")
     var step = false
@@ -122,7 +126,7 @@ struct ScenarioRun: ParsableCommand {
         let runner = ScenarioRunner(observer: observer, environment: environment)
         runner.stepTimeout = stepTimeout
         runner.kernelLog = KernelLog()
-        let reporter = RunReporter(format: format, jsonOut: jsonOut)
+        let reporter = RunReporter(format: format, jsonOut: jsonOut, style: TerminalStyle(color, isTerminal: isatty(STDOUT_FILENO) == 1))
         let watchdog = Watchdog(exitStatus: ExitStatus.hang.rawValue)
         watchdog.onExpiry = { message in
             // What the kernel logged meanwhile says why the call is stuck (the main thread is in

@@ -133,10 +133,10 @@ final class BrokenKernelTests: XCTestCase {
     // MARK: - The report as results come, read by the kernel's own KTAP parser
 
     /// tools/testing/kunit/kunit.py from Debian's linux-source-6.12 (tools/setup installs it),
-    /// extracted once into .cache/kunit.
+    /// extracted once into .cache/kernel-tools.
     func kunitParser() throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let directory = root.appendingPathComponent(".cache/kunit").path
+        let directory = root.appendingPathComponent(".cache/kernel-tools").path
         let parser = directory + "/linux-source-6.12/tools/testing/kunit/kunit.py"
         if FileManager.default.fileExists(atPath: parser) { return parser }
         let tarball = "/usr/src/linux-source-6.12.tar.xz"
@@ -223,6 +223,42 @@ final class BrokenKernelTests: XCTestCase {
         XCTAssertEqual(try saved()["interrupted"] as? String, "the kernel is too wedged to go on")
         XCTAssertNil(reporter.jsonOutError)
         XCTAssertEqual(try SavedReport.load(path).scenarios.count, 1, "report diff/table read it")
+    }
+
+    /// tools/ktap-counts (the kernel's kunit_parser) counts what pteinspect reported: a PASS, a
+    /// SKIP, a HANG as a failure, and a planned scenario that never came as missing.
+    func testKtapCountsReadsWhatTheReporterWrote() throws {
+        _ = try kunitParser()
+        var output = ""
+        let reporter = RunReporter(format: .ktap) { output += $0 }
+        let names = ["passes", "skips", "hangs", "never"]
+        let scenarios = names.map { Scenario(name: $0, title: "t", summary: "", watch: [], steps: []) }
+        reporter.begin(planned: 4, kernel: "k", backend: "fake", notes: [])
+        reporter.started(scenarios[0])
+        let step = StepResult(number: 1, step: Step("parent", .write(Loc("P"))), outcome: .succeeded(""),
+                              pages: [], changed: [:], expectations: [], error: nil)
+        reporter.ended(ScenarioResult(scenario: scenarios[0], backend: "fake", steps: [step]))
+        reporter.started(scenarios[1])
+        reporter.ended(ScenarioResult(scenario: scenarios[1], backend: "fake", steps: [], skipReason: "no swap"))
+        var hung = StepResult(number: 1, step: Step("parent", .write(Loc("P"))), outcome: .failed(errno: nil, message: "timed out"),
+                              pages: [], changed: [:], expectations: [], error: "step 1 (parent: write P) did not complete within 1 s")
+        hung.fault = .hang
+        reporter.started(scenarios[2])
+        reporter.ended(ScenarioResult(scenario: scenarios[2], backend: "fake", steps: [hung]))
+        let path = NSTemporaryDirectory() + "ktap-counts-\(getpid()).ktap"
+        try output.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("tools/ktap-counts").path
+        let process = Process(), pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: script)
+        process.arguments = [path]
+        process.standardOutput = pipe
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(text, "pass 1 fail 1 skip 1 missing 1 empty 0\n", output)
     }
 
     /// `--format jsonl`: every line a JSON object written when it is known; a run cut short

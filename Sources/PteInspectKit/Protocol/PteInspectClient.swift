@@ -11,9 +11,9 @@ public enum PteInspectError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .moduleNotLoaded:
             return "the pteinspect kernel module is not loaded (no generic netlink family '\(pteinspectFamilyName)'). "
-                + "Load it with `sudo insmod kmod/pteinspect.ko` after `make -C kmod`, or run inside the test VM: `tools/vm`."
+                + "Load it with `sudo modprobe pteinspect` (installed with DKMS: README), or `sudo insmod kmod/pteinspect.ko` after `make -C kmod`, or run inside the test VM: `tools/vm`."
         case let .protocolMismatch(module, client):
-            return "the loaded module speaks protocol \(module), this pteinspect speaks \(client): rebuild and reload the module from this tree"
+            return "the loaded module speaks protocol \(module), this pteinspect (\(PteInspectVersion.cli)) speaks \(client): rebuild and reload the module from this tree (or `sudo dkms install pteinspect/\(PteInspectVersion.cli)`)"
         case let .invalidRange(why):
             return why
         }

@@ -64,8 +64,14 @@ public enum KTAPReport {
             }
             return line
         }
-        out += "    KTAP version 1\n    # Subtest: \(name)\n    1..\(number)\n"
-        out += lines.map { "    " + $0 + "\n" }.joined()
+        // No subtest block when there is no result in it: kunit_parser reads "1..0" as NO_TESTS
+        // ("no tests run"), not as the scenario's own ok; its diagnostics stay.
+        if number > 0 {
+            out += "    KTAP version 1\n    # Subtest: \(name)\n    1..\(number)\n"
+            out += lines.map { "    " + $0 + "\n" }.joined()
+        } else {
+            out += lines.map { $0 + "\n" }.joined()
+        }
         let directive = result.verdict == .skip ? " # SKIP \(clean(result.reason ?? ""))" : ""
         if result.verdict == .hang || result.verdict == .crash { out += "# \(result.verdict.rawValue)\n" }
         out += "\(result.verdict.isFailure ? "not ok" : "ok") \(position) \(name)\(directive)\n"

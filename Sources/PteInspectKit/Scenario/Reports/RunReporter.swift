@@ -20,15 +20,19 @@ public final class RunReporter: @unchecked Sendable {
     private var current: (scenario: Scenario, number: Int)?
     private var announced: String?
     private var ended = false
+    private let began = Deadline(seconds: 0)
 
     /// `write` gets each piece of the report and must flush it (default: standard output).
-    public init(format: Format, jsonOut: String? = nil, write: ((String) -> Void)? = nil) {
+    /// `style` colours the human format (a terminal's), never the machine-read ones.
+    public init(format: Format, jsonOut: String? = nil, style: TerminalStyle = TerminalStyle(enabled: false),
+                write: ((String) -> Void)? = nil) {
         self.format = format
         self.jsonOut = jsonOut
-        self.write = write ?? { text in
+        let output = write ?? { text in
             fputs(text, stdout)
             fflush(stdout)
         }
+        self.write = format == .human && style.enabled ? { output(style.apply($0)) } : output
     }
 
     /// Where `--json-out` could not be written (set after the first attempt), for the CLI to report.
@@ -61,7 +65,7 @@ public final class RunReporter: @unchecked Sendable {
         lock.withLock {
             guard format == .human, !ended else { return }
             if announced != scenario.name {
-                write(TimelineReport.scenarioHeader(scenario))
+                write(TimelineReport.scenarioHeader(scenario, progress: progress()))
                 announced = scenario.name
             }
             write(TimelineReport.render(step: result))
@@ -71,11 +75,12 @@ public final class RunReporter: @unchecked Sendable {
     public func ended(_ result: ScenarioResult) {
         lock.withLock {
             guard !ended else { return }
+            let position = progress()   // this scenario's number, before it counts as done
             results.append(result)
             current = nil
             switch format {
             case .human:
-                if announced != result.scenario.name { write(TimelineReport.scenarioHeader(result.scenario)) }
+                if announced != result.scenario.name { write(TimelineReport.scenarioHeader(result.scenario, progress: position)) }
                 write(TimelineReport.verdictLine(result))
             case .ktap: write(KTAPReport.render(result, number: results.count))
             case .jsonl: write(ScenarioJSONReport.Lines.scenario(result))
@@ -122,6 +127,11 @@ public final class RunReporter: @unchecked Sendable {
             case .ktap: break
             }
         }
+    }
+
+    /// This scenario's number of how many, and the time since the report began.
+    private func progress() -> String {
+        TimelineReport.progress(number: current?.number ?? results.count + 1, of: planned, elapsed: began.elapsed)
     }
 
     public var verdicts: [Verdict] { lock.withLock { results.map(\.verdict) } }

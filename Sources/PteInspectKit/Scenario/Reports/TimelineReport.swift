@@ -71,8 +71,16 @@ public enum TimelineReport {
         "pteinspect scenarios on \(kernel), \(backend) backend\n"
     }
 
-    public static func scenarioHeader(_ scenario: Scenario) -> String {
-        "\n== \(scenario.name): \(scenario.title)\n"
+    /// `progress`: where the run is ("3/21, 0:42" — this scenario's number of how many, and the
+    /// time since the run began), for a long run read as it goes.
+    public static func scenarioHeader(_ scenario: Scenario, progress: String? = nil) -> String {
+        "\n== \(scenario.name): \(scenario.title)" + (progress.map { "   [\($0)]" } ?? "") + "\n"
+    }
+
+    /// "3/21, 1:05" from a scenario's number, the planned count and the seconds since the start.
+    public static func progress(number: Int, of planned: Int, elapsed: Double) -> String {
+        let seconds = max(0, Int(elapsed.rounded()))
+        return "\(number)/\(planned), \(seconds / 60):" + String(format: "%02d", seconds % 60)
     }
 
     public static func render(step: StepResult) -> String {
