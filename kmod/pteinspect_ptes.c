@@ -2,7 +2,7 @@
 /*
  * PTEINSPECT_CMD_GET_PTES: a netlink dump of the page-table entries of one process.
  *
- * Locking, per dump batch (one call of the dumpit callback, i.e. one skb of replies):
+ * Locking, per dump batch (one call of the dumpit callback: one skb, holding one reply message):
  *   get_task_mm() -> mmap_read_lock_killable() -> [pmd_lock() | pi_pte_offset_map_lock()]
  *   -> unlock.
  * Nothing is held between batches; the cursor (next address) lives in cb->ctx, so a range of any
@@ -35,143 +35,124 @@ struct pteinspect_emit {
 	struct sk_buff *skb;
 	struct netlink_callback *cb;
 	struct vm_area_struct *vma;
+	void *hdr;		/* this batch's reply message, opened at its first entry */
 	unsigned long resume;	/* when an entry did not fit: where the next batch starts */
+	unsigned int budget;	/* entries this batch may still read (ENTRY_BUDGET) */
+	/* the run the last record holds: a copy, and where it lies in the skb */
+	struct pteinspect_entry run;
+	void *run_data;
+	/* the last folio->mapping and its identity: neighbouring pages mostly share it */
+	const void *id_object;
+	u64 id;
 };
 
 /*
- * One GET_PTES record: everything is read under the page-table lock into this, then written
- * out as attributes in one go (still under the lock: the record is written right after it is
- * read). @has says which optional groups of attributes the record carries.
+ * Every entry is read under its page-table lock into a struct pteinspect_entry (UAPI header:
+ * fields, runs, and which groups @has says are set), then, still under the lock, either appended
+ * to the run the batch's last record holds or written as a new PTEINSPECT_A_ENTRY attribute of
+ * the batch's one reply message. Protocol 1 sent a message per entry with an attribute per
+ * field: 172 bytes an entry, of which the headers were half.
  */
-#define REC_PFN		(1U << 0)	/* PFN */
-#define REC_SWAP	(1U << 1)	/* SWAP_TYPE, SWAP_OFFSET */
-#define REC_RULES	(1U << 2)	/* NORMAL_PAGE, PFN_LINEAR */
-#define REC_PAGE	(1U << 3)	/* PAGE_FLAGS, MAPPING_KIND, MAPCOUNT, FOLIO_*, REFCOUNT */
-#define REC_MAPPING_ID	(1U << 4)	/* MAPPING_ID */
-#define REC_MARKER	(1U << 5)	/* PTE_MARKER */
-#define REC_INDEX	(1U << 6)	/* INDEX */
-
-struct pte_record {
-	u64 addr;
-	u64 raw;
-	u64 linear_index;
-	u64 entry_flags;
-	u64 pfn;
-	u64 swap_offset;
-	u64 page_flags;
-	u64 index;
-	u64 mapping_id;
-	s32 mapcount;
-	s32 folio_mapcount;
-	s32 refcount;
-	u32 swap_type;
-	u32 marker;
-	u8 folio_order;
-	u8 level;
-	u8 kind;
-	u8 normal;
-	u8 pfn_linear;
-	u8 mapping_kind;
-	u8 has;
-};
+#define ENTRY_ATTR_SIZE	nla_total_size(sizeof(struct pteinspect_entry))
+/*
+ * Entries one batch reads at most (PTEINSPECT_RUN_MAX, UAPI). A batch holds the target's mmap
+ * lock for reading; with runs a 32 KiB skb could take a whole range of populated memory in one
+ * batch, so the batch also ends after this many entries, and the target's writers get their turn.
+ */
+#define ENTRY_BUDGET	PTEINSPECT_RUN_MAX
 
 /*
- * The most one record takes: a present entry with page state has 8 u64 attributes (ADDR, RAW,
- * LINEAR_INDEX, PFN, PAGE_FLAGS, MAPPING_ID, INDEX, ENTRY_FLAGS) and 9 of at most 4 bytes
- * (LEVEL, ENTRY_KIND, NORMAL_PAGE, PFN_LINEAR, MAPPING_KIND, MAPCOUNT, FOLIO_MAPCOUNT, REFCOUNT,
- * FOLIO_ORDER); a swap-like entry has at most 6 and 4. 188 bytes on x86_64 (no PAD: efficient
- * unaligned access).
+ * Whether @r is the entry that continues the run in e->run: the run's first entry advanced by
+ * count places (UAPI header: which fields advance, by how much), every other field equal. The
+ * raw step is whatever the second entry brings; the third and later must follow it. Field by
+ * field rather than memcmp() of an advanced copy: this runs for every entry of a dump, and
+ * lib/string.c's memcmp() is a byte loop. The BUILD_BUG_ON is a reminder: a new field of struct
+ * pteinspect_entry must be compared here.
  */
-#define PTE_RECORD_MAX	nlmsg_total_size(GENL_HDRLEN +					\
-					 8 * nla_total_size_64bit(sizeof(u64)) +	\
-					 9 * nla_total_size(sizeof(u32)))
+static bool run_continues(const struct pteinspect_emit *e, const struct pteinspect_entry *r)
+{
+	const struct pteinspect_entry *run = &e->run;
+	u64 i = run->count;
+
+	BUILD_BUG_ON(sizeof(struct pteinspect_entry) != 104);
+	if (!e->run_data || r->level != PTEINSPECT_LEVEL_PTE || run->level != PTEINSPECT_LEVEL_PTE)
+		return false;
+	/* the fields that advance */
+	if (r->addr != run->addr + (i << PAGE_SHIFT) || r->linear_index != run->linear_index + i ||
+	    r->pfn != run->pfn + ((run->has & PTEINSPECT_HAS_PFN) ? i : 0) ||
+	    r->swap_offset != run->swap_offset + ((run->has & PTEINSPECT_HAS_SWAP) ? i : 0) ||
+	    r->index != run->index + ((run->has & PTEINSPECT_HAS_INDEX) ? i : 0))
+		return false;
+	if (i == 1 ? false : r->raw != run->raw + (u64)run->raw_step * i)
+		return false;
+	/* the fields that stay */
+	return r->mapping_id == run->mapping_id && r->entry_flags == run->entry_flags &&
+	       r->page_flags == run->page_flags && r->mapcount == run->mapcount &&
+	       r->folio_mapcount == run->folio_mapcount && r->refcount == run->refcount &&
+	       r->swap_type == run->swap_type && r->has == run->has && r->kind == run->kind &&
+	       r->normal_page == run->normal_page && r->pfn_linear == run->pfn_linear &&
+	       r->mapping_kind == run->mapping_kind && r->folio_order == run->folio_order &&
+	       r->pte_marker == run->pte_marker;
+}
 
 /*
- * Attribute writers for a record whose room was checked up front (PTE_RECORD_MAX): the same
- * bytes nla_put_u8/u32/u64_64bit() produce, without a room check, a call and a memcpy per
- * attribute. A dump writes hundreds of thousands of records, about 15 attributes each.
+ * Appends @r (a run of one) to the batch's message, or to the run before it; -EMSGSIZE (and
+ * nothing written) if a new record does not fit.
  */
-static __always_inline struct nlattr *rec_attr(struct sk_buff *skb, int type, int len)
-{
-	struct nlattr *nla = __skb_put(skb, nla_total_size(len));
-
-	nla->nla_len = nla_attr_size(len);
-	nla->nla_type = type;
-	return nla;
-}
-
-static __always_inline void rec_u8(struct sk_buff *skb, int type, u8 value)
-{
-	struct nlattr *nla = rec_attr(skb, type, sizeof(u8));
-
-	put_unaligned(0U, (u32 *)nla_data(nla));	/* the value and its 3 bytes of padding */
-	*(u8 *)nla_data(nla) = value;
-}
-
-static __always_inline void rec_u32(struct sk_buff *skb, int type, u32 value)
-{
-	put_unaligned(value, (u32 *)nla_data(rec_attr(skb, type, sizeof(u32))));
-}
-
-static __always_inline void rec_u64(struct sk_buff *skb, int type, u64 value)
-{
-	if (nla_need_padding_for_64bit(skb))	/* as nla_put_64bit(): compile-time false on x86 */
-		rec_attr(skb, PTEINSPECT_A_PAD, 0);
-	put_unaligned(value, (u64 *)nla_data(rec_attr(skb, type, sizeof(u64))));
-}
-
-/* Writes @r as one reply message; -EMSGSIZE (and nothing written) if it might not fit. */
-static int emit_record(struct pteinspect_emit *e, const struct pte_record *r)
+static int emit_record(struct pteinspect_emit *e, const struct pteinspect_entry *r)
 {
 	struct sk_buff *skb = e->skb;
-	unsigned int start = skb->len;
-	void *hdr;
+	struct nlattr *nla;
 
-	if (skb_tailroom(skb) < PTE_RECORD_MAX)
+	if (!e->budget)
+		return -EMSGSIZE;	/* the batch ends here; the next one starts at this entry */
+	e->budget--;
+	if (run_continues(e, r)) {
+		struct pteinspect_entry *out = e->run_data;
+
+		if (e->run.count == 1) {
+			e->run.raw_step = (s64)(r->raw - e->run.raw);
+			put_unaligned(e->run.raw_step, &out->raw_step);
+		}
+		e->run.count++;
+		put_unaligned(e->run.count, &out->count);
+		return 0;
+	}
+	if (!e->hdr) {
+		if (skb_tailroom(skb) < nlmsg_total_size(GENL_HDRLEN) + ENTRY_ATTR_SIZE)
+			return -EMSGSIZE;
+		e->hdr = pteinspect_dump_put(skb, e->cb, PTEINSPECT_CMD_GET_PTES);
+		if (!e->hdr)
+			return -EMSGSIZE;
+	}
+	if (skb_tailroom(skb) < ENTRY_ATTR_SIZE)
 		return -EMSGSIZE;
-	hdr = pteinspect_dump_put(skb, e->cb, PTEINSPECT_CMD_GET_PTES);
-	if (!hdr)
-		return -EMSGSIZE;
-	rec_u64(skb, PTEINSPECT_A_ADDR, r->addr);
-	rec_u8(skb, PTEINSPECT_A_LEVEL, r->level);
-	rec_u64(skb, PTEINSPECT_A_RAW, r->raw);
-	rec_u64(skb, PTEINSPECT_A_LINEAR_INDEX, r->linear_index);
-	rec_u8(skb, PTEINSPECT_A_ENTRY_KIND, r->kind);
-	if (r->has & REC_SWAP) {
-		rec_u32(skb, PTEINSPECT_A_SWAP_TYPE, r->swap_type);
-		rec_u64(skb, PTEINSPECT_A_SWAP_OFFSET, r->swap_offset);
-	}
-	if (r->has & REC_MARKER)
-		rec_u32(skb, PTEINSPECT_A_PTE_MARKER, r->marker);
-	if (r->has & REC_PFN)
-		rec_u64(skb, PTEINSPECT_A_PFN, r->pfn);
-	if (r->has & REC_RULES) {
-		rec_u8(skb, PTEINSPECT_A_NORMAL_PAGE, r->normal);
-		rec_u8(skb, PTEINSPECT_A_PFN_LINEAR, r->pfn_linear);
-	}
-	if (r->has & REC_PAGE) {
-		rec_u64(skb, PTEINSPECT_A_PAGE_FLAGS, r->page_flags);
-		rec_u8(skb, PTEINSPECT_A_MAPPING_KIND, r->mapping_kind);
-		if (r->has & REC_MAPPING_ID)
-			rec_u64(skb, PTEINSPECT_A_MAPPING_ID, r->mapping_id);
-		rec_u32(skb, PTEINSPECT_A_MAPCOUNT, (u32)r->mapcount);
-		rec_u32(skb, PTEINSPECT_A_FOLIO_MAPCOUNT, (u32)r->folio_mapcount);
-		rec_u8(skb, PTEINSPECT_A_FOLIO_ORDER, r->folio_order);
-		rec_u32(skb, PTEINSPECT_A_REFCOUNT, (u32)r->refcount);
-		if (r->has & REC_INDEX)
-			rec_u64(skb, PTEINSPECT_A_INDEX, r->index);
-	}
-	rec_u64(skb, PTEINSPECT_A_ENTRY_FLAGS, r->entry_flags);
-	WARN_ON_ONCE(skb->len - start > PTE_RECORD_MAX);
-	genlmsg_end(skb, hdr);
+	/* nla_put() without its room check (done above); 104 bytes: no padding to clear */
+	BUILD_BUG_ON(sizeof(*r) != NLA_ALIGN(sizeof(*r)));
+	nla = __skb_put(skb, ENTRY_ATTR_SIZE);
+	nla->nla_len = nla_attr_size(sizeof(*r));
+	nla->nla_type = PTEINSPECT_A_ENTRY;
+	memcpy(nla_data(nla), r, sizeof(*r));
+	e->run = *r;
+	e->run_data = nla_data(nla);
 	return 0;
+}
+
+/* pteinspect_id() of @object, remembered for the next entry (siphash per entry costs). */
+static u64 emit_id(struct pteinspect_emit *e, const void *object)
+{
+	if (object != e->id_object) {
+		e->id_object = object;
+		e->id = pteinspect_id(object);
+	}
+	return e->id;
 }
 
 /*
  * What folio->mapping points to, by its low bits (include/linux/page-flags.h, 6.1:
  * PAGE_MAPPING_ANON 1, PAGE_MAPPING_MOVABLE 2, PAGE_MAPPING_KSM 3), and whose it is.
  */
-static void read_mapping(struct pte_record *r, struct folio *folio)
+static void read_mapping(struct pteinspect_emit *e, struct pteinspect_entry *r, struct folio *folio)
 {
 	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
 	unsigned long flags = mapping & PAGE_MAPPING_FLAGS;
@@ -188,8 +169,8 @@ static void read_mapping(struct pte_record *r, struct folio *folio)
 	else
 		r->mapping_kind = PTEINSPECT_MAPPING_FILE;
 	if (object) {
-		r->mapping_id = pteinspect_id(object);
-		r->has |= REC_MAPPING_ID;
+		r->mapping_id = emit_id(e, object);
+		r->has |= PTEINSPECT_HAS_MAPPING_ID;
 	}
 }
 
@@ -226,14 +207,14 @@ static bool pfn_is_linear(struct vm_area_struct *vma, unsigned long addr, unsign
 }
 
 /* What every present entry carries besides its bits: PFN, the rules above. */
-static void read_present(struct pte_record *r, struct vm_area_struct *vma, unsigned long addr,
+static void read_present(struct pteinspect_entry *r, struct vm_area_struct *vma, unsigned long addr,
 			 unsigned long pfn, u8 normal)
 {
 	r->kind = PTEINSPECT_KIND_PRESENT;
 	r->pfn = pfn;
-	r->normal = normal;
+	r->normal_page = normal;
 	r->pfn_linear = pfn_is_linear(vma, addr, pfn);
-	r->has |= REC_PFN | REC_RULES;
+	r->has |= PTEINSPECT_HAS_PFN | PTEINSPECT_HAS_RULES;
 }
 
 /*
@@ -241,10 +222,11 @@ static void read_present(struct pte_record *r, struct vm_area_struct *vma, unsig
  * page cannot be freed. For a special entry (zero page, VM_PFNMAP/VM_MIXEDMAP) the mapping holds
  * no reference and the values are a snapshot of a page the VM does not manage for this mapping.
  */
-static void read_page_state(struct pte_record *r, struct page *page)
+static void read_page_state(struct pteinspect_emit *e, struct pteinspect_entry *r,
+			    struct page *page)
 {
 	struct folio *folio = page_folio(page);
-	u64 pf = 0;
+	u32 pf = 0;
 
 	if (PageAnon(page))
 		pf |= PTEINSPECT_PF_ANON;
@@ -274,7 +256,7 @@ static void read_page_state(struct pte_record *r, struct page *page)
 		pf |= PTEINSPECT_PF_RESERVED;
 
 	r->page_flags = pf;
-	read_mapping(r, folio);
+	read_mapping(e, r, folio);
 	r->mapcount = pi_page_mapcount(folio, page);
 	r->folio_mapcount = pi_folio_mapcount(folio);
 	r->folio_order = folio_order(folio);
@@ -289,9 +271,9 @@ static void read_page_state(struct pte_record *r, struct page *page)
 	if (r->mapping_kind == PTEINSPECT_MAPPING_ANON || r->mapping_kind == PTEINSPECT_MAPPING_KSM ||
 	    r->mapping_kind == PTEINSPECT_MAPPING_FILE) {
 		r->index = pi_page_index(folio, page);
-		r->has |= REC_INDEX;
+		r->has |= PTEINSPECT_HAS_INDEX;
 	}
-	r->has |= REC_PAGE;
+	r->has |= PTEINSPECT_HAS_PAGE;
 }
 
 /* Classify a non-present, non-none entry (include/linux/swapops.h). */
@@ -317,10 +299,10 @@ static u8 swap_entry_kind(swp_entry_t entry)
 }
 
 /* The marker bits of a PTE marker entry, in the protocol's bits (pteinspect_compat.h). */
-static u32 marker_bits(swp_entry_t entry)
+static u8 marker_bits(swp_entry_t entry)
 {
 	pte_marker marker = pte_marker_get(entry);
-	u32 bits = 0;
+	u8 bits = 0;
 
 	if (marker & PTE_MARKER_UFFD_WP)
 		bits |= PTEINSPECT_MARKER_UFFD_WP;
@@ -333,34 +315,35 @@ static u32 marker_bits(swp_entry_t entry)
 	return bits;
 }
 
-static void read_swap_entry(struct pte_record *r, swp_entry_t entry)
+static void read_swap_entry(struct pteinspect_entry *r, swp_entry_t entry)
 {
 	r->kind = swap_entry_kind(entry);
 	r->swap_type = swp_type(entry);
 	r->swap_offset = swp_offset(entry);
-	r->has |= REC_SWAP;
+	r->has |= PTEINSPECT_HAS_SWAP;
 	if (r->kind == PTEINSPECT_KIND_PTE_MARKER) {
-		r->marker = marker_bits(entry);
-		r->has |= REC_MARKER;
+		r->pte_marker = marker_bits(entry);
+		r->has |= PTEINSPECT_HAS_MARKER;
 	}
 	/* migration, device-private/exclusive and hwpoison entries carry a PFN (is_pfn_swap_entry) */
 	if (is_pfn_swap_entry(entry)) {
 		r->pfn = swp_offset_pfn(entry);
-		r->has |= REC_PFN;
+		r->has |= PTEINSPECT_HAS_PFN;
 	}
 }
 
 /* One PTE, read under its lock. */
 static int emit_pte(struct pteinspect_emit *e, unsigned long addr, pte_t pte)
 {
-	struct pte_record r;
-	u64 ef = 0;
+	struct pteinspect_entry r;
+	u32 ef = 0;
 
+	memset(&r, 0, sizeof(r));	/* every field not set stays 0: nothing of the stack leaks */
+	r.count = 1;
 	r.addr = addr;
 	r.level = PTEINSPECT_LEVEL_PTE;
 	r.raw = pte_val(pte);
 	r.linear_index = linear_page_index(e->vma, addr);
-	r.has = 0;
 
 	if (pte_present(pte)) {
 		unsigned long pfn = pte_pfn(pte);
@@ -383,7 +366,7 @@ static int emit_pte(struct pteinspect_emit *e, unsigned long addr, pte_t pte)
 			ef |= PTEINSPECT_EF_ZERO_PAGE;
 		read_present(&r, e->vma, addr, pfn, pte_normal_decision(e->vma, pte, pfn));
 		if (page)
-			read_page_state(&r, page);
+			read_page_state(e, &r, page);
 	} else {
 		if (pte_swp_soft_dirty(pte))
 			ef |= PTEINSPECT_EF_SOFT_DIRTY;
@@ -460,8 +443,8 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 	unsigned long haddr = addr & HPAGE_PMD_MASK;
 	spinlock_t *ptl = pmd_lock(vma->vm_mm, pmdp);
 	pmd_t pmd = *pmdp;
-	struct pte_record r;
-	u64 ef = PTEINSPECT_EF_HUGE;
+	struct pteinspect_entry r;
+	u32 ef = PTEINSPECT_EF_HUGE;
 	int err = 0;
 
 	if (pmd_none(pmd))
@@ -470,11 +453,12 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 		spin_unlock(ptl);
 		return 1;			/* split meanwhile: a PTE table now */
 	}
+	memset(&r, 0, sizeof(r));
+	r.count = 1;
 	r.addr = haddr;
 	r.level = PTEINSPECT_LEVEL_PMD;
 	r.raw = pmd_val(pmd);
 	r.linear_index = linear_page_index(vma, haddr);
-	r.has = 0;
 	if (pmd_present(pmd)) {
 		unsigned long pfn = pmd_pfn(pmd);
 		struct page *page = pfn_to_online_page(pfn);
@@ -500,7 +484,7 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 		read_present(&r, vma, haddr, pfn,
 			     pmd_normal_decision(vma, haddr, pmd, pfn, ef & PTEINSPECT_EF_ZERO_PAGE));
 		if (page)
-			read_page_state(&r, page);
+			read_page_state(e, &r, page);
 	} else {
 		if (pmd_swp_soft_dirty(pmd))
 			ef |= PTEINSPECT_EF_SOFT_DIRTY;
@@ -666,7 +650,7 @@ static int walk_range(struct mm_struct *mm, struct pteinspect_dump_ctx *ctx,
 int pteinspect_ptes_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct pteinspect_dump_ctx *ctx = pteinspect_dump_ctx(cb);
-	struct pteinspect_emit e = { .skb = skb, .cb = cb };
+	struct pteinspect_emit e = { .skb = skb, .cb = cb, .budget = ENTRY_BUDGET };
 	struct mm_struct *mm;
 	int err;
 
@@ -675,5 +659,7 @@ int pteinspect_ptes_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 		return err;
 	err = walk_range(mm, ctx, &e);
 	pteinspect_dump_unlock_mm(mm);
+	if (e.hdr)
+		genlmsg_end(skb, e.hdr);
 	return pteinspect_dump_result(skb, err);
 }

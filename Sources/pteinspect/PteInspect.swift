@@ -12,7 +12,7 @@ struct PteInspect: ParsableCommand {
             /proc/PID/pagemap instead. \(ExitStatus.text) The scenario report's JSON schema: \
             docs/scenario-report.md in the source tree. See README.md.
             """,
-        subcommands: [InfoCommand.self, PteCommand.self, VmasCommand.self, RmapCommand.self, ScenarioCommand.self, ReportCommand.self, DemoCommand.self, BenchCommand.self, FuzzCommand.self, StressCommand.self, AccessCheckCommand.self, KernelLogCommand.self, WorkerCommand.self])
+        subcommands: [InfoCommand.self, PteCommand.self, VmasCommand.self, RmapCommand.self, ScenarioCommand.self, ReportCommand.self, DemoCommand.self, BenchCommand.self, BenchReadCommand.self, FuzzCommand.self, StressCommand.self, AccessCheckCommand.self, KernelLogCommand.self, WorkerCommand.self])
 
     @Flag(help: "Print the CLI's version and protocol and, when the module is loaded, its version and protocol.")
     var version = false

@@ -38,24 +38,71 @@ enum Bytes {
         message(type: family, flags: UInt16(NLM_F_MULTI), payload: [command, 1, 0, 0] + attributes.flatMap { $0 })
     }
 
-    /// A GET_PTES reply for a present, exclusive anon page.
+    /// The struct pteinspect_entry of a present, exclusive anon page (what the module sends).
+    static func anonRecord(address: UInt64 = 0x7f00_0000_0000) -> pteinspect_entry {
+        var r = pteinspect_entry()
+        r.count = 1
+        r.addr = address
+        r.level = 0
+        r.raw = 0x8000_0000_0600_6867
+        r.kind = 0
+        r.entry_flags = UInt32(PTEINSPECT_EF_PRESENT | PTEINSPECT_EF_WRITE | PTEINSPECT_EF_DIRTY | PTEINSPECT_EF_YOUNG | PTEINSPECT_EF_SOFT_DIRTY)
+        r.pfn = 0x6006
+        r.page_flags = UInt32(PTEINSPECT_PF_ANON | PTEINSPECT_PF_ANON_EXCLUSIVE)
+        r.mapcount = 1
+        r.folio_mapcount = 1
+        r.refcount = 2
+        r.index = address >> 12
+        r.mapping_kind = UInt8(PTEINSPECT_MAPPING_ANON.rawValue)
+        r.mapping_id = 0xa11c_e000
+        r.normal_page = UInt8(PTEINSPECT_NORMAL_PAGE.rawValue)
+        r.pfn_linear = 0
+        r.linear_index = address >> 12
+        r.has = UInt8(PTEINSPECT_HAS_PFN | PTEINSPECT_HAS_RULES | PTEINSPECT_HAS_PAGE | PTEINSPECT_HAS_MAPPING_ID | PTEINSPECT_HAS_INDEX)
+        return r
+    }
+
+    /// A swap entry (type 0, offset 0x4000, exclusive, soft-dirty) as the module sends it.
+    static func swapRecord(address: UInt64 = 0x1000) -> pteinspect_entry {
+        var r = pteinspect_entry()
+        r.count = 1
+        r.addr = address
+        r.raw = 0x7ff_ffff_fff7_ffe0a
+        r.kind = UInt8(PTEINSPECT_KIND_SWAP.rawValue)
+        r.entry_flags = UInt32(PTEINSPECT_EF_SWP_EXCLUSIVE | PTEINSPECT_EF_SOFT_DIRTY)
+        r.swap_type = 0
+        r.swap_offset = 0x4000
+        r.linear_index = address >> 12
+        r.has = UInt8(PTEINSPECT_HAS_SWAP)
+        return r
+    }
+
+    /// A PTEINSPECT_A_ENTRY attribute holding `record`.
+    static func entry(_ record: pteinspect_entry) -> [UInt8] {
+        var copy = record
+        return attribute(Attr.entry, withUnsafeBytes(of: &copy) { Array($0) })
+    }
+
+    /// A GET_PTES reply (protocol 2): one message holding these entries, then `extra` attributes.
+    static func ptesReply(_ records: [pteinspect_entry], extra: [[UInt8]] = []) -> [UInt8] {
+        generic(command: Command.getPtes, attributes: records.map(entry) + extra)
+    }
+
+    /// A GET_PTES reply with one entry: a present, exclusive anon page.
     static func presentAnonEntry(address: UInt64 = 0x7f00_0000_0000, extra: [[UInt8]] = []) -> [UInt8] {
-        generic(command: Command.getPtes, attributes: [
-            u64(Attr.address, address),
-            u8(Attr.level, 0),
-            u64(Attr.raw, 0x8000_0000_0600_6867),
-            u8(Attr.entryKind, 0),
-            u64(Attr.entryFlags, UInt64(PTEINSPECT_EF_PRESENT | PTEINSPECT_EF_WRITE | PTEINSPECT_EF_DIRTY | PTEINSPECT_EF_YOUNG | PTEINSPECT_EF_SOFT_DIRTY)),
-            u64(Attr.pfn, 0x6006),
-            u64(Attr.pageFlags, UInt64(PTEINSPECT_PF_ANON | PTEINSPECT_PF_ANON_EXCLUSIVE)),
-            s32(Attr.mapcount, 1),
-            s32(Attr.refcount, 2),
-            u64(Attr.index, address >> 12),
-            u8(Attr.mappingKind, UInt8(PTEINSPECT_MAPPING_ANON.rawValue)),
-            u64(Attr.mappingID, 0xa11c_e000),
-            u8(Attr.normalPage, UInt8(PTEINSPECT_NORMAL_PAGE.rawValue)),
-            u8(Attr.pfnLinear, 0),
-            u64(Attr.linearIndex, address >> 12),
-        ] + extra)
+        ptesReply([anonRecord(address: address)], extra: extra)
+    }
+
+    /// The entries of the first message in `bytes`.
+    static func decodeEntries(_ bytes: [UInt8]) throws -> [PageTableEntry] {
+        guard let message = try NetlinkMessage.split(bytes[...]).first else { throw NetlinkError.malformed("no message") }
+        return try PageTableEntry.entries(in: message)
+    }
+
+    /// The one entry of the first message in `bytes`.
+    static func decodeEntry(_ bytes: [UInt8]) throws -> PageTableEntry {
+        let entries = try decodeEntries(bytes)
+        guard entries.count == 1, let entry = entries.first else { throw NetlinkError.malformed("\(entries.count) entries, expected 1") }
+        return entry
     }
 }

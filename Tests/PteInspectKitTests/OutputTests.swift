@@ -3,8 +3,7 @@ import XCTest
 
 final class OutputTests: XCTestCase {
     func testEntryJSONHasEveryDocumentedKey() throws {
-        let message = try XCTUnwrap(NetlinkMessage.split(Bytes.presentAnonEntry()[...]).first)
-        let entry = try PageTableEntry(GenericMessage(message))
+        let entry = try Bytes.decodeEntry(Bytes.presentAnonEntry())
         guard case let .object(members) = entry.json else { return XCTFail("not an object") }
         let keys = members.map(\.0)
         for key in ["addr", "raw", "present", "write", "dirty", "young", "special", "soft_dirty", "uffd_wp",
@@ -25,12 +24,12 @@ final class OutputTests: XCTestCase {
     }
 
     func testTableMarksMissingPageStateWithDash() throws {
-        let bytes = Bytes.generic(command: Command.getPtes, attributes: [
-            Bytes.u64(Attr.address, 0x1000), Bytes.u8(Attr.level, 0), Bytes.u64(Attr.raw, 0x2),
-            Bytes.u8(Attr.entryKind, 1), Bytes.u64(Attr.entryFlags, 0),
-            Bytes.u32(Attr.swapType, 1), Bytes.u64(Attr.swapOffset, 0x10),
-        ])
-        let entry = try PageTableEntry(GenericMessage(XCTUnwrap(NetlinkMessage.split(bytes[...]).first)))
+        var record = Bytes.swapRecord()
+        record.raw = 0x2
+        record.entry_flags = 0
+        record.swap_type = 1
+        record.swap_offset = 0x10
+        let entry = try Bytes.decodeEntry(Bytes.ptesReply([record]))
         let row = EntryTable.row(entry)
         XCTAssertEqual(row.count, EntryTable.header.count)
         XCTAssertEqual(row[EntryTable.header.firstIndex(of: "PFN/SWAP")!], "swp 1:0x10 X0")

@@ -74,8 +74,7 @@ final class PagemapHostTests: XCTestCase {
     }
 
     func testCrossCheckReportsEveryDifferingField() throws {
-        let message = try XCTUnwrap(NetlinkMessage.split(Bytes.presentAnonEntry(address: 0x7f00_0000_0000)[...]).first)
-        let module = try PageTableEntry(GenericMessage(message))
+        let module = try Bytes.decodeEntry(Bytes.presentAnonEntry(address: 0x7f00_0000_0000))
         let flags = PagemapEntry.KPF.anon.mask  // not mappedtodisk: disagrees on anon_exclusive
         let pagemap = PagemapEntry(address: 0x7f00_0000_0000, word: (1 << 63) | (1 << 56) | 0x6007, pageFlags: flags, mapcount: 1)
         let result = CrossCheck.compare(module: [module], pagemap: [pagemap], vmas: [], pageSize: 4096)

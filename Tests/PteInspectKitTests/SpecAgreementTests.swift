@@ -67,8 +67,11 @@ final class SpecAgreementTests: XCTestCase {
         let itemIndent = i < lines.count ? lines[i].prefix(while: { $0 == " " }).count : 0
         while i < lines.count, lines[i].prefix(while: { $0 == " " }).count == itemIndent,
               lines[i].trimmingCharacters(in: .whitespaces).hasPrefix("- ") {
-            entries.append(String(lines[i].trimmingCharacters(in: .whitespaces).dropFirst(2)))
+            let item = lines[i].trimmingCharacters(in: .whitespaces).dropFirst(2)
+            entries.append(String(item.hasPrefix("name: ") ? item.dropFirst("name: ".count) : item))
             i += 1
+            // an entry written as an object: its other keys (doc...) are indented deeper
+            while i < lines.count, lines[i].prefix(while: { $0 == " " }).count > itemIndent { i += 1 }
         }
         return entries
     }
@@ -129,10 +132,48 @@ final class SpecAgreementTests: XCTestCase {
 
     func testFlagsAgree() throws {
         for (definition, prefix) in [("feature", "PTEINSPECT_FEAT_"), ("entry-flags", "PTEINSPECT_EF_"), ("page-flags", "PTEINSPECT_PF_"), ("vm-flags", "PTEINSPECT_VMF_"),
-                                    ("pte-marker", "PTEINSPECT_MARKER_")] {
+                                    ("pte-marker", "PTEINSPECT_MARKER_"), ("has", "PTEINSPECT_HAS_")] {
             let entries = try specEntries(definition)
             let spec = Dictionary(uniqueKeysWithValues: entries.enumerated().map { (cName(prefix, $0.element), $0.offset) })
             XCTAssertEqual(spec, try cFlags(prefix), definition)
         }
+    }
+
+    /// struct pteinspect_entry (the header) and the spec's struct entry: the same members, in
+    /// the same order, of the same types, so ynl decodes every field at the module's offset.
+    func testEntryStructAgrees() throws {
+        let text = try header()
+        guard let open = text.range(of: "struct pteinspect_entry {"), let close = text.range(of: "};", range: open.upperBound..<text.endIndex) else {
+            return XCTFail("struct pteinspect_entry not in the header")
+        }
+        var cMembers: [String] = []
+        for rawLine in text[open.upperBound..<close.lowerBound].split(separator: "\n") {
+            let words = rawLine.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard words.count >= 2, words[0].hasPrefix("__"), words[1].hasSuffix(";") else { continue }
+            let name = words[1].dropLast().replacingOccurrences(of: "_", with: "-")
+            if let bracket = name.firstIndex(of: "[") {   // an array member: binary in the spec
+                cMembers.append("binary \(name[..<bracket])")
+            } else {
+                cMembers.append("\(words[0].dropFirst(2)) \(name)")
+            }
+        }
+        let lines = try spec()
+        guard let start = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "name: entry" }),
+              let membersLine = lines[start...].firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "members:" }) else {
+            return XCTFail("struct entry missing from the spec")
+        }
+        var specMembers: [String] = []
+        var name: String?
+        let indent = lines[membersLine + 1].prefix(while: { $0 == " " }).count
+        for line in lines[(membersLine + 1)...] {
+            let depth = line.prefix(while: { $0 == " " }).count
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            if depth < indent { break }
+            if depth == indent, text.hasPrefix("- name: ") { name = String(text.dropFirst("- name: ".count)) }
+            if depth == indent + 2, text.hasPrefix("type: "), let current = name { specMembers.append("\(text.dropFirst("type: ".count)) \(current)") }
+        }
+        XCTAssertEqual(cMembers.count, 24)
+        XCTAssertEqual(specMembers, cMembers)
     }
 }

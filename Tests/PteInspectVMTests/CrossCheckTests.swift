@@ -39,6 +39,30 @@ final class CrossCheckTests: ModuleTestCase {
         try worker.release(child: child)
     }
 
+    /// Protocol 2's runs on a real kernel: 4,096 populated pages come as far fewer records, and the
+    /// entries the client expands them to agree with pagemap page by page (PFN, flags, mapcount),
+    /// half of them swapped out as well (runs of swap entries: the offset advances, raw by a step).
+    func testRunsExpandToWhatPagemapSees() throws {
+        let worker = try makeWorker()
+        let pages = 4096
+        let base = try worker.map(pages: pages)
+        try worker.fill(base, pages: UInt64(pages))
+        var records = 0, entries = 0
+        try client.forEachRecord(pid: worker.pid, start: base, end: base + UInt64(pages) * pageSize) { record in
+            records += 1
+            entries += record.count
+        }
+        XCTAssertEqual(entries, pages)
+        XCTAssertLessThan(records, pages, "populated anonymous memory with consecutive PFNs makes runs")
+        try assertAgree(worker.pid, base, base + UInt64(pages) * pageSize)
+        if !ScenarioEnvironment.probe(module: nil).swapDevices.isEmpty {
+            try worker.send("madvise 0x\(String(base, radix: 16)) \(pages / 2) pageout")
+            let swapped = try client.entries(pid: worker.pid, start: base, end: base + UInt64(pages) * pageSize).filter { $0.kind == .swap }
+            XCTAssertGreaterThan(swapped.count, 0)
+            try assertAgree(worker.pid, base, base + UInt64(pages) * pageSize)
+        }
+    }
+
     /// pagemap shows a VM_PFNMAP VMA as holes, COWed anon pages included (walk_page_test(),
     /// mm/pagewalk.c): only the module can see it.
     func testPagemapIsBlindToPfnMappings() throws {

@@ -54,8 +54,8 @@ public struct FuzzReport: CustomStringConvertible {
     public var unanswered = 0
     /// Replies that did not parse, or answered another sequence (must be 0).
     public var malformedReplies = 0
-    /// 8-byte attribute values in the kernel half (`looksLikeKernelAddress`) outside the keyed-hash
-    /// attributes (must be 0).
+    /// 8-byte attribute values, and 8-byte fields of GET_PTES entries, in the kernel half
+    /// (`looksLikeKernelAddress`) outside the keyed-hash identities (must be 0).
     public var kernelPointers = 0
     /// Keyed-hash identity values seen, by attribute type.
     public var hashes: [UInt16: HashTally] = [:]
@@ -317,15 +317,43 @@ public final class NetlinkFuzzer {
                     walk(inner, depth: 1)
                     continue
                 }
+                if attribute.type == Attr.entry, depth == 0 {
+                    // GET_PTES (protocol 2): the struct's 8-byte fields, mapping_id an identity
+                    guard attribute.payload.count == PageTableEntry.wireSize else {
+                        report.malformedReplies += 1
+                        continue
+                    }
+                    let entry = attribute.payload.withUnsafeBytes { $0.loadUnaligned(as: pteinspect_entry.self) }
+                    if UInt32(entry.has) & PTEINSPECT_HAS_MAPPING_ID != 0 {
+                        report.hashes[Attr.mappingID, default: HashTally()].add(entry.mapping_id)
+                    }
+                    // a run's last entry as well as its first (raw_step is a difference: not a value
+                    // of its own, but what it makes of raw is)
+                    guard let record = try? PageTableRecord(entry) else {
+                        report.malformedReplies += 1
+                        continue
+                    }
+                    for e in Set([0, record.count - 1]).map(record.entry) {
+                        for (field, value) in [("addr", e.addr), ("raw", e.raw), ("pfn", e.pfn), ("swap_offset", e.swap_offset),
+                                               ("linear_index", e.linear_index), ("index", e.index)] {
+                            check(value, "field \(field) of an entry of command \(generic.command)")
+                        }
+                    }
+                    continue
+                }
                 guard attribute.payload.count == 8, let value = try? attribute.u64() else { continue }
                 if Self.hashAttributes[attribute.type] != nil {
                     report.hashes[attribute.type, default: HashTally()].add(value)
-                } else if Self.looksLikeKernelAddress(value) {
-                    report.kernelPointers += 1
-                    if report.examples.count < 10 {
-                        report.examples.append("attribute \(attribute.type) of command \(generic.command) carries 0x\(String(value, radix: 16))")
-                    }
+                } else {
+                    check(value, "attribute \(attribute.type) of command \(generic.command)")
                 }
+            }
+        }
+        func check(_ value: UInt64, _ what: String) {
+            guard Self.looksLikeKernelAddress(value) else { return }
+            report.kernelPointers += 1
+            if report.examples.count < 10 {
+                report.examples.append("\(what) carries 0x\(String(value, radix: 16))")
             }
         }
         walk(generic.attributes, depth: 0)

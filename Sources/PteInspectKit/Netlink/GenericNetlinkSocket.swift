@@ -9,6 +9,8 @@ public final class GenericNetlinkSocket {
     private let socket: OpaquePointer
     public let portID: UInt32
     private var lastSequence: UInt32
+    /// Bytes received so far, every datagram counted (the benchmark reports it).
+    public private(set) var receivedBytes = 0
     /// Larger than the biggest skb netlink_dump() allocates (32 KiB), so nothing is truncated.
     /// Raw memory rather than an array: dumps decode their messages where they lie, and a
     /// consumer that keeps a message gets a copy (see `NetlinkMessage.split`).
@@ -147,6 +149,7 @@ public final class GenericNetlinkSocket {
             // libmnl reports MSG_TRUNC as ENOSPC; ENOBUFS means the kernel dropped messages.
             throw NetlinkError.system(call: "recvmsg(netlink)", errno: error)
         }
+        receivedBytes += count
         let datagram = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<count])
         let headerLength = NetlinkMessage.headerLength
         var offset = 0

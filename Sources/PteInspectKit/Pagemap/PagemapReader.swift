@@ -33,7 +33,7 @@ public final class PagemapReader {
     }
 
     /// Streams the pages of [start, end) that are present or swapped, in order, reading pagemap
-    /// 4096 words at a time (constant memory for any range), and only inside the VMAs that
+    /// `batch` words at a time (constant memory for any range), and only inside the VMAs that
     /// /proc/PID/maps lists: holes between them are skipped instead of read as zeros (a
     /// 128 TiB range would otherwise be 8 million reads).
     public func forEachEntry(start: UInt64, end: UInt64, _ body: (PagemapEntry) throws -> Void) throws {
@@ -70,35 +70,69 @@ public final class PagemapReader {
         return ranges
     }
 
+    /// Words per pagemap read, and the most kpageflags / kpagecount read at once.
+    static let batch = 16384
+
+    /// One range inside one VMA, `batch` pagemap words at a time. kpageflags and kpagecount are
+    /// read once per run of consecutive PFNs in a batch, not once per page (tools/mm/page-types.c
+    /// reads them per page: two preads each; tools/bench's reference reader, in C, does the same
+    /// as this). The three buffers are allocated once per reader.
     private func forEachEntryInRange(start: UInt64, end: UInt64, _ body: (PagemapEntry) throws -> Void) throws {
         guard end > start else { return }
-        let batch: UInt64 = 4096
         var page = start / pageSize
         let last = (end - 1) / pageSize
+        let words = buffers.words, flags = buffers.flags, counts = buffers.counts
         while page <= last {
-            let count = Int(min(batch, last - page + 1))
-            let words = try readWords(pagemap, at: page, count: count, what: "pagemap")
-            for (i, word) in words.enumerated() where word & (PagemapEntry.present | PagemapEntry.swapped) != 0 {
-                var entry = PagemapEntry(address: (page + UInt64(i)) * pageSize, word: word, pageFlags: nil, mapcount: nil)
-                if let pfn = entry.pfn {
-                    entry = PagemapEntry(address: entry.address, word: word,
-                                         pageFlags: try? readWords(kpageflags, at: pfn, count: 1, what: "kpageflags").first,
-                                         mapcount: try? readWords(kpagecount, at: pfn, count: 1, what: "kpagecount").first)
+            let count = Int(min(UInt64(Self.batch), last - page + 1))
+            try readWords(pagemap, into: words, at: page, count: count, what: "pagemap")
+            var i = 0
+            while i < count {
+                let word = words[i]
+                guard word & (PagemapEntry.present | PagemapEntry.swapped) != 0 else { i += 1; continue }
+                var run = 1
+                var haveFlags = false, haveCounts = false
+                let frame = word & PagemapEntry.frameMask
+                if word & PagemapEntry.present != 0, frame != 0 {
+                    // the run of consecutive PFNs that starts here
+                    while i + run < count, words[i + run] & PagemapEntry.present != 0,
+                          words[i + run] & PagemapEntry.frameMask == frame &+ UInt64(run) { run += 1 }
+                    let slice = UnsafeMutableBufferPointer(rebasing: flags[i..<(i + run)])
+                    haveFlags = (try? readWords(kpageflags, into: slice, at: frame, count: run, what: "kpageflags")) != nil
+                    haveCounts = (try? readWords(kpagecount, into: UnsafeMutableBufferPointer(rebasing: counts[i..<(i + run)]),
+                                                 at: frame, count: run, what: "kpagecount")) != nil
                 }
-                try body(entry)
+                for j in i..<(i + run) {
+                    try body(PagemapEntry(address: (page + UInt64(j)) * pageSize, word: words[j],
+                                          pageFlags: haveFlags ? flags[j] : nil, mapcount: haveCounts ? counts[j] : nil))
+                }
+                i += run
             }
             page += UInt64(count)
         }
     }
 
-    private func readWords(_ fd: Int32, at index: UInt64, count: Int, what: String) throws -> [UInt64] {
+    /// The reader's three word buffers (pagemap, kpageflags, kpagecount), `batch` words each.
+    private final class Buffers {
+        let words = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: PagemapReader.batch)
+        let flags = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: PagemapReader.batch)
+        let counts = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: PagemapReader.batch)
+        deinit { words.deallocate(); flags.deallocate(); counts.deallocate() }
+    }
+
+    private let buffers = Buffers()
+    /// Bytes read from the three files so far (the benchmark reports it).
+    public private(set) var bytesRead = 0
+
+    private func readWords(_ fd: Int32, into buffer: UnsafeMutableBufferPointer<UInt64>, at index: UInt64, count: Int, what: String) throws {
         guard fd >= 0 else { throw NetlinkError.system(call: "open(/proc/\(what))", errno: EACCES) }
-        var words = [UInt64](repeating: 0, count: count)
         let wanted = count * 8
-        let got = words.withUnsafeMutableBytes { pread(fd, $0.baseAddress, wanted, off_t(Int64(bitPattern: index &* 8))) }
+        var got: Int
+        repeat {
+            got = pread(fd, buffer.baseAddress, wanted, off_t(Int64(bitPattern: index &* 8)))
+        } while got < 0 && errno == EINTR
         guard got == wanted else {
             throw NetlinkError.system(call: "pread(\(what))", errno: got < 0 ? errno : EIO)
         }
-        return words
+        bytesRead += got
     }
 }

@@ -1,25 +1,121 @@
 import CPteInspect
 
 extension PageTableEntry {
-    /// Decodes a GET_PTES reply in one pass over its payload, without building the attribute list
-    /// and table that `init(_: GenericMessage)` uses: a large dump decodes hundreds of thousands
-    /// of these. Same checks (every length bounded, fixed sizes exact, required attributes
-    /// present); the host tests hold the two decoders to the same answers. Netlink attributes are
-    /// in host byte order.
-    public static func decode(_ message: NetlinkMessage) throws -> PageTableEntry {
-        try message.payload.withUnsafeBytes { try decode(payload: $0) }
+    /// sizeof(struct pteinspect_entry): the exact length of a PTEINSPECT_A_ENTRY payload.
+    public static let wireSize = MemoryLayout<pteinspect_entry>.size
+
+    /// The entries of one GET_PTES reply (protocol 2: many PTEINSPECT_A_ENTRY attributes per
+    /// message), decoded where the payload lies — e.g. in the socket's receive buffer: nothing is
+    /// copied and nothing is allocated per entry. Every attribute length is bounded; an entry of
+    /// any size but `wireSize` is an error. Attributes of other types are ignored (as
+    /// nla_parse() leaves what a reader does not ask for). Netlink attributes are in host byte
+    /// order, and an entry's payload is only 4-byte aligned: it is loaded unaligned.
+    public static func forEach(inPayload buffer: UnsafeRawBufferPointer, _ body: (PageTableEntry) throws -> Void) throws {
+        try PageTableRecord.forEach(inPayload: buffer) { record in
+            for i in 0..<record.count { try body(PageTableEntry(record, i)) }
+        }
     }
 
-    /// `decode(_:)` on a message's payload (genlmsghdr and attributes) where it lies, e.g. in the
-    /// socket's receive buffer: nothing is copied and nothing is allocated on the heap.
-    public static func decode(payload buffer: UnsafeRawBufferPointer) throws -> PageTableEntry {
+    /// The entries of one reply message.
+    public static func entries(in message: NetlinkMessage) throws -> [PageTableEntry] {
+        var result: [PageTableEntry] = []
+        try message.payload.withUnsafeBytes { try forEach(inPayload: $0) { result.append($0) } }
+        return result
+    }
+
+    /// Entry `i` of a checked record's run (UAPI header: which fields advance), its optional
+    /// groups materialized.
+    public init(_ record: PageTableRecord, _ i: Int = 0) {
+        let wire = record.entry(i)
+        let has = UInt32(wire.has)
+        let flags = EntryFlags(rawValue: UInt64(wire.entry_flags))
+        var page: PageState?
+        if has & PTEINSPECT_HAS_PAGE != 0 {
+            page = PageState(
+                flags: PageFlags(rawValue: UInt64(wire.page_flags)),
+                mapcount: wire.mapcount,
+                refcount: wire.refcount,
+                index: has & PTEINSPECT_HAS_INDEX != 0 ? wire.index : nil,
+                mappingKind: MappingKind(rawValue: wire.mapping_kind) ?? .none,
+                mappingID: has & PTEINSPECT_HAS_MAPPING_ID != 0 ? wire.mapping_id : nil,
+                folioOrder: wire.folio_order,
+                folioMapcount: wire.folio_mapcount)
+        }
+        self.init(
+            address: wire.addr, level: record.level, raw: wire.raw, kind: EntryKind(rawValue: wire.kind) ?? .other, flags: flags,
+            pfn: has & PTEINSPECT_HAS_PFN != 0 ? wire.pfn : nil,
+            swap: has & PTEINSPECT_HAS_SWAP != 0
+                ? SwapEntry(type: wire.swap_type, offset: wire.swap_offset, exclusive: flags.contains(.swapExclusive)) : nil,
+            page: page, normalPage: record.normalPage,
+            pfnLinear: has & PTEINSPECT_HAS_RULES != 0 ? wire.pfn_linear != 0 : nil,
+            linearIndex: wire.linear_index,
+            marker: has & PTEINSPECT_HAS_MARKER != 0 ? PteMarker(rawValue: UInt32(wire.pte_marker)) : nil)
+    }
+}
+
+/// One GET_PTES record as it came off the wire (struct pteinspect_entry, copied out of the
+/// receive buffer): a run of `count` entries, its enumerations and its run checked. What a
+/// consumer that reads a few fields of many entries uses (the benchmark); `PageTableEntry(record,
+/// i)` materializes entry i.
+public struct PageTableRecord {
+    public let wire: pteinspect_entry
+    public let level: EntryLevel
+    /// Present entries (has rules): vm_normal_page()'s decision.
+    public let normalPage: NormalPageDecision?
+    /// Entries in the run (>= 1).
+    public var count: Int { Int(wire.count) }
+
+    public init(_ wire: pteinspect_entry) throws {
+        guard let level = EntryLevel(rawValue: wire.level) else {
+            throw NetlinkError.malformed("unknown entry level \(wire.level)")
+        }
+        guard wire.count <= PTEINSPECT_RUN_MAX else {
+            throw NetlinkError.malformed("a run of \(wire.count) entries, above PTEINSPECT_RUN_MAX (\(PTEINSPECT_RUN_MAX): one dump batch)")
+        }
+        guard wire.count >= 1, level == .pte || wire.count == 1 else {
+            throw NetlinkError.malformed("a \(level.name) record with a run of \(wire.count) entries (PTE runs of 1 or more, PMD records alone)")
+        }
+        let pages = UInt64(wire.count) - 1
+        let (span, overflow) = pages.multipliedReportingOverflow(by: SystemPage.size)
+        guard !overflow, !wire.addr.addingReportingOverflow(span).overflow else {
+            throw NetlinkError.malformed("a run of \(wire.count) entries from 0x\(String(wire.addr, radix: 16)) wraps the address space")
+        }
+        var decision: NormalPageDecision?
+        if UInt32(wire.has) & PTEINSPECT_HAS_RULES != 0 {
+            guard let value = NormalPageDecision(rawValue: wire.normal_page) else {
+                throw NetlinkError.malformed("unknown vm_normal_page decision \(wire.normal_page)")
+            }
+            decision = value
+        }
+        self.wire = wire
+        self.level = level
+        self.normalPage = decision
+    }
+
+    /// The wire struct of entry `i` of the run (0 ..< count): the fields that advance, advanced
+    /// (struct pteinspect_entry's comment), with count 1.
+    public func entry(_ i: Int) -> pteinspect_entry {
+        var e = wire
+        guard i > 0 else { e.count = 1; e.raw_step = 0; return e }
+        let n = UInt64(i)
+        let has = UInt32(wire.has)
+        e.addr = wire.addr &+ n &* SystemPage.size
+        e.raw = wire.raw &+ UInt64(bitPattern: wire.raw_step) &* n
+        e.linear_index = wire.linear_index &+ n
+        if has & PTEINSPECT_HAS_PFN != 0 { e.pfn = wire.pfn &+ n }
+        if has & PTEINSPECT_HAS_SWAP != 0 { e.swap_offset = wire.swap_offset &+ n }
+        if has & PTEINSPECT_HAS_INDEX != 0 { e.index = wire.index &+ n }
+        e.count = 1
+        e.raw_step = 0
+        return e
+    }
+
+    /// The checked records of one GET_PTES reply payload (genlmsghdr and attributes), in order.
+    public static func forEach(inPayload buffer: UnsafeRawBufferPointer, _ body: (PageTableRecord) throws -> Void) throws {
         let header = Int(PTI_GENL_HDRLEN)
         guard buffer.count >= header else {
             throw NetlinkError.malformed("generic netlink message of \(buffer.count) bytes has no genlmsghdr")
         }
-        // Where each attribute's value is: the last occurrence wins, as in nla_parse(). The table
-        // is a tuple on the stack (it used to be two heap arrays per record).
-        var found = Found()
         var offset = header
         while offset < buffer.count {
             let remaining = buffer.count - offset
@@ -31,90 +127,14 @@ extension PageTableEntry {
             guard length >= 4, length <= remaining else {
                 throw NetlinkError.malformed("attribute \(type) has nla_len \(length) outside [4, \(remaining)]")
             }
-            found.note(type: type, value: offset + 4, size: length - 4)
+            if type == Attr.entry {
+                guard length - 4 == PageTableEntry.wireSize else {
+                    throw NetlinkError.malformed("PTEINSPECT_A_ENTRY of \(length - 4) bytes, struct pteinspect_entry has \(PageTableEntry.wireSize)")
+                }
+                try body(try PageTableRecord(buffer.loadUnaligned(fromByteOffset: offset + 4, as: pteinspect_entry.self)))
+            }
             offset += min(netlinkAlign(length), remaining)
-        }
-        return try found.entry(buffer)
-    }
-
-    /// The last position of each attribute type below `Found.types` (48: every attribute a
-    /// GET_PTES reply carries is below; the others are never read, so ignoring them changes
-    /// nothing). One word per type: the value's offset << 16 | its length (nla_len is 16 bits;
-    /// offsets fit 48 bits), 0 when absent (a value never starts at offset 0).
-    private struct Found {
-        static let types = 48
-        private var slots: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-
-        @inline(__always)
-        mutating func note(type: UInt16, value offset: Int, size length: Int) {
-            guard Int(type) < Self.types else { return }   // not ours: ignored, like PAD
-            let word = UInt64(offset) << 16 | UInt64(length)
-            withUnsafeMutableBytes(of: &slots) { $0.storeBytes(of: word, toByteOffset: Int(type) &* 8, as: UInt64.self) }
-        }
-
-        @inline(__always)
-        mutating func slot(_ type: UInt16) -> (at: Int, size: Int)? {
-            assert(Int(type) < Self.types, "attribute \(type) is not in the table: raise Found.types")
-            let word = withUnsafeBytes(of: &slots) { $0.load(fromByteOffset: Int(type) &* 8, as: UInt64.self) }
-            return word == 0 ? nil : (Int(word >> 16), Int(word & 0xffff))
-        }
-
-        mutating func entry(_ buffer: UnsafeRawBufferPointer) throws -> PageTableEntry {
-            @inline(__always)
-            func read<T: FixedWidthInteger>(_ type: UInt16, _: T.Type) throws -> T? {
-                guard let (at, size) = slot(type) else { return nil }
-                guard size == MemoryLayout<T>.size else {
-                    throw NetlinkError.malformed("attribute \(type): \(size) bytes where \(MemoryLayout<T>.size) were expected")
-                }
-                return buffer.loadUnaligned(fromByteOffset: at, as: T.self)
-            }
-            @inline(__always)
-            func need<T: FixedWidthInteger>(_ type: UInt16, _: T.Type, _ name: String) throws -> T {
-                guard let value = try read(type, T.self) else {
-                    throw NetlinkError.malformed("reply lacks \(name) (attribute \(type))")
-                }
-                return value
-            }
-            // The same order of checks as init(_: GenericMessage), so both fail alike.
-            let address = try need(Attr.address, UInt64.self, "PTEINSPECT_A_ADDR")
-            let levelValue = try need(Attr.level, UInt8.self, "PTEINSPECT_A_LEVEL")
-            guard let level = EntryLevel(rawValue: levelValue) else {
-                throw NetlinkError.malformed("unknown entry level \(levelValue)")
-            }
-            let raw = try need(Attr.raw, UInt64.self, "PTEINSPECT_A_RAW")
-            let kind = EntryKind(rawValue: try need(Attr.entryKind, UInt8.self, "PTEINSPECT_A_ENTRY_KIND")) ?? .other
-            let flags = EntryFlags(rawValue: try need(Attr.entryFlags, UInt64.self, "PTEINSPECT_A_ENTRY_FLAGS"))
-            let pfn = try read(Attr.pfn, UInt64.self)
-            var swap: SwapEntry?
-            if let type = try read(Attr.swapType, UInt32.self) {
-                swap = SwapEntry(type: type, offset: try need(Attr.swapOffset, UInt64.self, "PTEINSPECT_A_SWAP_OFFSET"),
-                                 exclusive: flags.contains(.swapExclusive))
-            }
-            var page: PageState?
-            if let pageFlags = try read(Attr.pageFlags, UInt64.self) {
-                page = PageState(
-                    flags: PageFlags(rawValue: pageFlags),
-                    mapcount: try need(Attr.mapcount, Int32.self, "PTEINSPECT_A_MAPCOUNT"),
-                    refcount: try need(Attr.refcount, Int32.self, "PTEINSPECT_A_REFCOUNT"),
-                    index: try read(Attr.index, UInt64.self),
-                    mappingKind: MappingKind(rawValue: try read(Attr.mappingKind, UInt8.self) ?? 0) ?? .none,
-                    mappingID: try read(Attr.mappingID, UInt64.self),
-                    folioOrder: try read(Attr.folioOrder, UInt8.self),
-                    folioMapcount: try read(Attr.folioMapcount, Int32.self))
-            }
-            var decision: NormalPageDecision?
-            if let normal = try read(Attr.normalPage, UInt8.self) {
-                guard let value = NormalPageDecision(rawValue: normal) else {
-                    throw NetlinkError.malformed("unknown vm_normal_page decision \(normal)")
-                }
-                decision = value
-            }
-            return PageTableEntry(
-                address: address, level: level, raw: raw, kind: kind, flags: flags, pfn: pfn, swap: swap, page: page,
-                normalPage: decision, pfnLinear: try read(Attr.pfnLinear, UInt8.self).map { $0 != 0 },
-                linearIndex: try read(Attr.linearIndex, UInt64.self),
-                marker: try read(Attr.pteMarker, UInt32.self).map(PteMarker.init(rawValue:)))
         }
     }
 }
+

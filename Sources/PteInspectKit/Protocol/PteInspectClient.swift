@@ -54,9 +54,17 @@ public final class PteInspectClient {
     /// record for a THP that formed during the dump may follow PTE records of its own 2 MiB range
     /// (the range was partly sent before the target's mmap lock was dropped; kmod/pteinspect.yaml).
     public func forEachEntry(pid: Int32, start: UInt64, end: UInt64, _ body: (PageTableEntry) throws -> Void) throws {
+        try forEachRecord(pid: pid, start: start, end: end) { record in
+            for i in 0..<record.count { try body(PageTableEntry(record, i)) }
+        }
+    }
+
+    /// `forEachEntry`, handing over each entry as the checked wire record: for consumers that read
+    /// a few fields of very many entries (nothing is materialized that they do not ask for).
+    public func forEachRecord(pid: Int32, start: UInt64, end: UInt64, _ body: (PageTableRecord) throws -> Void) throws {
         let dump = request(Command.getPtes, [.u32(Attr.pid, UInt32(bitPattern: pid)), .u64(Attr.start, start), .u64(Attr.end, end)])
         try socket.dumpPayloads(dump, operation: "GET_PTES pid \(pid) [0x\(String(start, radix: 16)), 0x\(String(end, radix: 16)))") {
-            try body(try PageTableEntry.decode(payload: $3))
+            try PageTableRecord.forEach(inPayload: $3, body)
         }
     }
 

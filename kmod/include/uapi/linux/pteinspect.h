@@ -13,16 +13,21 @@
 #include <linux/ioctl.h>
 
 #define PTEINSPECT_GENL_NAME		"pteinspect"
-/* Bumped on any incompatible change of commands or attribute meaning. */
-#define PTEINSPECT_GENL_VERSION		1
+/*
+ * Bumped on any incompatible change of commands or attribute meaning.
+ * 2: GET_PTES replies carry their entries as PTEINSPECT_A_ENTRY structs, many per message (1: one
+ *    message per entry, one attribute per field).
+ */
+#define PTEINSPECT_GENL_VERSION		2
 
 enum pteinspect_cmd {
 	PTEINSPECT_CMD_UNSPEC,
 	/* doit: reply carries MODULE_VERSION, KERNEL_RELEASE, PAGE_SIZE, FEATURES, PROTOCOL. */
 	PTEINSPECT_CMD_GET_INFO,
 	/*
-	 * dump: request carries PID, START, END; one reply message per mapped entry in
-	 * [START, END), ascending by address, holes skipped. See struct pteinspect_entry_attrs below.
+	 * dump: request carries PID, START, END; every non-none entry in [START, END), ascending by
+	 * address, holes skipped, as one PTEINSPECT_A_ENTRY (struct pteinspect_entry) each, as many
+	 * per reply message as the dump's skb holds.
 	 */
 	PTEINSPECT_CMD_GET_PTES,
 	/*
@@ -58,7 +63,11 @@ enum pteinspect_attr {
 	PTEINSPECT_A_START,		/* u64: page aligned, inclusive */
 	PTEINSPECT_A_END,		/* u64: page aligned, exclusive, > START; clamped to TASK_SIZE */
 
-	/* GET_PTES reply: one entry (page-table entry at LEVEL) per message */
+	/*
+	 * Per-entry attributes. GET_RMAP replies use ADDR, PFN, INDEX, MAPPING_KIND, MAPPING_ID;
+	 * the others were GET_PTES's in protocol 1 and are the names of struct pteinspect_entry's
+	 * fields now (never sent since protocol 2; numbers kept).
+	 */
 	PTEINSPECT_A_ADDR,		/* u64: first virtual address the entry maps */
 	PTEINSPECT_A_LEVEL,		/* u8: PTEINSPECT_LEVEL_* */
 	PTEINSPECT_A_RAW,		/* u64: pte_val()/pmd_val() as read under the page-table lock */
@@ -111,9 +120,75 @@ enum pteinspect_attr {
 	/* GET_PTES reply, ENTRY_KIND == PTE_MARKER */
 	PTEINSPECT_A_PTE_MARKER,	/* u32: PTEINSPECT_MARKER_*: the marker bits the kernel has */
 
+	/* GET_PTES reply (protocol 2): one page-table entry, repeated in a message */
+	PTEINSPECT_A_ENTRY,		/* binary: struct pteinspect_entry */
+
 	__PTEINSPECT_A_MAX,
 	PTEINSPECT_A_MAX = __PTEINSPECT_A_MAX - 1
 };
+
+/*
+ * One GET_PTES record (PTEINSPECT_A_ENTRY, exactly sizeof(struct pteinspect_entry) bytes): a run
+ * of @count consecutive page-table entries at level PTE (a PMD record always has count 1) that
+ * differ from the first, entry i of the run (0 <= i < count), only in
+ *   addr + i * PAGE_SIZE, raw + i * raw_step, linear_index + i,
+ *   pfn + i (HAS_PFN), swap_offset + i (HAS_SWAP), index + i (HAS_INDEX);
+ * every other field is the same. The module appends an entry to the run before it only when the
+ * entry is exactly that (compared field by field, nothing assumed about how an architecture
+ * encodes a PTE), so expanding a run gives back every entry as read; populated anonymous memory
+ * with consecutive PFNs gives long runs (in the spirit of PAGEMAP_SCAN's struct page_region).
+ * Fields are in host byte order like every netlink attribute; a field whose group is not in @has
+ * is 0, as are @reserved and, in a run of one, @raw_step. The attribute payload is 4-byte aligned
+ * (NLA_ALIGNTO): read the u64 fields unaligned. Protocol 1 sent one message per entry with an
+ * attribute per field: 172 bytes an entry (tools/bench, README).
+ */
+struct pteinspect_entry {
+	__u64 addr;		/* first virtual address the (first) entry maps */
+	__u64 raw;		/* pte_val()/pmd_val() as read under the page-table lock */
+	__u64 pfn;		/* HAS_PFN: present entries and pfn-carrying swap entries */
+	__u64 swap_offset;	/* HAS_SWAP: swp_offset(), non-present entries */
+	__u64 linear_index;	/* linear_page_index(vma, addr) */
+	__u64 index;		/* HAS_INDEX: folio->index + the page's offset in the folio, only
+				 * when mapping_kind is ANON, KSM or FILE (elsewhere the word is
+				 * no index) */
+	__u64 mapping_id;	/* HAS_MAPPING_ID: keyed hash of folio->mapping without its flag
+				 * bits (an anon page's equals its anon_vma's ANON_VMA_ID) */
+	__s64 raw_step;		/* raw of entry i + 1 minus raw of entry i (count > 1) */
+	__u32 entry_flags;	/* PTEINSPECT_EF_* decoded from the entry */
+	__u32 page_flags;	/* HAS_PAGE: PTEINSPECT_PF_* */
+	__s32 mapcount;		/* HAS_PAGE: this page's mapcount, PTEs mapping it + PMDs mapping
+				 * its folio (page_mapcount() on 6.1, the count of
+				 * folio_precise_page_mapcount() on 6.12: /proc/kpagecount) */
+	__s32 folio_mapcount;	/* HAS_PAGE: folio_mapcount() */
+	__s32 refcount;		/* HAS_PAGE: folio_ref_count(); the module holds no reference */
+	__u32 swap_type;	/* HAS_SWAP: swp_type() */
+	__u32 count;		/* entries in this run, >= 1 */
+	__u8 has;		/* PTEINSPECT_HAS_*: which groups of fields are set */
+	__u8 level;		/* PTEINSPECT_LEVEL_* */
+	__u8 kind;		/* PTEINSPECT_KIND_* */
+	__u8 normal_page;	/* HAS_RULES: PTEINSPECT_NORMAL_*, vm_normal_page()'s decision */
+	__u8 pfn_linear;	/* HAS_RULES: 1 if pfn == vm_pgoff + (addr - vm_start) >> PAGE_SHIFT */
+	__u8 mapping_kind;	/* HAS_PAGE: PTEINSPECT_MAPPING_* */
+	__u8 folio_order;	/* HAS_PAGE: folio_order() */
+	__u8 pte_marker;	/* HAS_MARKER: PTEINSPECT_MARKER_* */
+	__u8 reserved[4];	/* 0 */
+};
+
+/*
+ * The most entries one dump batch reads, so the longest run a record can hold: a batch holds
+ * the target's mmap lock for reading, and ends after this many entries even if its skb has room.
+ */
+#define PTEINSPECT_RUN_MAX		16384
+
+/* struct pteinspect_entry.has */
+#define PTEINSPECT_HAS_PFN		(1U << 0) /* pfn */
+#define PTEINSPECT_HAS_SWAP		(1U << 1) /* swap_type, swap_offset */
+#define PTEINSPECT_HAS_RULES		(1U << 2) /* normal_page, pfn_linear (present entries) */
+#define PTEINSPECT_HAS_PAGE		(1U << 3) /* page_flags, mapcounts, refcount, mapping_kind,
+						   * folio_order: the PFN has an online struct page */
+#define PTEINSPECT_HAS_MAPPING_ID	(1U << 4) /* mapping_id */
+#define PTEINSPECT_HAS_MARKER		(1U << 5) /* pte_marker (kind PTE_MARKER) */
+#define PTEINSPECT_HAS_INDEX		(1U << 6) /* index */
 
 /* PTEINSPECT_A_FEATURES */
 #define PTEINSPECT_FEAT_SWP_EXCLUSIVE	(1ULL << 0) /* __HAVE_ARCH_PTE_SWP_EXCLUSIVE */
