@@ -178,12 +178,17 @@ static void read_mapping(struct pteinspect_emit *e, struct pteinspect_entry *r, 
  * vm_normal_page() (mm/memory.c, 6.1, CONFIG_ARCH_HAS_PTE_SPECIAL branch) as a decision with its
  * reason, without calling it (it is not exported) and without calling a driver's
  * find_special_page(). One deviation: the kernel's last check is pfn > highest_memmap_pfn, which
- * is not exported; pfn_valid() answers the same question (does a memmap entry exist).
+ * is not exported; pfn_valid() answers the same question (does a memmap entry exist). @page is
+ * pfn_to_online_page(pfn): where it found one, pfn_valid() is true and is not asked again (it
+ * checks that the section is valid and the pfn's subsection map bit, include/linux/mmzone.h
+ * pfn_valid(), 6.12 L2026; pfn_to_online_page() checked an online section, which is a valid one,
+ * and pfn_section_valid(), mm/memory_hotplug.c 6.12 L345-369; 6.1 the same).
  */
-static u8 pte_normal_decision(struct vm_area_struct *vma, pte_t pte, unsigned long pfn)
+static u8 pte_normal_decision(struct vm_area_struct *vma, pte_t pte, unsigned long pfn,
+			      struct page *page)
 {
 	if (!pte_special(pte))
-		return pfn_valid(pfn) ? PTEINSPECT_NORMAL_PAGE : PTEINSPECT_NORMAL_INVALID_PFN;
+		return page || pfn_valid(pfn) ? PTEINSPECT_NORMAL_PAGE : PTEINSPECT_NORMAL_INVALID_PFN;
 	if (vma->vm_ops && vma->vm_ops->find_special_page)
 		return PTEINSPECT_NORMAL_FIND_SPECIAL_PAGE;
 	if (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP))
@@ -364,7 +369,7 @@ static int emit_pte(struct pteinspect_emit *e, unsigned long addr, pte_t pte)
 			ef |= PTEINSPECT_EF_UFFD_WP;
 		if (is_zero_pfn(pfn))
 			ef |= PTEINSPECT_EF_ZERO_PAGE;
-		read_present(&r, e->vma, addr, pfn, pte_normal_decision(e->vma, pte, pfn));
+		read_present(&r, e->vma, addr, pfn, pte_normal_decision(e->vma, pte, pfn, page));
 		if (page)
 			read_page_state(e, &r, page);
 	} else {

@@ -79,8 +79,11 @@ public enum BenchRangeKind: String, CaseIterable {
             let client = try PteInspectClient()
             var swapped = 0
             try client.forEachEntry(pid: worker.pid, start: base, end: base + pages * pageSize) { if $0.kind == .swap { swapped += 1 } }
+            let asked = Int(pages / pagesPerHuge / 2 * pagesPerHuge)
+            let shortfall = swapped < asked * 9 / 10
+                ? " (MADV_PAGEOUT was asked for \(asked): the rest stayed present, and the range is not half swapped)" : ""
             return BenchRange(start: base, end: base + pages * pageSize,
-                              description: "\(fitting) MiB of 4 KiB pages, every other 2 MiB paged out: \(swapped) of \(pages) pages swapped")
+                              description: "\(fitting) MiB of 4 KiB pages, every other 2 MiB paged out: \(swapped) of \(pages) pages swapped\(shortfall)")
         case .sparse:
             let maps = (try? String(contentsOfFile: "/proc/\(worker.pid)/maps", encoding: .utf8)) ?? ""
             return BenchRange(start: 0, end: Self.userSpaceEnd,
