@@ -1,3 +1,4 @@
+import CPteInspect
 import Glibc
 import XCTest
 @testable import PteInspectKit
@@ -71,10 +72,12 @@ final class RefusalTests: ModuleTestCase {
     }
 
     /// A target that exits while its dump is in progress: the entries already sent arrive, then
-    /// the dump ends with ESRCH and a message in NLMSG_DONE.
+    /// the dump ends with ESRCH and a message in NLMSG_DONE. Three batches' worth of entries: a
+    /// batch reads at most PTEINSPECT_RUN_MAX of them, and with runs (protocol 2) 4,000 populated
+    /// pages fit in one batch, which ended before the kill could matter.
     func testTargetExitingMidDumpEndsWithESRCH() throws {
         let worker = try makeWorker()
-        let pages: UInt64 = 4000
+        let pages = 3 * UInt64(PTEINSPECT_RUN_MAX)
         let base = try worker.map(pages: Int(pages))
         try worker.fill(base, pages: pages)
         var received = 0
