@@ -83,8 +83,8 @@ static bool run_continues(const struct pteinspect_emit *e, const struct pteinspe
 	    r->swap_offset != run->swap_offset + ((run->has & PTEINSPECT_HAS_SWAP) ? i : 0) ||
 	    r->index != run->index + ((run->has & PTEINSPECT_HAS_INDEX) ? i : 0))
 		return false;
-	if (i == 1 ? false : r->raw != run->raw + (u64)run->raw_step * i)
-		return false;
+	if (i > 1 && r->raw != run->raw + (u64)run->raw_step * i)
+		return false;	/* (the second entry sets the step: any raw continues a run of one) */
 	/* the fields that stay */
 	return r->mapping_id == run->mapping_id && r->entry_flags == run->entry_flags &&
 	       r->page_flags == run->page_flags && r->mapcount == run->mapcount &&
