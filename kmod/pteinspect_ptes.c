@@ -152,9 +152,8 @@ static u64 emit_id(struct pteinspect_emit *e, const void *object)
  * What folio->mapping points to, by its low bits (include/linux/page-flags.h, 6.1:
  * PAGE_MAPPING_ANON 1, PAGE_MAPPING_MOVABLE 2, PAGE_MAPPING_KSM 3), and whose it is.
  */
-static void read_mapping(struct pteinspect_emit *e, struct pteinspect_entry *r, struct folio *folio)
+static void read_mapping(struct pteinspect_emit *e, struct pteinspect_entry *r, unsigned long mapping)
 {
-	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
 	unsigned long flags = mapping & PAGE_MAPPING_FLAGS;
 	void *object = (void *)(mapping & ~PAGE_MAPPING_FLAGS);
 
@@ -226,42 +225,58 @@ static void read_present(struct pteinspect_entry *r, struct vm_area_struct *vma,
  * struct page state. Called with the page-table lock held and the entry mapping @page, so the
  * page cannot be freed. For a special entry (zero page, VM_PFNMAP/VM_MIXEDMAP) the mapping holds
  * no reference and the values are a snapshot of a page the VM does not manage for this mapping.
+ *
+ * The flag words and folio->mapping are each read once and the bits taken from that snapshot,
+ * with the definitions of include/linux/page-flags.h (6.1 and 6.12 alike; 6.12 line numbers):
+ * PageAnon() and PageKsm() are tests of folio->mapping's low bits (folio_test_anon() L694,
+ * folio_test_ksm() L723); folio_test_swapcache() (L584) is PG_swapbacked && PG_swapcache of the
+ * folio; the folio tests read the
+ * folio's (the head page's) flags, PageReserved() the page's own. Besides being consistent with
+ * each other, one load instead of one per bit: this runs for every present entry of a dump (under
+ * TCG each test_bit() is a memory access of its own). PageAnonExclusive() and PageHead() are still
+ * asked: on 6.12 the former reads a hugetlb folio's head (L1131-1141), and the latter (L832)
+ * excludes HVO's fake heads (page_is_fake_head()); PageHead() only for a large folio, since
+ * a small folio is its own page and PG_head is clear in it.
  */
 static void read_page_state(struct pteinspect_emit *e, struct pteinspect_entry *r,
 			    struct page *page)
 {
 	struct folio *folio = page_folio(page);
+	unsigned long page_flags = READ_ONCE(page->flags);
+	unsigned long folio_flags = &folio->page == page ? page_flags : READ_ONCE(folio->flags);
+	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
 	u32 pf = 0;
 
-	if (PageAnon(page))
+	if (mapping & PAGE_MAPPING_ANON)
 		pf |= PTEINSPECT_PF_ANON;
-	if (PageKsm(page))
+	if (IS_ENABLED(CONFIG_KSM) && (mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_KSM)
 		pf |= PTEINSPECT_PF_KSM;
 	/* include/linux/page-flags.h: PageAnonExclusive() is defined for anon, non-KSM pages only */
 	if ((pf & (PTEINSPECT_PF_ANON | PTEINSPECT_PF_KSM)) == PTEINSPECT_PF_ANON &&
 	    PageAnonExclusive(page))
 		pf |= PTEINSPECT_PF_ANON_EXCLUSIVE;
-	if (folio_test_swapcache(folio))
+	if ((folio_flags & BIT(PG_swapbacked)) && (folio_flags & BIT(PG_swapcache)))
 		pf |= PTEINSPECT_PF_SWAPCACHE;
-	if (folio_test_dirty(folio))
+	if (folio_flags & BIT(PG_dirty))
 		pf |= PTEINSPECT_PF_DIRTY;
-	if (folio_test_lru(folio))
+	if (folio_flags & BIT(PG_lru))
 		pf |= PTEINSPECT_PF_LRU;
-	if (folio_test_locked(folio))
+	if (folio_flags & BIT(PG_locked))
 		pf |= PTEINSPECT_PF_LOCKED;
-	if (folio_test_writeback(folio))
+	if (folio_flags & BIT(PG_writeback))
 		pf |= PTEINSPECT_PF_WRITEBACK;
-	if (folio_test_large(folio))
+	if (folio_flags & BIT(PG_head)) {	/* folio_test_large() */
 		pf |= PTEINSPECT_PF_LARGE;
-	if (PageHead(page))
-		pf |= PTEINSPECT_PF_HEAD;
-	if (folio_test_swapbacked(folio))
+		if (PageHead(page))
+			pf |= PTEINSPECT_PF_HEAD;
+	}
+	if (folio_flags & BIT(PG_swapbacked))
 		pf |= PTEINSPECT_PF_SWAPBACKED;
-	if (PageReserved(page))
+	if (page_flags & BIT(PG_reserved))
 		pf |= PTEINSPECT_PF_RESERVED;
 
 	r->page_flags = pf;
-	read_mapping(e, r, folio);
+	read_mapping(e, r, mapping);
 	r->mapcount = pi_page_mapcount(folio, page);
 	r->folio_mapcount = pi_folio_mapcount(folio);
 	r->folio_order = folio_order(folio);

@@ -2,9 +2,7 @@ import ArgumentParser
 import Glibc
 import PteInspectKit
 
-enum Backend: String, ExpressibleByArgument, CaseIterable {
-    case auto, module, pagemap
-}
+extension BackendChoice: ExpressibleByArgument {}
 
 struct PteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +26,7 @@ struct PteCommand: ParsableCommand {
     var count: UInt64 = 1
 
     @Option(help: "Where to read from: auto (the module if loaded, else pagemap), module, pagemap.")
-    var backend: Backend = .auto
+    var backend: BackendChoice = .auto
 
     @Flag(help: "Read through both backends and report every field they disagree on.")
     var crossCheck = false
@@ -48,17 +46,7 @@ struct PteCommand: ParsableCommand {
     func run() throws {
         do {
             let (start, end) = try PteInspectClient.pageRange(address: addr.value, count: count, pageSize: pageSize)
-            let client: PteInspectClient?
-            switch backend {
-            case .pagemap: client = nil
-            case .module: client = try PteInspectClient()
-            case .auto:
-                do { client = try PteInspectClient() } catch PteInspectError.moduleNotLoaded {
-                    guard !crossCheck else { throw PteInspectError.moduleNotLoaded }
-                    client = nil
-                }
-            }
-            guard let client else {
+            guard let client = try backend.resolve(requireModule: crossCheck) else {
                 try showPagemap(start: start, end: end)
                 return
             }
@@ -70,7 +58,7 @@ struct PteCommand: ParsableCommand {
                                                    vmas: try client.vmas(pid: pid, start: start, end: end), pageSize: pageSize)
             }
             if output.json {
-                var members: [(String, JSONValue)] = [("pid", .int(Int64(pid))), ("start", .hex(start)), ("backend", .string("module")),
+                var members: [(String, JSONValue)] = [("pid", .int(Int64(pid))), ("start", .hex(start)), ("backend", .string(Backend.module.rawValue)),
                                                       ("pages", .array(entries.map(\.json)))]
                 if crossCheck {
                     members.append(("disagreements", .array(disagreements.map { .string($0.description) })))
@@ -96,7 +84,7 @@ struct PteCommand: ParsableCommand {
     private func showPagemap(start: UInt64, end: UInt64) throws {
         let entries = try PagemapReader(pid: pid).entries(start: start, end: end)
         if output.json {
-            print(JSONValue.object([("pid", .int(Int64(pid))), ("start", .hex(start)), ("backend", .string("pagemap")),
+            print(JSONValue.object([("pid", .int(Int64(pid))), ("start", .hex(start)), ("backend", .string(Backend.pagemap.rawValue)),
                                     ("pages", .array(entries.map(\.json)))]).rendered(pretty: true))
         } else {
             print(entries.isEmpty ? "no mapped pages in the range" : PagemapTable.render(entries))

@@ -65,7 +65,7 @@ struct ScenarioRun: ParsableCommand {
     var names: [String] = []
 
     @Option(help: "Where to observe pages: auto (the module if loaded, else pagemap), module, pagemap.")
-    var backend: Backend = .auto
+    var backend: BackendChoice = .auto
 
     @Option(help: "Report format: human (a timeline), json (schema pteinspect.scenario-report v1, one document at the end), jsonl (the same as JSON Lines, written as results come), ktap.")
     var format: RunReporter.Format = .human
@@ -104,20 +104,11 @@ struct ScenarioRun: ParsableCommand {
         let observer: PageObserver
         var module: ModuleInfo?
         do {
-            switch backend {
-            case .pagemap:
-                observer = PagemapObserver()
-            case .module:
-                let client = try PteInspectClient()
+            if let client = try backend.resolve() {
                 module = try client.info()
                 observer = ModuleObserver(client: client)
-            case .auto:
-                if let client = try? PteInspectClient(), let info = try? client.info() {
-                    module = info
-                    observer = ModuleObserver(client: client)
-                } else {
-                    observer = PagemapObserver()
-                }
+            } else {
+                observer = PagemapObserver()
             }
         } catch {
             throw report(error)
@@ -139,13 +130,13 @@ struct ScenarioRun: ParsableCommand {
         runner.watchdog = watchdog
 
         var notes: [String] = []
-        if observer.backend == "pagemap" {
+        if observer.backend == .pagemap {
             notes.append("pagemap backend: expectations on fields only the module sees are SKIPs; load the module for the rest")
         }
         if runner.kernelLog == nil {
             notes.append("the kernel log (/dev/kmsg) is not readable here: a kernel splat during a step cannot be told from a failure")
         }
-        reporter.begin(planned: scenarios.count, kernel: environment.kernelRelease, backend: observer.backend, notes: notes)
+        reporter.begin(planned: scenarios.count, kernel: environment.kernelRelease, backend: observer.backend.rawValue, notes: notes)
         runner.afterStep = { scenario, result in
             reporter.step(scenario, result)
             if step {

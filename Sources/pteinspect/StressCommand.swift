@@ -63,7 +63,7 @@ struct StressCommand: ParsableCommand {
                     }
                     state.doing("target slot \(slot): churn pid \(worker.pid) for \(length) s")
                     do {
-                        let reply = try worker.send("churn \(length) \(rng.next() % 1_000_000)")
+                        let reply = try worker.send(.churn(seconds: Double(length), seed: rng.next() % 1_000_000))
                         state.count("target operations", Int(reply) ?? 0)
                     } catch {
                         if killer == nil { state.note(unexpected: "target \(worker.pid) died on its own: \(error)") }

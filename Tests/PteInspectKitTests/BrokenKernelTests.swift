@@ -39,7 +39,7 @@ final class BrokenKernelTests: XCTestCase {
     func testAWorkerThatNeverAnswersTimesOutWithinTheBound() throws {
         let worker = try WorkerProcess(executable: try stuckWorker(), replyTimeout: 1)
         let started = Date()
-        XCTAssertThrowsError(try worker.send("write 0x10000")) { error in
+        XCTAssertThrowsError(try worker.send(.write(0x10000))) { error in
             guard case let WorkerProcess.Failure.timedOut(command, pid, seconds, place)? = error as? WorkerProcess.Failure else {
                 return XCTFail("expected a timeout, got \(error)")
             }
@@ -182,7 +182,7 @@ final class BrokenKernelTests: XCTestCase {
         XCTAssertEqual(output, "KTAP version 1\n1..3\n# a note\n", "the plan comes before any result")
 
         reporter.started(scenarios[0])
-        reporter.ended(ScenarioResult(scenario: scenarios[0], backend: "fake", steps: [], skipReason: "why not"))
+        reporter.ended(ScenarioResult(scenario: scenarios[0], backend: .pagemap, steps: [], skipReason: "why not"))
         var parsed = try parse(output, with: parser)
         XCTAssertEqual(parsed.tests.map(\.1), ["SKIP", "ERROR", "ERROR"], "one result, and the parser says two are missing")
 
@@ -191,14 +191,14 @@ final class BrokenKernelTests: XCTestCase {
         hung.fault = .hang
         hung.kernelReport = ["where the helper was: state D (disk sleep), wchan folio_wait_bit_common"]
         reporter.started(scenarios[1])
-        reporter.ended(ScenarioResult(scenario: scenarios[1], backend: "fake", steps: [hung]))
+        reporter.ended(ScenarioResult(scenario: scenarios[1], backend: .pagemap, steps: [hung]))
         parsed = try parse(output, with: parser)
         XCTAssertEqual(parsed.groups.map(\.0), ["second"])
         XCTAssertEqual(parsed.groups.first?.1, ["FAIL"], "the hung step is a failed subtest")
 
         reporter.started(scenarios[2])
         reporter.cutShort("observing parent:P did not return within 1 s")
-        reporter.ended(ScenarioResult(scenario: scenarios[2], backend: "fake", steps: []))   // after the end: not written
+        reporter.ended(ScenarioResult(scenario: scenarios[2], backend: .pagemap, steps: []))   // after the end: not written
         parsed = try parse(output, with: parser)
         XCTAssertEqual(parsed.tests.map(\.0), ["first", "third"])
         XCTAssertEqual(parsed.tests.map(\.1), ["SKIP", "FAIL"])
@@ -216,7 +216,7 @@ final class BrokenKernelTests: XCTestCase {
         reporter.begin(planned: 2, kernel: "k", backend: "fake", notes: [])
         XCTAssertEqual(try saved()["complete"] as? Bool, false)
         reporter.started(scenario)
-        reporter.ended(ScenarioResult(scenario: scenario, backend: "fake", steps: []))
+        reporter.ended(ScenarioResult(scenario: scenario, backend: .pagemap, steps: []))
         XCTAssertEqual((try saved()["scenarios"] as? [Any])?.count, 1)
         XCTAssertEqual(try saved()["complete"] as? Bool, false, "1 of 2")
         reporter.cutShort("the kernel is too wedged to go on")
@@ -237,14 +237,14 @@ final class BrokenKernelTests: XCTestCase {
         reporter.started(scenarios[0])
         let step = StepResult(number: 1, step: Step("parent", .write(Loc("P"))), outcome: .succeeded(""),
                               pages: [], changed: [:], expectations: [], error: nil)
-        reporter.ended(ScenarioResult(scenario: scenarios[0], backend: "fake", steps: [step]))
+        reporter.ended(ScenarioResult(scenario: scenarios[0], backend: .pagemap, steps: [step]))
         reporter.started(scenarios[1])
-        reporter.ended(ScenarioResult(scenario: scenarios[1], backend: "fake", steps: [], skipReason: "no swap"))
+        reporter.ended(ScenarioResult(scenario: scenarios[1], backend: .pagemap, steps: [], skipReason: "no swap"))
         var hung = StepResult(number: 1, step: Step("parent", .write(Loc("P"))), outcome: .failed(errno: nil, message: "timed out"),
                               pages: [], changed: [:], expectations: [], error: "step 1 (parent: write P) did not complete within 1 s")
         hung.fault = .hang
         reporter.started(scenarios[2])
-        reporter.ended(ScenarioResult(scenario: scenarios[2], backend: "fake", steps: [hung]))
+        reporter.ended(ScenarioResult(scenario: scenarios[2], backend: .pagemap, steps: [hung]))
         let path = NSTemporaryDirectory() + "ktap-counts-\(getpid()).ktap"
         try output.write(toFile: path, atomically: true, encoding: .utf8)
         defer { unlink(path) }
@@ -277,7 +277,7 @@ final class BrokenKernelTests: XCTestCase {
         XCTAssertEqual(try records().map { $0["record"] as? String }, ["run"])
         XCTAssertEqual(try records().first?["planned"] as? Int, 2)
         reporter.started(scenarios[0])
-        reporter.ended(ScenarioResult(scenario: scenarios[0], backend: "fake", steps: []))
+        reporter.ended(ScenarioResult(scenario: scenarios[0], backend: .pagemap, steps: []))
         XCTAssertEqual(try records().last?["name"] as? String, "first")
         XCTAssertEqual(try records().last?["verdict"] as? String, "PASS")
         reporter.started(scenarios[1])
@@ -350,7 +350,7 @@ extension BrokenKernelTests {
     func testAStoppedWorkerTimesOutAndSaysItIsStopped() throws {
         let worker = try WorkerProcess(executable: ScenarioEngineTests.pteinspectBinary, replyTimeout: 1)
         kill(worker.pid, SIGSTOP)
-        XCTAssertThrowsError(try worker.send("ping")) { error in
+        XCTAssertThrowsError(try worker.send(.ping)) { error in
             guard case let WorkerProcess.Failure.timedOut(_, _, _, place)? = error as? WorkerProcess.Failure else {
                 return XCTFail("expected a timeout, got \(error)")
             }

@@ -5,7 +5,7 @@ import XCTest
 
 /// An observer that returns what the test scripted, and sees only the fields it is told to.
 final class FakeObserver: PageObserver {
-    let backend = "fake"
+    let backend = Backend.pagemap
     var visible: Set<PageField>
     /// Observation for every page, as a function of how many observations were made so far.
     var script: (Int) -> PageObservation
@@ -32,7 +32,7 @@ final class ScenarioEngineTests: XCTestCase {
     func context(_ current: [PageRef: PageObservation], history: [String: [PageRef: PageObservation]] = [:],
                  visible: Set<PageField>? = nil, outcome: StepOutcome = .succeeded(""), kernel: KernelVersion? = KernelVersion(6, 1)) -> EvaluationContext {
         EvaluationContext(current: current, history: history, locations: [p: "parent@0x1000", c: "child@0x1000"], outcome: outcome,
-                          canSee: { visible?.contains($0) ?? true }, backend: "fake", kernel: kernel)
+                          canSee: { visible?.contains($0) ?? true }, backend: .pagemap, kernel: kernel)
     }
 
     func testAnExpectationThatShouldFailFails() {
@@ -53,7 +53,7 @@ final class ScenarioEngineTests: XCTestCase {
             .evaluate(Expectation("refcount", kernels: always, cite: cite, [p.has(.refcount, 1), p.has(.pfn, 1)]))
         XCTAssertEqual(result.verdict, .skip)
         XCTAssertTrue(result.reason?.contains("refcount") ?? false, result.reason ?? "")
-        XCTAssertTrue(result.reason?.contains("fake backend") ?? false, result.reason ?? "")
+        XCTAssertTrue(result.reason?.contains("pagemap backend") ?? false, result.reason ?? "")
     }
 
     func testAFieldReadThroughAComparisonCountsAsNeeded() {
@@ -93,7 +93,7 @@ final class ScenarioEngineTests: XCTestCase {
     }
 
     func testOutcomes() {
-        let eexist = Expectation("EEXIST", kernels: always, cite: cite, [.outcome(.fails(errno: EEXIST, name: "EEXIST"))])
+        let eexist = Expectation("EEXIST", kernels: always, cite: cite, [.outcome(.fails(.EEXIST))])
         XCTAssertEqual(context([:], outcome: .failed(errno: EEXIST, message: "File exists")).evaluate(eexist).verdict, .pass)
         XCTAssertEqual(context([:], outcome: .failed(errno: EINVAL, message: "Invalid argument")).evaluate(eexist).verdict, .fail)
         XCTAssertEqual(context([:], outcome: .succeeded("")).evaluate(eexist).verdict, .fail)
@@ -151,11 +151,11 @@ final class ScenarioEngineTests: XCTestCase {
         let runner = ScenarioRunner(observer: observer, environment: environment(), executable: Self.pteinspectBinary)
         let result = runner.run(Scenario(name: "t", title: "t", summary: "", watch: [p], steps: [
             Step("parent", .map("P", pages: 1)),
-            Step("parent", .madvise(Loc("P"), pages: 1, "mergeable")),
+            Step("parent", .madvise(Loc("P"), pages: 1, .mergeable)),
             // A private anonymous mapping cannot be registered for MINOR faults: EINVAL.
             Step("parent", .uffdOpen(move: false)),
-            Step("parent", .uffdRegister(Loc("P"), pages: 1, modes: "minor"), expect: [
-                Expectation("EINVAL", kernels: always, cite: cite, [.outcome(.fails(errno: EINVAL, name: "EINVAL"))]),
+            Step("parent", .uffdRegister(Loc("P"), pages: 1, modes: [.minor]), expect: [
+                Expectation("EINVAL", kernels: always, cite: cite, [.outcome(.fails(.EINVAL))]),
             ]),
         ]))
         XCTAssertEqual(result.verdict, .pass, result.reason ?? "")
@@ -168,7 +168,7 @@ final class ScenarioEngineTests: XCTestCase {
         let result = runner.run(SwapScenarios.pageout)
         XCTAssertEqual(result.verdict, .skip)
         XCTAssertTrue(result.reason?.contains("swap") ?? false)
-        XCTAssertEqual(runner.run(PageKindScenarios.pfnmap).reason, "needs the module backend (this run uses fake)")
+        XCTAssertEqual(runner.run(PageKindScenarios.pfnmap).reason, "needs the module backend (this run uses pagemap)")
     }
 
     // MARK: - Reports

@@ -37,7 +37,7 @@ final class TerminalStyleTests: XCTestCase {
         reporter.begin(planned: 1, kernel: "k", backend: "fake", notes: [])
         let scenario = Scenario(name: "only", title: "t", summary: "", watch: [], steps: [])
         reporter.started(scenario)
-        reporter.ended(ScenarioResult(scenario: scenario, backend: "fake", steps: []))
+        reporter.ended(ScenarioResult(scenario: scenario, backend: .pagemap, steps: []))
         XCTAssertFalse(output.contains("\u{1B}"), output)
     }
 
@@ -49,7 +49,7 @@ final class TerminalStyleTests: XCTestCase {
         let reporter = RunReporter(format: .human) { output += $0 }
         reporter.begin(planned: 2, kernel: "k", backend: "fake", notes: [])
         reporter.started(scenario)
-        reporter.ended(ScenarioResult(scenario: scenario, backend: "fake", steps: []))
+        reporter.ended(ScenarioResult(scenario: scenario, backend: .pagemap, steps: []))
         XCTAssertTrue(output.contains("== fork-cow: COW after fork   [1/2, 0:00]\n"), output)
     }
 }

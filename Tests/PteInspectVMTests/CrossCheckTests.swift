@@ -56,7 +56,7 @@ final class CrossCheckTests: ModuleTestCase {
         XCTAssertLessThan(records, pages, "populated anonymous memory with consecutive PFNs makes runs")
         try assertAgree(worker.pid, base, base + UInt64(pages) * pageSize)
         if !ScenarioEnvironment.probe(module: nil).swapDevices.isEmpty {
-            try worker.send("madvise 0x\(String(base, radix: 16)) \(pages / 2) pageout")
+            try worker.madvise(base, pages: Int(pages / 2), .pageout)
             let swapped = try client.entries(pid: worker.pid, start: base, end: base + UInt64(pages) * pageSize).filter { $0.kind == .swap }
             XCTAssertGreaterThan(swapped.count, 0)
             try assertAgree(worker.pid, base, base + UInt64(pages) * pageSize)

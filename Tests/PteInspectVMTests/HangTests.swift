@@ -17,7 +17,7 @@ final class HangTests: ModuleTestCase {
         let blocked = runner.run(Scenario(name: "blocked", title: "a fault nobody resolves", summary: "", watch: [p], steps: [
             Step("parent", .map("P", pages: 1)),
             Step("parent", .uffdOpen(move: false)),
-            Step("parent", .uffdRegister(Loc("P"), pages: 1, modes: "missing")),
+            Step("parent", .uffdRegister(Loc("P"), pages: 1, modes: .missing)),
             // The worker has no fault-handling thread: the read waits in handle_userfault()
             // (fs/userfaultfd.c) until somebody resolves the fault, i.e. forever.
             Step("parent", .read(Loc("P"))),

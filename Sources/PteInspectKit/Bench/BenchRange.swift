@@ -50,7 +50,7 @@ public enum BenchRangeKind: String, CaseIterable {
             // one 2 MiB more than needed, so that a 2 MiB-aligned range of `mib` fits inside
             let base = try worker.map(pages: Int(pages + pagesPerHuge))
             let start = (base + Self.huge - 1) & ~(Self.huge - 1)
-            try worker.send("madvise 0x\(String(start, radix: 16)) \(pages) hugepage")
+            try worker.madvise(start, pages: Int(pages), .hugepage)
             try worker.fill(start, pages: pages)
             let end = start + pages * pageSize
             let client = try PteInspectClient()
@@ -72,7 +72,7 @@ public enum BenchRangeKind: String, CaseIterable {
             while block * pagesPerHuge < pages {
                 if block % 2 == 1 {
                     let count = min(pagesPerHuge, pages - block * pagesPerHuge)
-                    try worker.send("madvise 0x\(String(base + block * Self.huge, radix: 16)) \(count) pageout")
+                    try worker.madvise(base + block * Self.huge, pages: Int(count), .pageout)
                 }
                 block += 1
             }

@@ -57,12 +57,12 @@ public struct EvaluationContext {
     public var locations: [PageRef: String]
     public var outcome: StepOutcome
     public var canSee: (PageField) -> Bool
-    public var backend: String
+    public var backend: Backend
     public var kernel: KernelVersion?
 
     public init(current: [PageRef: PageObservation], history: [String: [PageRef: PageObservation]] = [:],
                 locations: [PageRef: String] = [:], outcome: StepOutcome = .succeeded(""),
-                canSee: @escaping (PageField) -> Bool, backend: String, kernel: KernelVersion?) {
+                canSee: @escaping (PageField) -> Bool, backend: Backend, kernel: KernelVersion?) {
         self.current = current
         self.history = history
         self.locations = locations
@@ -85,7 +85,7 @@ public struct EvaluationContext {
         let unseen = expectation.fields.filter { !canSee($0) }.sorted()
         if !unseen.isEmpty {
             return skip("needs \(unseen.map(\.description).joined(separator: ", ")), which the \(backend) backend cannot see"
-                + (backend == "pagemap" ? " (load the pteinspect module for the module backend)" : ""))
+                + (backend == .pagemap ? " (load the pteinspect module for the module backend)" : ""))
         }
         var mismatches: [Mismatch] = []
         for assertion in expectation.assertions {
@@ -107,10 +107,10 @@ public struct EvaluationContext {
             switch (wanted, outcome) {
             case (.succeeds, .succeeded): return nil
             case (.succeeds, let .failed(_, message)): return Mismatch(assertion: text, expected: "success", observed: message)
-            case let (.fails(errno, name), .failed(got, message)):
-                return got == errno ? nil : Mismatch(assertion: text, expected: name, observed: message)
-            case let (.fails(_, name), .succeeded(value)):
-                return Mismatch(assertion: text, expected: name, observed: "success" + (value.isEmpty ? "" : " (\(value))"))
+            case let (.fails(errno), .failed(got, message)):
+                return got == errno.code ? nil : Mismatch(assertion: text, expected: errno.name, observed: message)
+            case let (.fails(errno), .succeeded(value)):
+                return Mismatch(assertion: text, expected: errno.name, observed: "success" + (value.isEmpty ? "" : " (\(value))"))
             }
         case let .field(ref, field, expected):
             guard let mine = current[ref]?[field] else {
@@ -189,7 +189,7 @@ public struct StepResult {
 
 public struct ScenarioResult {
     public let scenario: Scenario
-    public let backend: String
+    public let backend: Backend
     public let verdict: Verdict
     /// Why the scenario was skipped or could not finish.
     public let reason: String?
@@ -197,7 +197,7 @@ public struct ScenarioResult {
 
     public var expectationResults: [ExpectationResult] { steps.flatMap(\.expectations) }
 
-    public init(scenario: Scenario, backend: String, steps: [StepResult], skipReason: String? = nil) {
+    public init(scenario: Scenario, backend: Backend, steps: [StepResult], skipReason: String? = nil) {
         self.scenario = scenario
         self.backend = backend
         self.steps = steps

@@ -96,7 +96,7 @@ public indirect enum Expected {
 /// How a step's own call should end.
 public enum Outcome: Equatable {
     case succeeds
-    case fails(errno: Int32, name: String)
+    case fails(ErrnoName)
 }
 
 /// One checked statement.
@@ -120,7 +120,7 @@ public enum Assertion {
 
     public var description: String {
         switch self {
-        case let .outcome(.fails(_, name)): return "the call fails with \(name)"
+        case let .outcome(.fails(errno)): return "the call fails with \(errno.name)"
         case .outcome(.succeeds): return "the call succeeds"
         case let .field(page, field, expected):
             let lhs = "\(page).\(field)"

@@ -3,8 +3,7 @@ import Glibc
 
 /// Reads the state of single pages for the scenario runner.
 public protocol PageObserver: AnyObject {
-    /// "module" or "pagemap".
-    var backend: String { get }
+    var backend: Backend { get }
     func canSee(_ field: PageField) -> Bool
     /// The page at `address` of process `pid`. `name` turns an rmap hit (pid, address) into the
     /// scenario's name for it.
@@ -15,7 +14,7 @@ public protocol PageObserver: AnyObject {
 public final class ModuleObserver: PageObserver {
     private let client: PteInspectClient
     private let pageSize = SystemPage.size
-    public let backend = "module"
+    public let backend = Backend.module
 
     public init(client: PteInspectClient) { self.client = client }
 
@@ -47,7 +46,7 @@ public final class ModuleObserver: PageObserver {
 
 /// What /proc/PID/pagemap, /proc/kpageflags and /proc/kpagecount show (no module needed).
 public final class PagemapObserver: PageObserver {
-    public let backend = "pagemap"
+    public let backend = Backend.pagemap
     private let pageSize = SystemPage.size
 
     /// Known bugs of this kernel's pagemap files (PagemapQuirks): what they make unreadable.

@@ -27,8 +27,6 @@ public struct PageRef: Hashable, CustomStringConvertible {
     public var description: String { "\(actor):\(loc)" }
 }
 
-public enum Protection: String { case read = "r", readWrite = "rw" }
-
 /// What a step does. Actor actions run in that actor's worker process; system actions
 /// (swapoff, swapon, sysfs settings, waiting for ksmd) run in the CLI.
 public enum Action {
@@ -49,11 +47,11 @@ public enum Action {
     /// `symbol` in this actor.
     case mremap(String, pages: Int)
     case mprotect(Loc, pages: Int, Protection)
-    case madvise(Loc, pages: Int, String)
+    case madvise(Loc, pages: Int, Advice)
     /// lru_add_drain() on the actor's CPU (MADV_COLD on a scratch page).
     case drain
     case uffdOpen(move: Bool)
-    case uffdRegister(Loc, pages: Int, modes: String)
+    case uffdRegister(Loc, pages: Int, modes: UffdModes)
     case uffdCopy(Loc, pages: Int, writeProtect: Bool)
     case uffdZeropage(Loc, pages: Int)
     case uffdWriteProtect(Loc, pages: Int, on: Bool)
@@ -90,9 +88,9 @@ public enum Action {
     public var description: String {
         switch self {
         case let .map(symbol, pages, prot, shared):
-            return "mmap \(pages) page\(pages == 1 ? "" : "s") \(prot == .read ? "PROT_READ" : "PROT_READ|PROT_WRITE") \(shared ? "MAP_SHARED" : "MAP_PRIVATE")|MAP_ANONYMOUS, MADV_NOHUGEPAGE -> \(symbol)"
+            return "mmap \(pages) page\(pages == 1 ? "" : "s") \(prot.flagNames) \(shared ? "MAP_SHARED" : "MAP_PRIVATE")|MAP_ANONYMOUS, MADV_NOHUGEPAGE -> \(symbol)"
         case let .mapFile(symbol, file, pages, prot, shared):
-            return "mmap \(pages) page\(pages == 1 ? "" : "s") of shmem file \(file) \(prot == .read ? "PROT_READ" : "PROT_READ|PROT_WRITE") \(shared ? "MAP_SHARED" : "MAP_PRIVATE") -> \(symbol)"
+            return "mmap \(pages) page\(pages == 1 ? "" : "s") of shmem file \(file) \(prot.flagNames) \(shared ? "MAP_SHARED" : "MAP_PRIVATE") -> \(symbol)"
         case let .mapTHP(symbol): return "mmap 4 MiB, MADV_HUGEPAGE on its 2 MiB-aligned middle -> \(symbol)"
         case let .mapFixture(symbol, pages, shared):
             return "mmap \(pages) page\(pages == 1 ? "" : "s") of /dev/pteinspect \(shared ? "MAP_SHARED" : "MAP_PRIVATE") (remap_pfn_range) -> \(symbol)"
@@ -100,8 +98,8 @@ public enum Action {
         case let .read(loc): return "read \(loc)"
         case let .fork(child): return "fork -> \(child)"
         case let .mremap(symbol, pages): return "mremap \(symbol) (\(pages) page\(pages == 1 ? "" : "s"), MREMAP_MAYMOVE|MREMAP_FIXED) to a fresh range"
-        case let .mprotect(loc, pages, prot): return "mprotect \(loc) \(pages) pages \(prot == .read ? "PROT_READ" : "PROT_READ|PROT_WRITE")"
-        case let .madvise(loc, pages, advice): return "madvise \(loc) \(pages) pages MADV_\(advice.uppercased())"
+        case let .mprotect(loc, pages, prot): return "mprotect \(loc) \(pages) pages \(prot.flagNames)"
+        case let .madvise(loc, pages, advice): return "madvise \(loc) \(pages) pages \(advice.constantName)"
         case .drain: return "drain this CPU's LRU batches (MADV_COLD on a scratch page)"
         case let .uffdOpen(move): return "userfaultfd + UFFDIO_API" + (move ? " (UFFD_FEATURE_MOVE)" : "")
         case let .uffdRegister(loc, pages, modes): return "UFFDIO_REGISTER \(loc) \(pages) pages mode \(modes)"

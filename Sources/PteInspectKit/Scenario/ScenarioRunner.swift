@@ -31,7 +31,7 @@ public final class ScenarioRunner {
     /// Why `scenario` cannot run here, or nil.
     public func skipReason(_ scenario: Scenario) -> String? {
         for requirement in scenario.requirements {
-            if requirement == .module, observer.backend != "module" {
+            if requirement == .module, observer.backend != .module {
                 return "needs the module backend (this run uses \(observer.backend))"
             }
             if let reason = environment.unmet(requirement) { return reason }
@@ -268,57 +268,51 @@ public final class ScenarioRunner {
             guard let worker = state.worker(step.actor) else {
                 return .failed(errno: nil, message: "no actor '\(step.actor)' (not spawned, or exited)")
             }
-            func at(_ loc: Loc) throws -> String {
+            func at(_ loc: Loc) throws -> UInt64 {
                 guard let address = state.address(PageRef(step.actor, loc), pageSize: pageSize) else {
                     throw ScenarioError.unbound("\(step.actor) has no mapping '\(loc.symbol)'")
                 }
-                return "0x" + String(address, radix: 16)
+                return address
             }
-            func bind(_ symbol: String, _ reply: String) throws {
-                guard reply.hasPrefix("0x"), let address = UInt64(reply.dropFirst(2), radix: 16) else {
-                    throw ScenarioError.unbound("expected an address, got '\(reply)'")
-                }
+            func bind(_ symbol: String, _ command: WorkerCommand) throws -> StepOutcome {
+                let address = try worker.sendForAddress(command)
                 state.symbols[step.actor, default: [:]][symbol] = address
+                return .succeeded("0x" + String(address, radix: 16))
             }
+            func sharing(_ shared: Bool) -> Sharing { shared ? .shared : .private }
             switch step.action {
-            case let .map(symbol, pages, prot, shared):
-                try bind(symbol, try worker.send("map \(pages) \(prot.rawValue) \(shared ? "shared" : "private")"))
-            case let .mapTHP(symbol): try bind(symbol, try worker.send("map-thp"))
-            case let .mapFile(symbol, file, pages, prot, shared):
-                try bind(symbol, try worker.send("map-file \(file) \(pages) \(prot.rawValue) \(shared ? "shared" : "private")"))
-            case let .mapFixture(symbol, pages, shared): try bind(symbol, try worker.send("map-pfn \(pages) \(shared ? "shared" : "private")"))
-            case let .write(loc): try worker.send("write \(try at(loc))")
-            case let .read(loc): return .succeeded(try worker.send("read \(try at(loc))"))
+            case let .map(symbol, pages, prot, shared): return try bind(symbol, .map(pages: pages, prot, sharing(shared)))
+            case let .mapTHP(symbol): return try bind(symbol, .mapTHP)
+            case let .mapFile(symbol, file, pages, prot, shared): return try bind(symbol, .mapFile(name: file, pages: pages, prot, sharing(shared)))
+            case let .mapFixture(symbol, pages, shared): return try bind(symbol, .mapFixture(pages: pages, sharing(shared)))
+            case let .write(loc): try worker.send(.write(try at(loc)))
+            case let .read(loc): return .succeeded(try worker.send(.read(try at(loc))))
             case let .fork(child):
                 let directory = state.fifoDirectory ?? "/tmp"
                 let forked = try worker.forkWorker(fifoDirectory: directory)
                 state.actors.append((child, forked))
                 state.symbols[child] = state.symbols[step.actor] ?? [:]
                 return .succeeded("pid \(forked.pid)")
-            case let .mremap(symbol, pages):
-                let reply = try worker.send("mremap \(try at(Loc(symbol))) \(pages)")
-                try bind(symbol, reply)
-                return .succeeded(reply)
-            case let .mprotect(loc, pages, prot): try worker.send("mprotect \(try at(loc)) \(pages) \(prot.rawValue)")
-            case let .madvise(loc, pages, advice): try worker.send("madvise \(try at(loc)) \(pages) \(advice)")
-            case .drain: try worker.send("drain")
-            case let .uffdOpen(move): return .succeeded(try worker.send("uffd-open" + (move ? " move" : "")))
-            case let .uffdRegister(loc, pages, modes): return .succeeded(try worker.send("uffd-register \(try at(loc)) \(pages) \(modes)"))
-            case let .uffdCopy(loc, pages, wp): try worker.send("uffd-copy \(try at(loc)) \(pages)" + (wp ? " wp" : ""))
-            case let .uffdZeropage(loc, pages): try worker.send("uffd-zeropage \(try at(loc)) \(pages)")
-            case let .uffdWriteProtect(loc, pages, on): try worker.send("uffd-wp \(try at(loc)) \(pages) \(on ? "on" : "off")")
-            case let .uffdContinue(loc, pages): return .succeeded(try worker.send("uffd-continue \(try at(loc)) \(pages)"))
-            case let .uffdMove(from, to, pages): return .succeeded(try worker.send("uffd-move \(try at(from)) \(try at(to)) \(pages)"))
+            case let .mremap(symbol, pages): return try bind(symbol, .mremap(try at(Loc(symbol)), pages: pages))
+            case let .mprotect(loc, pages, prot): try worker.send(.mprotect(try at(loc), pages: pages, prot))
+            case let .madvise(loc, pages, advice): try worker.send(.madvise(try at(loc), pages: pages, advice))
+            case .drain: try worker.send(.drain)
+            case let .uffdOpen(move): return .succeeded(try worker.send(.uffdOpen(move: move)))
+            case let .uffdRegister(loc, pages, modes): return .succeeded(try worker.send(.uffdRegister(try at(loc), pages: pages, modes)))
+            case let .uffdCopy(loc, pages, wp): try worker.send(.uffdCopy(try at(loc), pages: pages, writeProtect: wp))
+            case let .uffdZeropage(loc, pages): try worker.send(.uffdZeropage(try at(loc), pages: pages))
+            case let .uffdWriteProtect(loc, pages, on): try worker.send(.uffdWriteProtect(try at(loc), pages: pages, on: on))
+            case let .uffdContinue(loc, pages): return .succeeded(try worker.send(.uffdContinue(try at(loc), pages: pages)))
+            case let .uffdMove(from, to, pages): return .succeeded(try worker.send(.uffdMove(from: try at(from), to: try at(to), pages: pages)))
             case let .memWrite(target, loc), let .memRead(target, loc):
                 guard let other = state.worker(target), let address = state.address(PageRef(target, loc), pageSize: pageSize) else {
                     throw ScenarioError.unbound("no page \(target):\(loc)")
                 }
-                let verb: String
-                if case .memWrite = step.action { verb = "mem-write" } else { verb = "mem-read" }
-                return .succeeded(try worker.send("\(verb) \(other.pid) 0x" + String(address, radix: 16)))
+                if case .memWrite = step.action { return .succeeded(try worker.send(.memWrite(pid: other.pid, address))) }
+                return .succeeded(try worker.send(.memRead(pid: other.pid, address)))
             case let .pin(loc, pages, write, longterm):
-                try worker.send("pin \(try at(loc)) \(pages) " + (write ? "w" : "") + (longterm ? "l" : ""))
-            case let .unpin(loc, pages): try worker.send("unpin \(try at(loc)) \(pages)")
+                try worker.send(.pin(try at(loc), pages: UInt64(pages), write: write, longterm: longterm))
+            case let .unpin(loc, pages): try worker.send(.unpin(try at(loc), pages: UInt64(pages)))
             case .exit:
                 worker.stop()
                 if let note = worker.leftBehind { state.leftBehind.append("\(step.actor): \(note)") }
@@ -329,7 +323,7 @@ public final class ScenarioRunner {
             return .succeeded("")
         } catch let failure as WorkerProcess.Failure {
             if case let .refused(_, reply) = failure {
-                return .failed(errno: failure.errno, message: String(reply.dropFirst("error ".count)))
+                return .failed(errno: reply.errno, message: reply.explained)
             }
             if case let .timedOut(_, _, seconds, place) = failure { state.hang = (seconds, place) }
             if case let .interrupted(_, _, seconds, place) = failure { state.hang = (seconds, place) }

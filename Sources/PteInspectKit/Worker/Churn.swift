@@ -14,10 +14,8 @@ enum Churn {
         var readOnly = false
     }
 
-    static func run(_ words: [String]) -> String {
-        guard words.count == 3, let seconds = Double(words[1]), seconds > 0, seconds <= 3600, let seed = UInt64(words[2]) else {
-            return "error usage: churn SECONDS SEED"
-        }
+    /// The number of operations done (the decoder bounds `seconds` to (0, 3600]).
+    static func run(seconds: Double, seed: UInt64) -> Int {
         var rng = SplitMix64(seed: seed)
         let page = Int(SystemPage.size)
         var regions: [Region] = []
@@ -111,6 +109,6 @@ enum Churn {
         }
         for child in children { _ = waitpid(child, nil, 0) }
         for region in regions { munmap(region.base, region.pages * page) }
-        return "ok \(ops)"
+        return ops
     }
 }

@@ -2,10 +2,13 @@ import Foundation
 import Glibc
 
 /// The CLI's (or a test's) handle on one worker process: spawns `pteinspect worker` (posix_spawn
-/// through Foundation's Process, never fork in the caller) and exchanges command lines with it.
+/// through Foundation's Process, never fork in the caller) and exchanges commands with it
+/// (`WorkerCommand`, `WorkerReply`: WorkerProtocol.swift).
 public final class WorkerProcess {
     public enum Failure: Error, CustomStringConvertible {
-        case refused(command: String, reply: String)
+        case refused(command: String, reply: WorkerFailure)
+        /// A reply that is not a `WorkerReply` line, or whose value is not what the command names.
+        case garbled(command: String, reply: String)
         case exited(command: String)
         /// No reply within the bound: the worker is stuck (in the kernel, most likely). `where` is
         /// what /proc said about it when the bound was hit (`ProcessDiagnostics`).
@@ -16,7 +19,8 @@ public final class WorkerProcess {
 
         public var description: String {
             switch self {
-            case let .refused(command, reply): return "worker refused '\(command)': \(reply)"
+            case let .refused(command, reply): return "worker refused '\(command)': \(reply.explained)"
+            case let .garbled(command, reply): return "worker answered '\(command)' with '\(reply)', which is not a reply of the worker protocol"
             case let .exited(command): return "worker exited while running '\(command)'"
             case let .timedOut(command, pid, seconds, _):
                 return "worker \(pid) did not answer '\(command)' within \(Bounds.text(seconds))"
@@ -25,11 +29,10 @@ public final class WorkerProcess {
             }
         }
 
-        /// The errno of a failed system call ("... [errno N]" at the end of the reply).
+        /// The errno of a failed system call.
         public var errno: Int32? {
-            guard case let .refused(_, reply) = self, reply.hasSuffix("]"),
-                  let open = reply.range(of: "[errno ", options: .backwards) else { return nil }
-            return Int32(reply[open.upperBound...].dropLast())
+            guard case let .refused(_, reply) = self else { return nil }
+            return reply.errno
         }
     }
 
@@ -67,7 +70,7 @@ public final class WorkerProcess {
         pid = process.processIdentifier
         self.replyTimeout = replyTimeout
         self.stopWaiting = stopWaiting
-        try send("ping", within: max(replyTimeout, Bounds.workerStart))
+        try send(.ping, within: max(replyTimeout, Bounds.workerStart))
     }
 
     private init(child pid: Int32, writer: FileHandle, reader: FileHandle, replyTimeout: Double, stopWaiting: (() -> Bool)?) throws {
@@ -77,7 +80,7 @@ public final class WorkerProcess {
         self.reader = reader
         self.replyTimeout = replyTimeout
         self.stopWaiting = stopWaiting
-        try send("ping")
+        try send(.ping)
     }
 
     deinit { stop() }
@@ -95,8 +98,9 @@ public final class WorkerProcess {
             throw NetlinkError.system(call: "mkfifo(\(path))", errno: Glibc.errno)
         }
         defer { unlink(inPath); unlink(outPath) }
-        let text = try send("fork \(inPath) \(outPath)")
-        guard let child = Int32(text) else { throw Failure.refused(command: "fork", reply: text) }
+        let command = WorkerCommand.forkWorker(input: inPath, output: outPath)
+        let text = try send(command)
+        guard let child = Int32(text), child > 0 else { throw Failure.garbled(command: command.line, reply: text) }
         // Same order as the child (IN, then OUT), bounded: the child opens IN for reading, then
         // blocks opening OUT for writing until a reader is there. A write-only non-blocking open
         // fails with ENXIO while the FIFO has no reader (fifo(7)); a read-only one returns at
@@ -140,97 +144,84 @@ public final class WorkerProcess {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    /// Sends one command; returns the reply's value (the text after "ok "). Waits at most
-    /// `within` seconds (default `replyTimeout`) for the reply.
+    /// Sends one command; returns the reply's value (what follows "ok"). Waits at most `within`
+    /// seconds (default `replyTimeout`) for the reply.
     @discardableResult
-    public func send(_ command: String, within seconds: Double? = nil) throws -> String {
-        guard !stopped else { throw Failure.exited(command: command) }
+    public func send(_ command: WorkerCommand, within seconds: Double? = nil) throws -> String {
+        let line = command.line
+        guard !stopped else { throw Failure.exited(command: line) }
         do {
-            try writer.write(contentsOf: Data((command + "\n").utf8))
+            try writer.write(contentsOf: Data((line + "\n").utf8))
         } catch {
-            throw Failure.exited(command: command)
+            throw Failure.exited(command: line)
         }
         let bound = seconds ?? replyTimeout
         let started = Deadline(seconds: 0)
         switch readLine(deadline: Deadline(seconds: bound), checking: stopWaiting) {
-        case .eof: throw Failure.exited(command: command)
+        case .eof: throw Failure.exited(command: line)
         case .timedOut:
-            throw Failure.timedOut(command: command, pid: pid, seconds: bound, where: ProcessDiagnostics(pid: pid).summary)
+            throw Failure.timedOut(command: line, pid: pid, seconds: bound, where: ProcessDiagnostics(pid: pid).summary)
         case .interrupted:
-            throw Failure.interrupted(command: command, pid: pid, seconds: started.elapsed, where: ProcessDiagnostics(pid: pid).summary)
-        case let .line(line):
-            guard line.hasPrefix("ok") else { throw Failure.refused(command: command, reply: line) }
-            return String(line.dropFirst(2)).trimmingCharacters(in: .whitespaces)
+            throw Failure.interrupted(command: line, pid: pid, seconds: started.elapsed, where: ProcessDiagnostics(pid: pid).summary)
+        case let .line(text):
+            switch WorkerReply(line: text) {
+            case let .ok(value)?: return value
+            case let .failed(failure)?: throw Failure.refused(command: line, reply: failure)
+            case nil: throw Failure.garbled(command: line, reply: text)
+            }
         }
     }
 
-    public func map(pages: Int) throws -> UInt64 {
-        let text = try send("map \(pages)")
-        guard text.hasPrefix("0x"), let address = UInt64(text.dropFirst(2), radix: 16) else {
-            throw Failure.refused(command: "map \(pages)", reply: text)
-        }
+    /// `send` for a command whose reply is an address ("ok 0x7f...").
+    public func sendForAddress(_ command: WorkerCommand) throws -> UInt64 {
+        let value = try send(command)
+        guard let address = WorkerReply.address(value) else { throw Failure.garbled(command: command.line, reply: "ok " + value) }
         return address
+    }
+
+    public func map(pages: Int, _ protection: Protection = .readWrite, _ sharing: Sharing = .private) throws -> UInt64 {
+        try sendForAddress(.map(pages: pages, protection, sharing))
     }
 
     /// A 2 MiB-aligned, MADV_HUGEPAGE range where a fault may map a PMD THP.
-    public func mapTHP() throws -> UInt64 {
-        let text = try send("map-thp")
-        guard text.hasPrefix("0x"), let address = UInt64(text.dropFirst(2), radix: 16) else {
-            throw Failure.refused(command: "map-thp", reply: text)
-        }
-        return address
-    }
+    public func mapTHP() throws -> UInt64 { try sendForAddress(.mapTHP) }
 
-    public func write(_ address: UInt64) throws { try send("write 0x" + String(address, radix: 16)) }
-    public func read(_ address: UInt64) throws { try send("read 0x" + String(address, radix: 16)) }
+    public func write(_ address: UInt64) throws { try send(.write(address)) }
+    public func read(_ address: UInt64) throws { try send(.read(address)) }
 
     /// Moves `pages` pages at `address` to a fresh range (mremap MAYMOVE|FIXED); the new address.
-    public func mremap(_ address: UInt64, pages: Int) throws -> UInt64 {
-        let command = "mremap 0x" + String(address, radix: 16) + " \(pages)"
-        let text = try send(command)
-        guard text.hasPrefix("0x"), let moved = UInt64(text.dropFirst(2), radix: 16) else {
-            throw Failure.refused(command: command, reply: text)
-        }
-        return moved
-    }
-
-    public enum Protection: String { case read = "r", readWrite = "rw", none }
+    public func mremap(_ address: UInt64, pages: Int) throws -> UInt64 { try sendForAddress(.mremap(address, pages: pages)) }
 
     public func mprotect(_ address: UInt64, pages: Int, _ protection: Protection) throws {
-        try send("mprotect 0x" + String(address, radix: 16) + " \(pages) " + protection.rawValue)
+        try send(.mprotect(address, pages: pages, protection))
     }
 
     /// Maps `pages` pages of /dev/pteinspect (a VM_PFNMAP mapping); the address.
     public func mapFixture(pages: Int, shared: Bool = false) throws -> UInt64 {
-        let command = "map-pfn \(pages) " + (shared ? "shared" : "private")
-        let text = try send(command)
-        guard text.hasPrefix("0x"), let address = UInt64(text.dropFirst(2), radix: 16) else {
-            throw Failure.refused(command: command, reply: text)
-        }
-        return address
+        try sendForAddress(.mapFixture(pages: pages, shared ? .shared : .private))
     }
 
     /// Pins `pages` pages at `address` of the worker (FOLL_PIN, optionally WRITE / LONGTERM).
     public func pin(_ address: UInt64, pages: Int, write: Bool = false, longterm: Bool = false) throws {
-        try send("pin 0x" + String(address, radix: 16) + " \(pages) " + (write ? "w" : "") + (longterm ? "l" : ""))
+        try send(.pin(address, pages: UInt64(pages), write: write, longterm: longterm))
     }
 
-    public func unpin(_ address: UInt64, pages: Int) throws {
-        try send("unpin 0x" + String(address, radix: 16) + " \(pages)")
-    }
+    public func unpin(_ address: UInt64, pages: Int) throws { try send(.unpin(address, pages: UInt64(pages))) }
+
+    public func madvise(_ address: UInt64, pages: Int, _ advice: Advice) throws { try send(.madvise(address, pages: pages, advice)) }
 
     /// Writes one byte in each of `pages` pages from `address`.
-    public func fill(_ address: UInt64, pages: UInt64) throws { try send("fill 0x" + String(address, radix: 16) + " \(pages)") }
+    public func fill(_ address: UInt64, pages: UInt64) throws { try send(.fill(address, pages: pages)) }
 
     /// Forks the worker; returns the child's pid. The child stays until released or until the
     /// worker stops.
     public func fork() throws -> Int32 {
-        let text = try send("fork")
-        guard let pid = Int32(text) else { throw Failure.refused(command: "fork", reply: text) }
+        let text = try send(.fork)
+        guard let pid = Int32(text), pid > 0 else { throw Failure.garbled(command: WorkerCommand.fork.line, reply: "ok " + text) }
         return pid
     }
 
-    public func release(child: Int32) throws { try send("release \(child)") }
+    public func release(child: Int32) throws { try send(.release(pid: child)) }
 
     /// Ends the worker (and its idle children) and waits for it, at most `Bounds.exit` and then
     /// SIGKILL and `Bounds.exit` again: for a forked worker, until it closed its end (its parent

@@ -151,7 +151,7 @@ enum AnonScenarios {
             steps: [
                 Step("parent", .map("P", pages: 1)),
                 Step("parent", .write(Loc("P"))),
-                Step("parent", .madvise(Loc("P"), pages: 1, "dontfork"), expect: [
+                Step("parent", .madvise(Loc("P"), pages: 1, .dontfork), expect: [
                     Expectation("MADV_DONTFORK sets VM_DONTCOPY", kernels: Kernels.always,
                                 cite: Citation("mm/madvise.c", "madvise_vma_behavior", "case MADV_DONTFORK: new_flags |= VM_DONTCOPY (L1046)"),
                                 [parent.has(.vmaFlag("dontcopy"), true)]),
@@ -181,7 +181,7 @@ enum AnonScenarios {
             steps: [
                 Step("parent", .map("P", pages: 1)),
                 Step("parent", .write(Loc("P"))),
-                Step("parent", .madvise(Loc("P"), pages: 1, "wipeonfork"), expect: [
+                Step("parent", .madvise(Loc("P"), pages: 1, .wipeonfork), expect: [
                     Expectation("MADV_WIPEONFORK sets VM_WIPEONFORK", kernels: Kernels.always,
                                 cite: Citation("mm/madvise.c", "madvise_vma_behavior", "case MADV_WIPEONFORK: new_flags |= VM_WIPEONFORK (L1054)"),
                                 [parent.has(.vmaFlag("wipeonfork"), true)]),

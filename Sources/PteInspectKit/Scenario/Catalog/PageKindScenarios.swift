@@ -18,8 +18,8 @@ enum PageKindScenarios {
             steps: [
                 Step("parent", .map("A", pages: 1)),
                 Step("parent", .map("B", pages: 1)),
-                Step("parent", .madvise(Loc("A"), pages: 1, "mergeable")),
-                Step("parent", .madvise(Loc("B"), pages: 1, "mergeable"), expect: [
+                Step("parent", .madvise(Loc("A"), pages: 1, .mergeable)),
+                Step("parent", .madvise(Loc("B"), pages: 1, .mergeable), expect: [
                     Expectation("MADV_MERGEABLE sets VM_MERGEABLE", kernels: Kernels.always,
                                 cite: Citation("mm/ksm.c", "ksm_madvise", "case MADV_MERGEABLE: *vm_flags |= VM_MERGEABLE"),
                                 [a.has(.vmaFlag("mergeable"), true), b.has(.vmaFlag("mergeable"), true)]),
@@ -215,7 +215,7 @@ enum PageKindScenarios {
                 Step("parent", .memRead(actor: "parent", Loc("F")), expect: [
                     Expectation("/proc/PID/mem refuses a VM_PFNMAP VMA (no vm_ops->access): EIO", kernels: Kernels.always,
                                 cite: Citation("mm/gup.c", "check_vma_flags", "if (vm_flags & (VM_IO | VM_PFNMAP)) return -EFAULT; -> EIO from __access_remote_vm()"),
-                                [.outcome(.fails(errno: EIO, name: "EIO"))]),
+                                [.outcome(.fails(.EIO))]),
                 ]),
                 Step("parent", .mapFixture("G", pages: 1, shared: true), expect: [
                     Expectation("a shared PFN map keeps vm_pgoff at the file offset (0) and maps writable special PTEs", kernels: Kernels.always,
@@ -287,7 +287,7 @@ enum PageKindScenarios {
                                 cite: Citation("mm/huge_memory.c", "__do_huge_pmd_anonymous_page", "page_add_new_anon_rmap(page, vma, haddr)"),
                                 [h.has(.level, "pmd"), h.has(.anonExclusive, true)]),
                 ]),
-                Step("parent", .madvise(Loc("H"), pages: 512, "pageout"), expect: [
+                Step("parent", .madvise(Loc("H"), pages: 512, .pageout), expect: [
                     Expectation("every 4 KiB of the THP is now an exclusive swap PTE", kernels: Kernels.anonExclusive,
                                 cite: Citation("mm/madvise.c", "madvise_cold_or_pageout_pte_range",
                                                "PMD THP with page_mapcount() == 1 -> reclaim; try_to_unmap(TTU_SPLIT_HUGE_PMD) -> try_to_unmap_one() per subpage (L338-390)",

@@ -26,7 +26,7 @@ enum SwapScenarios {
                     Common.newExclusive(q, "both pages are new and exclusive", cite: Common.newAnonRmap),
                     Common.newAnonRmapState(q),
                 ]),
-                Step("parent", .madvise(Loc("P"), pages: 2, "pageout"), label: "swapped", expect: [
+                Step("parent", .madvise(Loc("P"), pages: 2, .pageout), label: "swapped", expect: [
                     Expectation("both PTEs are swap entries with the exclusive and soft-dirty bits", kernels: Kernels.anonExclusive, cite: unmapCitation,
                                 [p.has(.swapped, true), p.has(.swapExclusive, true), p.has(.softDirty, true), p.has(.uffdWP, false),
                                  q.has(.swapped, true), q.has(.swapExclusive, true)]),
@@ -56,7 +56,7 @@ enum SwapScenarios {
                                 [q.has(.present, true), q.has(.write, true), q.has(.dirty, true), q.has(.anonExclusive, true), q.has(.swapCache, false),
                                  q.has(.indexIsLinear, true)]),
                 ]),
-                Step("parent", .madvise(Loc("P"), pages: 1, "pageout"), expect: [
+                Step("parent", .madvise(Loc("P"), pages: 1, .pageout), expect: [
                     Expectation("paging out again gives a new exclusive swap entry", kernels: Kernels.anonExclusive, cite: unmapCitation,
                                 [p.has(.swapped, true), p.has(.swapExclusive, true)]),
                 ]),
@@ -78,7 +78,7 @@ enum SwapScenarios {
             steps: [
                 Step("parent", .map("P", pages: 1)),
                 Step("parent", .write(Loc("P"))),
-                Step("parent", .madvise(Loc("P"), pages: 1, "pageout"), expect: [
+                Step("parent", .madvise(Loc("P"), pages: 1, .pageout), expect: [
                     Expectation("the exclusive page is swapped out with the exclusive bit", kernels: Kernels.anonExclusive, cite: unmapCitation,
                                 [parent.has(.swapped, true), parent.has(.swapExclusive, true)]),
                 ]),
@@ -134,9 +134,9 @@ enum SwapScenarios {
                 Step("parent", .map("Q", pages: 1)),
                 Step("parent", .write(Loc("P"))),
                 Step("parent", .write(Loc("Q"))),
-                Step("parent", .madvise(Loc("P"), pages: 1, "dontfork")),
-                Step("parent", .madvise(Loc("P"), pages: 1, "pageout")),
-                Step("parent", .madvise(Loc("Q"), pages: 1, "pageout")),
+                Step("parent", .madvise(Loc("P"), pages: 1, .dontfork)),
+                Step("parent", .madvise(Loc("P"), pages: 1, .pageout)),
+                Step("parent", .madvise(Loc("Q"), pages: 1, .pageout)),
                 Step("parent", .fork(child: "child"), expect: [
                     Expectation("P keeps its exclusive swap entry (not copied); Q's is shared now", kernels: Kernels.anonExclusive,
                                 cite: Citation("mm/memory.c", "copy_nonpresent_pte", "clears the exclusive bit of every swap entry it duplicates"),

@@ -19,7 +19,7 @@ enum UffdScenarios {
                 Step("parent", .map("U", pages: 3)),
                 Step("parent", .map("M", pages: 1)),
                 Step("parent", .uffdOpen(move: false)),
-                Step("parent", .uffdRegister(Loc("U"), pages: 3, modes: "missing,wp"), expect: [
+                Step("parent", .uffdRegister(Loc("U"), pages: 3, modes: [.missing, .wp]), expect: [
                     Expectation("registration sets VM_UFFD_MISSING and VM_UFFD_WP on the VMA", kernels: Kernels.always,
                                 cite: Citation("fs/userfaultfd.c", "userfaultfd_register", "new_flags = (vma->vm_flags & ~__VM_UFFD_FLAGS) | vm_flags"),
                                 [u.has(.vmaFlag("uffd_missing"), true), u.has(.vmaFlag("uffd_wp"), true)]),
@@ -35,7 +35,7 @@ enum UffdScenarios {
                 Step("parent", .uffdCopy(Loc("U"), pages: 1, writeProtect: false), expect: [
                     Expectation("UFFDIO_COPY onto a populated PTE is EEXIST", kernels: Kernels.always,
                                 cite: Citation("mm/userfaultfd.c", "mfill_atomic_install_pte", "if (!pte_none_mostly(*dst_pte)) goto out_unlock; (ret = -EEXIST, L113)"),
-                                [.outcome(.fails(errno: EEXIST, name: "EEXIST")), u.same(.pfn, at: "copied")]),
+                                [.outcome(.fails(.EEXIST)), u.same(.pfn, at: "copied")]),
                 ]),
                 Step("parent", .uffdCopy(Loc("U", 1), pages: 1, writeProtect: true), expect: [
                     Expectation("UFFDIO_COPY with MODE_WP installs a write-protected page with uffd-wp", kernels: Kernels.anonExclusive,
@@ -55,7 +55,7 @@ enum UffdScenarios {
                                 cite: Citation("mm/mprotect.c", "change_pte_range", "if (uffd_wp) { ptent = pte_wrprotect(ptent); ptent = pte_mkuffd_wp(ptent); } (L177)"),
                                 [u.has(.uffdWP, true), u.has(.write, false), u.same(.pfn, at: "copied"), u.has(.anonExclusive, true)]),
                 ]),
-                Step("parent", .madvise(Loc("U"), pages: 1, "pageout"), expect: [
+                Step("parent", .madvise(Loc("U"), pages: 1, .pageout), expect: [
                     Expectation("MADV_PAGEOUT keeps uffd-wp in the swap PTE, next to the exclusive bit", kernels: Kernels.anonExclusive,
                                 cite: Citation("mm/rmap.c", "try_to_unmap_one", "if (pte_uffd_wp(pteval)) swp_pte = pte_swp_mkuffd_wp(swp_pte);", document: "seed 001"),
                                 [u.has(.swapped, true), u.has(.uffdWP, true), u.has(.swapExclusive, true)]),
@@ -79,10 +79,10 @@ enum UffdScenarios {
                                 cite: Citation("mm/memory.c", "do_wp_page", "if (PageAnonExclusive(vmf->page)) goto reuse;"),
                                 [u.same(.pfn, at: "read-in"), u.has(.write, true), u.has(.dirty, true)]),
                 ]),
-                Step("parent", .uffdRegister(Loc("M"), pages: 1, modes: "minor"), expect: [
+                Step("parent", .uffdRegister(Loc("M"), pages: 1, modes: [.minor]), expect: [
                     Expectation("MINOR mode is refused on anonymous memory (shmem and hugetlb only)", kernels: Kernels.always,
                                 cite: Citation("include/linux/userfaultfd_k.h", "vma_can_userfault", "VM_UFFD_MINOR needs is_vm_hugetlb_page(vma) || vma_is_shmem(vma) (L146)"),
-                                [.outcome(.fails(errno: EINVAL, name: "EINVAL"))]),
+                                [.outcome(.fails(.EINVAL))]),
                 ]),
             ])
     }()
@@ -109,7 +109,7 @@ enum UffdScenarios {
                                 [b.has(.present, true), b.has(.anon, false), a.has(.mapped, false)]),
                 ]),
                 Step("parent", .uffdOpen(move: false)),
-                Step("parent", .uffdRegister(Loc("A"), pages: 1, modes: "minor"), expect: [
+                Step("parent", .uffdRegister(Loc("A"), pages: 1, modes: [.minor]), expect: [
                     Expectation("MINOR registration is accepted on shmem and sets VM_UFFD_MINOR", kernels: continueKernels,
                                 cite: Citation("include/linux/userfaultfd_k.h", "vma_can_userfault", "VM_UFFD_MINOR: is_vm_hugetlb_page(vma) || vma_is_shmem(vma)"),
                                 [a.has(.vmaFlag("uffd_minor"), true)]),
@@ -125,7 +125,7 @@ enum UffdScenarios {
                 Step("parent", .uffdContinue(Loc("A"), pages: 1), expect: [
                     Expectation("a second CONTINUE onto the populated PTE is EEXIST", kernels: continueKernels,
                                 cite: Citation("mm/userfaultfd.c", "mfill_atomic_install_pte", "if (!pte_none_mostly(*dst_pte)) goto out_unlock; (-EEXIST)"),
-                                [.outcome(.fails(errno: EEXIST, name: "EEXIST"))]),
+                                [.outcome(.fails(.EEXIST))]),
                 ]),
             ])
     }()
@@ -147,7 +147,7 @@ enum UffdScenarios {
                 Step("parent", .mapFile("M", file: "wp", pages: 1, shared: true)),
                 Step("parent", .write(Loc("M")), label: "written"),
                 Step("parent", .uffdOpen(move: false)),
-                Step("parent", .uffdRegister(Loc("M"), pages: 1, modes: "wp"), expect: [
+                Step("parent", .uffdRegister(Loc("M"), pages: 1, modes: [.wp]), expect: [
                     Expectation("WP registration is accepted on shmem and sets VM_UFFD_WP", kernels: markerKernels,
                                 cite: Citation("include/linux/userfaultfd_k.h", "vma_can_userfault", "VM_UFFD_WP on shmem needs CONFIG_PTE_MARKER_UFFD_WP"),
                                 [m.has(.vmaFlag("uffd_wp"), true)]),
@@ -157,7 +157,7 @@ enum UffdScenarios {
                                 cite: Citation("mm/mprotect.c", "change_pte_range", "if (uffd_wp) { ptent = pte_wrprotect(ptent); ptent = pte_mkuffd_wp(ptent); }"),
                                 [m.has(.present, true), m.has(.uffdWP, true), m.has(.write, false), m.same(.pfn, at: "written")]),
                 ]),
-                Step("parent", .madvise(Loc("M"), pages: 1, "dontneed"), expect: [
+                Step("parent", .madvise(Loc("M"), pages: 1, .dontneed), expect: [
                     Expectation("the zap leaves a uffd-wp PTE marker, not an empty PTE", kernels: markerKernels,
                                 cite: Citation("include/linux/mm_inline.h", "pte_install_uffd_wp_if_needed",
                                                "!vma_is_anonymous(vma) && userfaultfd_wp(vma) && pte_uffd_wp(pteval): set_pte_at(make_pte_marker(PTE_MARKER_UFFD_WP)) (6.1.192 L557-583, 6.12.117 L560; from zap_install_uffd_wp_if_needed(), mm/memory.c 6.1.192 L1387, 6.12.117 L1463)"),
@@ -191,7 +191,7 @@ enum UffdScenarios {
                 Step("parent", .write(Loc("S")), label: "before"),
                 Step("parent", .drain),
                 Step("parent", .uffdOpen(move: true)),
-                Step("parent", .uffdRegister(Loc("D"), pages: 1, modes: "missing")),
+                Step("parent", .uffdRegister(Loc("D"), pages: 1, modes: [.missing])),
                 Step("parent", .uffdMove(from: Loc("S"), to: Loc("D"), pages: 1), expect: [
                     Expectation("the page moved: same PFN at the destination, still exclusive, nothing left at the source", kernels: Kernels.uffdioMove,
                                 cite: Citation("mm/userfaultfd.c", "move_present_pte", "folio_move_anon_rmap(src_folio, dst_vma); dst PTE from the same folio (6.12.117 L1025, L1058)", document: "seed 004"),
@@ -204,11 +204,11 @@ enum UffdScenarios {
                 Step("parent", .map("E", pages: 1)),
                 Step("parent", .write(Loc("T")), label: "shared"),
                 Step("parent", .fork(child: "child")),
-                Step("parent", .uffdRegister(Loc("E"), pages: 1, modes: "missing")),
+                Step("parent", .uffdRegister(Loc("E"), pages: 1, modes: [.missing])),
                 Step("parent", .uffdMove(from: Loc("T"), to: Loc("E"), pages: 1), expect: [
                     Expectation("a page shared with a child is refused with EBUSY and stays where it was", kernels: Kernels.uffdioMove,
                                 cite: Citation("mm/userfaultfd.c", "move_pages_pte", "if (!PageAnonExclusive(&src_folio->page)) { err = -EBUSY; ... } (6.12.117 L1279-1281)", document: "seed 004"),
-                                [.outcome(.fails(errno: EBUSY, name: "EBUSY")), t.same(.pfn, at: "shared"), e.has(.mapped, false)]),
+                                [.outcome(.fails(.EBUSY)), t.same(.pfn, at: "shared"), e.has(.mapped, false)]),
                 ]),
             ])
     }()
@@ -232,16 +232,16 @@ enum UffdScenarios {
                 Step("parent", .map("W", pages: 1)),
                 Step("parent", .map("X", pages: 1)),
                 Step("parent", .write(Loc("W"))),
-                Step("parent", .madvise(Loc("W"), pages: 1, "pageout"), expect: [
+                Step("parent", .madvise(Loc("W"), pages: 1, .pageout), expect: [
                     Expectation("the exclusive page is swapped out with the exclusive bit", kernels: Kernels.anonExclusive, cite: SwapScenarios.unmapCitation,
                                 [w.has(.swapped, true), w.has(.swapExclusive, true)]),
                 ]),
-                Step("parent", .madvise(Loc("W"), pages: 1, "willneed"), expect: [
+                Step("parent", .madvise(Loc("W"), pages: 1, .willneed), expect: [
                     Expectation("MADV_WILLNEED reads the folio into the swapcache and leaves the exclusive swap PTE in place", kernels: Kernels.anonExclusive,
                                 cite: Citation("mm/madvise.c", "swapin_walk_pmd_entry", "read_swap_cache_async() for each swap PTE; the PTE is not touched (6.12.117 L179-213)"),
                                 [w.has(.swapped, true), w.has(.swapExclusive, true)]),
                 ]),
-                Step("parent", .uffdRegister(Loc("X"), pages: 1, modes: "missing")),
+                Step("parent", .uffdRegister(Loc("X"), pages: 1, modes: [.missing])),
                 Step("parent", .uffdMove(from: Loc("W"), to: Loc("X"), pages: 1), expect: [
                     Expectation("an exclusive swap PTE moves as it is (plus soft-dirty); nothing is left at the source", kernels: Kernels.uffdioMove,
                                 cite: Citation("mm/userfaultfd.c", "move_swap_pte", "ptep_get_and_clear(src); pte_swp_mksoft_dirty(); set_pte_at(dst) (6.12.117 L1130-1134)", document: "seed 004"),
@@ -276,14 +276,14 @@ enum UffdScenarios {
                 Step("parent", .uffdOpen(move: true), expect: [
                     Expectation("UFFDIO_API with UFFD_FEATURE_MOVE is EINVAL", kernels: Kernels.noUffdioMove,
                                 cite: Citation("fs/userfaultfd.c", "userfaultfd_api", "if (features & ~uffdio_api.features) goto err_out; (-EINVAL, L2015)"),
-                                [.outcome(.fails(errno: EINVAL, name: "EINVAL"))]),
+                                [.outcome(.fails(.EINVAL))]),
                 ]),
                 Step("parent", .uffdOpen(move: false)),
-                Step("parent", .uffdRegister(Loc("D"), pages: 1, modes: "missing")),
+                Step("parent", .uffdRegister(Loc("D"), pages: 1, modes: [.missing])),
                 Step("parent", .uffdMove(from: Loc("S"), to: Loc("D"), pages: 1), expect: [
                     Expectation("the UFFDIO_MOVE ioctl is EINVAL and nothing moves", kernels: Kernels.noUffdioMove,
                                 cite: Citation("fs/userfaultfd.c", "userfaultfd_ioctl", "int ret = -EINVAL; switch (cmd) has no UFFDIO_MOVE case (L2039)"),
-                                [.outcome(.fails(errno: EINVAL, name: "EINVAL")), s.same(.pfn, at: "before"), d.has(.mapped, false)]),
+                                [.outcome(.fails(.EINVAL)), s.same(.pfn, at: "before"), d.has(.mapped, false)]),
                 ]),
             ])
     }()
