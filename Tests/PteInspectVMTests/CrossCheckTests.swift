@@ -97,7 +97,7 @@ final class CrossCheckTests: ModuleTestCase {
     /// Everything the worker maps, libraries and stack included.
     func testWholeAddressSpaceAgrees() throws {
         let worker = try makeWorker()
-        for vma in try client.vmas(pid: worker.pid) where !vma.flags.contains(.named("io")) {
+        for vma in try client.vmas(pid: worker.pid) where !vma.flags.contains(.io) {
             try assertAgree(worker.pid, vma.start, vma.end, allowEmpty: true)
         }
     }

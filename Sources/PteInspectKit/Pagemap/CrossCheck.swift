@@ -22,7 +22,7 @@ public struct Disagreement: Equatable, CustomStringConvertible {
 public enum CrossCheck {
     /// Whether pagemap reports holes for every address of this VMA.
     public static func pagemapBlind(_ vma: VmaRecord?) -> Bool {
-        vma?.flags.contains(.named("pfnmap")) ?? false
+        vma?.flags.contains(.pfnmap) ?? false
     }
 
     /// `quirks`: known kernel bugs in the pagemap files (PagemapQuirks); a field a quirk makes
@@ -48,7 +48,7 @@ public enum CrossCheck {
                 check(UInt64(swap.type), other.swapType, "swap_type", note)
                 check(swap.offset, other.swapOffset, "swap_offset", note)
             }
-            let vmaSoftDirty = vma?.flags.contains(.named("softdirty")) ?? false
+            let vmaSoftDirty = vma?.flags.contains(.softdirty) ?? false
             if !vmaSoftDirty { check(entry.flags.contains(.softDirty), other.softDirty, "soft_dirty", note) }
             check(entry.flags.contains(.uffdWP), other.uffdWP, "uffd_wp", note)
             guard entry.isPresent, let page = entry.page, other.pageFlags != nil else { continue }

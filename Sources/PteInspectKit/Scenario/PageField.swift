@@ -28,7 +28,7 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
     // The VMA that contains the address
     case vmaExists, vmaPgoff, vmaAnonVma, vmaAnonVmaRoot
     case vmaChain          // the anon_vmas on the VMA's anon_vma_chain
-    case vmaFlag(String)   // one decoded vm_flags bit, by VmaFlags name
+    case vmaFlag(VmaFlag)  // one decoded vm_flags bit
     // The reverse map
     case rmap              // the (actor, address) pairs where rmap finds the page mapped
 
@@ -70,7 +70,7 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
         case .vmaAnonVma: return "vma.anon_vma"
         case .vmaAnonVmaRoot: return "vma.anon_vma.root"
         case .vmaChain: return "vma.anon_vma_chain"
-        case let .vmaFlag(name): return "vma.\(name)"
+        case let .vmaFlag(flag): return "vma.\(flag.rawValue)"
         case .rmap: return "rmap"
         }
     }

@@ -65,18 +65,15 @@ extension PageObservation {
         v[.vmaAnonVma] = vma?.anonVma.map { .hex($0) } ?? .absent
         v[.vmaAnonVmaRoot] = vma?.anonVmaRoot.map { .hex($0) } ?? .absent
         v[.vmaChain] = vma.map { .set($0.anonVmaChain.map { "0x" + String($0, radix: 16) }) } ?? .absent
-        for (name, flag) in VmaFlags.named {
-            v[.vmaFlag(name)] = vma.map { .bool($0.flags.contains(flag)) } ?? .absent
+        for flag in VmaFlag.allCases {
+            v[.vmaFlag(flag)] = vma.map { .bool($0.flags.contains(flag)) } ?? .absent
         }
         v[.rmap] = rmap.map { .set($0) } ?? .absent
         self.init(v)
     }
 
     /// The fields the module backend fills.
-    public static func moduleCanSee(_ field: PageField) -> Bool {
-        if case let .vmaFlag(name) = field { return VmaFlags.named(name) != [] }
-        return true
-    }
+    public static func moduleCanSee(_ field: PageField) -> Bool { true }
 
     /// From /proc/PID/pagemap + /proc/kpageflags + /proc/kpagecount (nil: no entry there).
     /// Soft-dirty is left out on purpose: pagemap also reports it for a VMA with VM_SOFTDIRTY, so

@@ -71,7 +71,7 @@ public enum WorkerLoop {
         case let .churn(seconds, seed): return "\(Churn.run(seconds: seconds, seed: seed))"
         case .uffdOpen, .uffdRegister, .uffdCopy, .uffdZeropage, .uffdWriteProtect, .uffdMove, .uffdContinue:
             return try Userfault.run(command, fd: &uffd)
-        case let .memWrite(pid, address): try remoteAccess(pid: pid, address, write: true); return ""
+        case let .memWrite(pid, address): _ = try remoteAccess(pid: pid, address, write: true); return ""
         case let .memRead(pid, address): return "\(try remoteAccess(pid: pid, address, write: false))"
         case .fork: return try forkChild(fifos: nil, &children)
         case let .forkWorker(input, output): return try forkChild(fifos: (input, output), &children)

@@ -154,7 +154,7 @@ enum AnonScenarios {
                 Step("parent", .madvise(Loc("P"), pages: 1, .dontfork), expect: [
                     Expectation("MADV_DONTFORK sets VM_DONTCOPY", kernels: Kernels.always,
                                 cite: Citation("mm/madvise.c", "madvise_vma_behavior", "case MADV_DONTFORK: new_flags |= VM_DONTCOPY (L1046)"),
-                                [parent.has(.vmaFlag("dontcopy"), true)]),
+                                [parent.has(.vmaFlag(.dontcopy), true)]),
                 ]),
                 Step("parent", .fork(child: "child"), expect: [
                     Expectation("the child has no VMA and no entry there", kernels: Kernels.always,
@@ -184,7 +184,7 @@ enum AnonScenarios {
                 Step("parent", .madvise(Loc("P"), pages: 1, .wipeonfork), expect: [
                     Expectation("MADV_WIPEONFORK sets VM_WIPEONFORK", kernels: Kernels.always,
                                 cite: Citation("mm/madvise.c", "madvise_vma_behavior", "case MADV_WIPEONFORK: new_flags |= VM_WIPEONFORK (L1054)"),
-                                [parent.has(.vmaFlag("wipeonfork"), true)]),
+                                [parent.has(.vmaFlag(.wipeonfork), true)]),
                 ]),
                 Step("parent", .fork(child: "child"), expect: [
                     Expectation("the child's VMA exists with the same vm_pgoff, no anon_vma, no chain and no entries", kernels: Kernels.always,

@@ -22,7 +22,7 @@ enum PageKindScenarios {
                 Step("parent", .madvise(Loc("B"), pages: 1, .mergeable), expect: [
                     Expectation("MADV_MERGEABLE sets VM_MERGEABLE", kernels: Kernels.always,
                                 cite: Citation("mm/ksm.c", "ksm_madvise", "case MADV_MERGEABLE: *vm_flags |= VM_MERGEABLE"),
-                                [a.has(.vmaFlag("mergeable"), true), b.has(.vmaFlag("mergeable"), true)]),
+                                [a.has(.vmaFlag(.mergeable), true), b.has(.vmaFlag(.mergeable), true)]),
                 ]),
                 Step("parent", .write(Loc("A"))),
                 Step("parent", .write(Loc("B")), label: "written"),
@@ -184,7 +184,7 @@ enum PageKindScenarios {
                                 cite: Citation("mm/memory.c", "remap_pfn_range_internal",
                                                "if (is_cow_mapping(vma->vm_flags)) { ... vma->vm_pgoff = pfn; } (L2515); vma->vm_flags |= VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP",
                                                document: "seed 002"),
-                                [f.has(.vmaFlag("pfnmap"), true), f.has(.vmaFlag("io"), true), f.has(.vmaFlag("dontexpand"), true),
+                                [f.has(.vmaFlag(.pfnmap), true), f.has(.vmaFlag(.io), true), f.has(.vmaFlag(.dontexpand), true),
                                  f.same(.vmaPgoff, as: f, .pfn), f.absent(.vmaAnonVma)]),
                     Expectation("the PTEs are special, read-only (private), linear; vm_normal_page() is NULL", kernels: Kernels.special,
                                 cite: Citation("mm/memory.c", "vm_normal_page",

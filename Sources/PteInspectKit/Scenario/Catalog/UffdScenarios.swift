@@ -22,7 +22,7 @@ enum UffdScenarios {
                 Step("parent", .uffdRegister(Loc("U"), pages: 3, modes: [.missing, .wp]), expect: [
                     Expectation("registration sets VM_UFFD_MISSING and VM_UFFD_WP on the VMA", kernels: Kernels.always,
                                 cite: Citation("fs/userfaultfd.c", "userfaultfd_register", "new_flags = (vma->vm_flags & ~__VM_UFFD_FLAGS) | vm_flags"),
-                                [u.has(.vmaFlag("uffd_missing"), true), u.has(.vmaFlag("uffd_wp"), true)]),
+                                [u.has(.vmaFlag(.uffdMissing), true), u.has(.vmaFlag(.uffdWp), true)]),
                 ]),
                 Step("parent", .uffdCopy(Loc("U"), pages: 1, writeProtect: false), label: "copied", expect: [
                     Common.newExclusive(u, "UFFDIO_COPY installs a new exclusive anon page",
@@ -112,7 +112,7 @@ enum UffdScenarios {
                 Step("parent", .uffdRegister(Loc("A"), pages: 1, modes: [.minor]), expect: [
                     Expectation("MINOR registration is accepted on shmem and sets VM_UFFD_MINOR", kernels: continueKernels,
                                 cite: Citation("include/linux/userfaultfd_k.h", "vma_can_userfault", "VM_UFFD_MINOR: is_vm_hugetlb_page(vma) || vma_is_shmem(vma)"),
-                                [a.has(.vmaFlag("uffd_minor"), true)]),
+                                [a.has(.vmaFlag(.uffdMinor), true)]),
                 ]),
                 Step("parent", .uffdContinue(Loc("A"), pages: 1), expect: [
                     Expectation("CONTINUE maps the page-cache page itself: same PFN, not anon, mapped twice", kernels: continueKernels,
@@ -150,7 +150,7 @@ enum UffdScenarios {
                 Step("parent", .uffdRegister(Loc("M"), pages: 1, modes: [.wp]), expect: [
                     Expectation("WP registration is accepted on shmem and sets VM_UFFD_WP", kernels: markerKernels,
                                 cite: Citation("include/linux/userfaultfd_k.h", "vma_can_userfault", "VM_UFFD_WP on shmem needs CONFIG_PTE_MARKER_UFFD_WP"),
-                                [m.has(.vmaFlag("uffd_wp"), true)]),
+                                [m.has(.vmaFlag(.uffdWp), true)]),
                 ]),
                 Step("parent", .uffdWriteProtect(Loc("M"), pages: 1, on: true), expect: [
                     Expectation("the present shmem PTE gets uffd-wp and loses write", kernels: markerKernels,
