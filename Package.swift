@@ -9,6 +9,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Scenario files (YAML, with the line and column of every node for error messages).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // libmnl, the netlink socket library (apt: libmnl-dev).
@@ -21,7 +23,7 @@ let package = Package(
         // The module's UAPI header (kmod/include/uapi/linux/pteinspect.h, included, not copied)
         // and the netlink constants Swift cannot import from function-like macros.
         .target(name: "CPteInspect", dependencies: ["CMnl"], path: "Sources/CPteInspect"),
-        .target(name: "PteInspectKit", dependencies: ["CMnl", "CPteInspect"]),
+        .target(name: "PteInspectKit", dependencies: ["CMnl", "CPteInspect", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "pteinspect",
             dependencies: [

@@ -14,15 +14,71 @@ struct ScenarioCommand: ParsableCommand {
             source they follow. Results: PASS, FAIL (expected vs observed), SKIP (why). Exit status 0 \
             when nothing failed, 1 when something failed, 2 when the run could not start.
             """,
-        subcommands: [ScenarioList.self, ScenarioRun.self, ScenarioExplain.self],
+        subcommands: [ScenarioList.self, ScenarioRun.self, ScenarioExplain.self, ScenarioExport.self],
         defaultSubcommand: ScenarioRun.self)
 }
 
-struct ScenarioList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the scenarios.")
+/// Where scenarios come from: the built-in catalog, or scenario files (`--file`, docs/scenario-format.md).
+struct ScenarioSource: ParsableArguments {
+    @Option(name: .customLong("file"), help: ArgumentHelp(
+        "A scenario file, or a folder of them (*.yaml), instead of the built-in catalog (docs/scenario-format.md). Repeatable.",
+        valueName: "path"), completion: .file(extensions: ["yaml"]))
+    var files: [String] = []
 
-    func run() {
-        print(TextTable.render(header: ["NAME", "TITLE"], rows: ScenarioCatalog.all.map { [$0.name, $0.title] }))
+    /// The scenarios to choose from; a file with a mistake ends the command with its file:line:column.
+    func scenarios() throws -> [Scenario] {
+        guard !files.isEmpty else {
+            do {
+                return try ScenarioCatalog.load()
+            } catch {
+                var stderr = StandardError()
+                print("pteinspect: \(error)", to: &stderr)
+                throw ExitStatus.cannotRun
+            }
+        }
+        var loaded: [Scenario] = []
+        for path in files {
+            do {
+                loaded += try ScenarioFile.load(path: path)
+            } catch let error as ScenarioFileError {
+                var stderr = StandardError()
+                print("pteinspect: \(error)", to: &stderr)
+                throw ExitStatus.cannotRun
+            }
+        }
+        var seen = Set<String>()
+        for scenario in loaded where !seen.insert(scenario.name).inserted {
+            var stderr = StandardError()
+            print("pteinspect: two scenario files name their scenario '\(scenario.name)': names must be unique in one run", to: &stderr)
+            throw ExitStatus.cannotRun
+        }
+        return loaded
+    }
+
+    /// The ones `names` picks (all when empty); an unknown name ends the command, listing the known.
+    func pick(_ names: [String]) throws -> [Scenario] {
+        let all = try scenarios()
+        guard !names.isEmpty else { return all }
+        let unknown = names.filter { name in !all.contains { $0.name == name } }
+        guard unknown.isEmpty else {
+            var stderr = StandardError()
+            print("pteinspect: no scenario \(unknown.joined(separator: ", ")) \(files.isEmpty ? "in the catalog" : "in the files given"); known: \(all.map(\.name).joined(separator: ", "))", to: &stderr)
+            throw ExitStatus.cannotRun
+        }
+        return names.compactMap { name in all.first { $0.name == name } }
+    }
+}
+
+struct ScenarioList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the scenarios (checks scenario files given with --file).")
+
+    @OptionGroup var source: ScenarioSource
+
+    func run() throws {
+        let scenarios = try source.scenarios()
+        print(TextTable.render(header: ["NAME", "TITLE"], rows: scenarios.map { [$0.name, $0.title] }))
+        let from = source.files.isEmpty ? (try? ScenarioCatalog.folder()) ?? "?" : source.files.joined(separator: ", ")
+        print("\(scenarios.count) scenario\(scenarios.count == 1 ? "" : "s") from \(from)")
     }
 }
 
@@ -30,16 +86,50 @@ struct ScenarioExplain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain", abstract: "Print a scenario's steps, expectations and citations without running it.")
 
-    @Argument(help: "Scenario name (see `pteinspect scenario list`).", completion: .list(ScenarioCatalog.all.map(\.name)))
-    var name: String
+    @Argument(help: "Scenario names (see `pteinspect scenario list`; default with --file: every scenario of the files).",
+              completion: .list(ScenarioCatalog.namesForCompletion))
+    var names: [String] = []
+
+    @OptionGroup var source: ScenarioSource
+
+    func validate() throws {
+        if names.isEmpty && source.files.isEmpty { throw ValidationError("name a scenario (pteinspect scenario list), or give --file") }
+    }
 
     func run() throws {
-        guard let scenario = ScenarioCatalog.named(name) else {
-            var stderr = StandardError()
-            print("pteinspect: no scenario '\(name)'; known: \(ScenarioCatalog.all.map(\.name).joined(separator: ", "))", to: &stderr)
-            throw ExitStatus.cannotRun
+        for scenario in try source.pick(names) { print(TimelineReport.explain(scenario), terminator: "") }
+    }
+}
+
+struct ScenarioExport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write scenarios as scenario files (docs/scenario-format.md), e.g. to start your own from a built-in one.")
+
+    @Argument(help: "Scenario names (default: all).", completion: .list(ScenarioCatalog.namesForCompletion))
+    var names: [String] = []
+
+    @OptionGroup var source: ScenarioSource
+
+    @Option(name: .customLong("to"), help: ArgumentHelp("Write NAME.yaml files into this folder instead of printing.", valueName: "folder"))
+    var folder: String?
+
+    func run() throws {
+        let scenarios = try source.pick(names)
+        guard let folder else {
+            print(scenarios.map(ScenarioFileWriter.yaml).joined(separator: "---\n"), terminator: "")
+            return
         }
-        print(TimelineReport.explain(scenario), terminator: "")
+        for scenario in scenarios {
+            let path = (folder as NSString).appendingPathComponent(scenario.name + ".yaml")
+            do {
+                try ScenarioFileWriter.yaml(scenario).write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                var stderr = StandardError()
+                print("pteinspect: cannot write \(path): \(error.localizedDescription)", to: &stderr)
+                throw ExitStatus.cannotRun
+            }
+        }
     }
 }
 
@@ -61,8 +151,10 @@ struct ScenarioRun: ParsableCommand {
             (the worst wins), 2 the run could not start.
             """)
 
-    @Argument(help: "Scenario names (default: all).", completion: .list(ScenarioCatalog.all.map(\.name)))
+    @Argument(help: "Scenario names (default: all, of the catalog or of the --file files).", completion: .list(ScenarioCatalog.namesForCompletion))
     var names: [String] = []
+
+    @OptionGroup var source: ScenarioSource
 
     @Option(help: "Where to observe pages: auto (the module if loaded, else pagemap), module, pagemap.")
     var backend: BackendChoice = .auto
@@ -88,15 +180,11 @@ struct ScenarioRun: ParsableCommand {
     func validate() throws {
         if step && format != .human { throw ValidationError("--step goes with the human format") }
         if !(stepTimeout > 0) { throw ValidationError("--step-timeout takes a number of seconds above 0") }
-        let unknown = names.filter { ScenarioCatalog.named($0) == nil }
-        if !unknown.isEmpty {
-            throw ValidationError("no scenario \(unknown.joined(separator: ", ")); known: \(ScenarioCatalog.all.map(\.name).joined(separator: ", "))")
-        }
     }
 
     func run() throws {
         var stderr = StandardError()
-        let scenarios = names.isEmpty ? ScenarioCatalog.all : names.compactMap(ScenarioCatalog.named)
+        let scenarios = try source.pick(names)
         guard geteuid() == 0 else {
             print("pteinspect: scenarios need root (PFNs, /proc/kpageflags, the module, swapoff): run with sudo", to: &stderr)
             throw ExitStatus.cannotRun

@@ -162,30 +162,30 @@ final class ScenarioEngineTests: XCTestCase {
         XCTAssertEqual(result.steps.count, 4)
     }
 
-    func testUnmetRequirementIsASkipWithTheReason() {
+    func testUnmetRequirementIsASkipWithTheReason() throws {
         let runner = ScenarioRunner(observer: FakeObserver(visible: []) { _ in PageObservation() }, environment: environment(),
                                     executable: Self.pteinspectBinary)
-        let result = runner.run(SwapScenarios.pageout)
+        let result = runner.run(try Self.builtIn("pageout-exclusive"))
         XCTAssertEqual(result.verdict, .skip)
         XCTAssertTrue(result.reason?.contains("swap") ?? false)
-        XCTAssertEqual(runner.run(PageKindScenarios.pfnmap).reason, "needs the module backend (this run uses pagemap)")
+        XCTAssertEqual(runner.run(try Self.builtIn("pfnmap")).reason, "needs the module backend (this run uses pagemap)")
     }
 
     // MARK: - Reports
 
-    func sampleResults() -> [ScenarioResult] {
+    func sampleResults() throws -> [ScenarioResult] {
         let observer = FakeObserver(visible: [.present, .write]) { _ in PageObservation([.present: .bool(true), .write: .bool(false)]) }
         let runner = ScenarioRunner(observer: observer, environment: environment(), executable: Self.pteinspectBinary)
         return [
             runner.run(scenario([Expectation("writable # really", kernels: always, cite: cite, [p.has(.write, true)])])),
             runner.run(scenario([Expectation("present", kernels: always, cite: cite, [p.has(.present, true)]),
                                  Expectation("ref", kernels: always, cite: cite, [p.has(.refcount, 1)])])),
-            runner.run(SwapScenarios.pageout),
+            runner.run(try Self.builtIn("pageout-exclusive")),
         ]
     }
 
     func testKTAPIsWellFormed() throws {
-        let text = KTAPReport.render(sampleResults())
+        let text = KTAPReport.render(try sampleResults())
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         XCTAssertEqual(lines.removeLast(), "")
         XCTAssertEqual(lines.first, "KTAP version 1")
@@ -225,7 +225,7 @@ final class ScenarioEngineTests: XCTestCase {
     }
 
     func testJSONReportFollowsTheSchema() throws {
-        let text = ScenarioJSONReport.render(sampleResults(), kernel: "6.1.0-56-amd64", backend: "fake").rendered()
+        let text = ScenarioJSONReport.render(try sampleResults(), kernel: "6.1.0-56-amd64", backend: "fake").rendered()
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         XCTAssertEqual(object["schema"] as? String, "pteinspect.scenario-report")
         XCTAssertEqual(object["version"] as? Int, 1)
@@ -242,8 +242,8 @@ final class ScenarioEngineTests: XCTestCase {
         XCTAssertEqual((page["fields"] as? [String: Any])?["pte.write"] as? Bool, false)
     }
 
-    func testTimelineMarksChangesAndShowsTheFailureInContext() {
-        let results = sampleResults()
+    func testTimelineMarksChangesAndShowsTheFailureInContext() throws {
+        let results = try sampleResults()
         let text = TimelineReport.render(step: results[0].steps[1])
         XCTAssertTrue(text.contains("FAIL  writable # really"))
         XCTAssertTrue(text.contains("expected 1, observed 0"))
@@ -253,9 +253,14 @@ final class ScenarioEngineTests: XCTestCase {
 
     // MARK: - The catalog
 
-    func testCatalogIsConsistent() {
-        XCTAssertEqual(Set(ScenarioCatalog.all.map(\.name)).count, ScenarioCatalog.all.count, "names are unique")
-        for scenario in ScenarioCatalog.all {
+    /// A built-in scenario by name (the scenarios/ files).
+    static func builtIn(_ name: String) throws -> Scenario { try XCTUnwrap(try ScenarioCatalog.named(name), "no built-in scenario \(name)") }
+
+    func testCatalogIsConsistent() throws {
+        let catalog = try ScenarioCatalog.load()
+        XCTAssertEqual(catalog.count, 21)
+        XCTAssertEqual(Set(catalog.map(\.name)).count, catalog.count, "names are unique")
+        for scenario in catalog {
             var actors = Set(scenario.actors), labels = Set<String>(), symbols: [String: Set<String>] = [:]
             for actor in scenario.actors { symbols[actor] = [] }
             for (i, step) in scenario.steps.enumerated() {
@@ -306,7 +311,7 @@ final class ScenarioEngineTests: XCTestCase {
             throw XCTSkip("this kernel (\(environment.kernelRelease)) has no UFFDIO_MOVE; the VM suite runs uffdio-move-absent instead")
         }
         let runner = ScenarioRunner(observer: PagemapObserver(), environment: environment, executable: Self.pteinspectBinary)
-        let result = runner.run(UffdScenarios.move)
+        let result = runner.run(try Self.builtIn("uffdio-move"))
         XCTAssertEqual(result.verdict, .pass, result.reason ?? TimelineReport.render(step: result.steps.last!))
         XCTAssertEqual(result.expectationResults.filter { $0.verdict == .pass }.count, 2)
     }

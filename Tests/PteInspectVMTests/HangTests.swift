@@ -31,7 +31,7 @@ final class HangTests: ModuleTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 60)
         XCTAssertEqual(runner.hangs, 1)
 
-        let anon = try XCTUnwrap(ScenarioCatalog.named("anon-faults"))
+        let anon = try XCTUnwrap(try ScenarioCatalog.named("anon-faults"))
         let next = runner.run(anon)
         XCTAssertEqual(next.verdict, .pass, "the suite goes on after a hang: \(next.reason ?? "")")
     }

@@ -25,15 +25,21 @@ public struct KernelVersion: Comparable, CustomStringConvertible {
 
 /// The kernels an expectation holds for: [from, below). `basis` says where the bounds come from
 /// (the commit that introduced or changed the behaviour).
-public struct KernelRange: CustomStringConvertible {
+public struct KernelRange: CustomStringConvertible, Equatable {
     public let from: KernelVersion?
     public let below: KernelVersion?
     public let basis: String
+    /// The name a scenario file gives it (`kernels:`), for its expectations to refer to.
+    public let name: String?
+    /// The longer account of the bounds (commits, releases, the lines that show it), if any.
+    public let note: String?
 
-    public init(from: KernelVersion? = nil, below: KernelVersion? = nil, basis: String) {
+    public init(name: String? = nil, from: KernelVersion? = nil, below: KernelVersion? = nil, basis: String, note: String? = nil) {
+        self.name = name
         self.from = from
         self.below = below
         self.basis = basis
+        self.note = note
     }
 
     public func contains(_ version: KernelVersion) -> Bool {
@@ -56,7 +62,7 @@ public struct KernelRange: CustomStringConvertible {
 /// background document where one applies. A line number names its tree ("6.1.192 L4053",
 /// "6.12.117 L4544": Debian's linux-source-6.1 and linux-source-6.12); an unmarked one is the
 /// 6.1.192 tree's (shared/semantics.md).
-public struct Citation: CustomStringConvertible {
+public struct Citation: CustomStringConvertible, Equatable {
     public let file: String
     public let function: String
     public let detail: String?
@@ -78,7 +84,7 @@ public struct Citation: CustomStringConvertible {
 }
 
 /// What a field should be compared with.
-public indirect enum Expected {
+public indirect enum Expected: Equatable {
     case value(FieldValue)
     /// Any value but `.absent` (e.g. an anon_vma has been allocated).
     case notAbsent
@@ -100,7 +106,7 @@ public enum Outcome: Equatable {
 }
 
 /// One checked statement.
-public enum Assertion {
+public enum Assertion: Equatable {
     case field(PageRef, PageField, Expected)
     case outcome(Outcome)
 

@@ -1,0 +1,364 @@
+import Foundation
+import Yams
+
+/// Scenario files: one scenario per YAML file (docs/scenario-format.md). `load` reads and checks
+/// one; every mistake is a `ScenarioFileError` naming the file, line and column.
+public enum ScenarioFile {
+    /// The scenarios of a file, or of every `*.yaml` file in a folder (sorted by name).
+    public static func load(path: String) throws -> [Scenario] {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw ScenarioFileError(file: path, line: 0, column: 0, message: "no such file or folder")
+        }
+        if isFolder.boolValue {
+            let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".yaml") }.sorted()
+            guard !names.isEmpty else { throw ScenarioFileError(file: path, line: 0, column: 0, message: "the folder has no .yaml files") }
+            return try names.map { try loadFile((path as NSString).appendingPathComponent($0)) }
+        }
+        return [try loadFile(path)]
+    }
+
+    static func loadFile(_ path: String) throws -> Scenario {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ScenarioFileError(file: path, line: 0, column: 0, message: "cannot be read: \(error.localizedDescription)")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// The scenario `text` describes; `file` names it in errors.
+    public static func parse(_ text: String, file: String) throws -> Scenario {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ScenarioFileReader.yamlError(error, file: file)
+        }
+        guard let node else { throw ScenarioFileError(file: file, line: 1, column: 1, message: "the file is empty") }
+        return try ScenarioFileReader(file: file).scenario(node)
+    }
+}
+
+/// Reads the nodes of one file into a `Scenario`, checking as it goes.
+struct ScenarioFileReader {
+    let file: String
+
+    func error(_ node: Node?, _ message: String) -> ScenarioFileError { ScenarioFileError(file: file, at: node?.mark, message) }
+
+    static func yamlError(_ error: YamlError, file: String) -> ScenarioFileError {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _):
+            return ScenarioFileError(file: file, line: mark.line, column: mark.column,
+                                     message: "not valid YAML: \(problem)" + (context.map { " (\($0.text))" } ?? ""))
+        case let .composer(context, problem, mark, _):
+            return ScenarioFileError(file: file, line: mark.line, column: mark.column,
+                                     message: "not valid YAML: \(problem)" + (context.map { " (\($0.text))" } ?? ""))
+        default:
+            return ScenarioFileError(file: file, line: 0, column: 0, message: "not valid YAML: \(error)")
+        }
+    }
+
+    // MARK: Node access
+
+    /// A mapping's entries by key, in file order; a key outside `allowed` is an error, as is a
+    /// missing one of `required`.
+    func mapping(_ node: Node, _ what: String, allowed: [String], required: [String] = []) throws -> [(key: String, keyNode: Node, value: Node)] {
+        guard let pairs = node.mapping else { throw error(node, "\(what) must be a mapping (key: value lines)") }
+        var entries: [(key: String, keyNode: Node, value: Node)] = []
+        for (keyNode, value) in pairs {
+            guard let key = keyNode.scalar?.string else { throw error(keyNode, "a key must be a plain word") }
+            guard allowed.contains(key) else {
+                throw error(keyNode, "unknown key '\(key)' in \(what)\(didYouMean(key, allowed)); keys: \(allowed.joined(separator: ", "))")
+            }
+            guard !entries.contains(where: { $0.key == key }) else { throw error(keyNode, "'\(key)' appears twice in \(what)") }
+            entries.append((key, keyNode, value))
+        }
+        for key in required where !entries.contains(where: { $0.key == key }) {
+            throw error(node, "\(what) needs '\(key)'")
+        }
+        return entries
+    }
+
+    func string(_ node: Node, _ what: String) throws -> String {
+        guard let scalar = node.scalar else { throw error(node, "\(what) must be text, not a list or mapping") }
+        return scalar.string
+    }
+
+    func strings(_ node: Node, _ what: String) throws -> [(String, Node)] {
+        guard let items = node.sequence else { throw error(node, "\(what) must be a list ([a, b] or '- a' lines)") }
+        return try items.map { (try string($0, "an item of \(what)"), $0) }
+    }
+
+    // MARK: The document
+
+    static let topKeys = ["name", "title", "summary", "documents", "requires", "actors", "watch", "kernels", "citations", "steps"]
+    static let requirementNames: [String: Requirement] = [
+        "root": .root, "module": .module, "fixture-device": .fixtureDevice, "swap": .swap, "userfaultfd": .userfaultfd,
+        "thp": .thp, "ksm": .ksm, "uffdio-move": .uffdioMove, "no-uffdio-move": .notUffdioMove,
+    ]
+
+    func scenario(_ root: Node) throws -> Scenario {
+        let top = try mapping(root, "a scenario", allowed: Self.topKeys, required: ["name", "title", "summary", "steps"])
+        func value(_ key: String) -> Node? { top.first { $0.key == key }?.value }
+        let nameNode = value("name")!   // required above
+        let name = try string(nameNode, "name")
+        guard ScenarioGrammar.isSymbol(name), name.lowercased() == name else {
+            throw error(nameNode, "a scenario's name is lower case letters, digits and '-' (e.g. fork-cow), not '\(name)'")
+        }
+        let title = try string(value("title")!, "title")
+        let summary = try string(value("summary")!, "summary").trimmingCharacters(in: .whitespacesAndNewlines)
+        let documents = try value("documents").map { try strings($0, "documents").map(\.0) } ?? []
+        var requirements: [Requirement] = []
+        if let node = value("requires") {
+            for (word, item) in try strings(node, "requires") {
+                guard let requirement = Self.requirementNames[word] else {
+                    let names = Self.requirementNames.keys.sorted()
+                    throw error(item, "unknown requirement '\(word)'\(didYouMean(word, names)); one of: \(names.joined(separator: ", "))")
+                }
+                requirements.append(requirement)
+            }
+        }
+        var actors = ["parent"]
+        if let node = value("actors") {
+            actors = []
+            for (word, item) in try strings(node, "actors") {
+                guard ScenarioGrammar.isSymbol(word), word != "system" else { throw error(item, "'\(word)' cannot name an actor") }
+                guard !actors.contains(word) else { throw error(item, "actor '\(word)' is listed twice") }
+                actors.append(word)
+            }
+            guard !actors.isEmpty else { throw error(node, "a scenario needs at least one actor") }
+        }
+        let kernels = try value("kernels").map { try namedRanges($0) } ?? [:]
+        let citations = try value("citations").map { try namedCitations($0) } ?? [:]
+        var watch: [(PageRef, Node)] = []
+        if let node = value("watch") {
+            for (word, item) in try strings(node, "watch") {
+                watch.append((try grammar(item) { () throws(GrammarError) in try ScenarioGrammar.pageRef(Substring(word)) }, item))
+            }
+        }
+        guard let stepNodes = value("steps")!.sequence, !stepNodes.isEmpty else { throw error(value("steps"), "steps must be a non-empty list") }
+        var state = Validation(actors: Set(actors), watch: Set(watch.map(\.0)))
+        var steps: [Step] = []
+        for node in stepNodes { steps.append(try step(node, &state, kernels: kernels, citations: citations)) }
+        // A watched page must be one some step maps: otherwise it is never observed, silently.
+        for (ref, node) in watch where !state.everBound.contains(PageRef(ref.actor, ref.loc.symbol)) {
+            throw error(node, "watched page \(ref): no step maps '\(ref.loc.symbol)' in actor '\(ref.actor)'")
+        }
+        return Scenario(name: name, title: title, summary: summary, documents: documents, requirements: requirements,
+                        actors: actors, watch: watch.map(\.0), steps: steps)
+    }
+
+    /// A grammar parse with the node's position on its error.
+    func grammar<T>(_ node: Node, _ body: () throws(GrammarError) -> T) throws -> T {
+        do { return try body() } catch { throw self.error(node, error.message) }
+    }
+
+    // MARK: Kernels and citations
+
+    func namedRanges(_ node: Node) throws -> [String: KernelRange] {
+        var ranges: [String: KernelRange] = [:]
+        guard let pairs = node.mapping else { throw error(node, "kernels must be a mapping of names to ranges") }
+        for (key, value) in pairs {
+            let name = try string(key, "a kernel range's name")
+            guard ScenarioGrammar.isSymbol(name.replacingOccurrences(of: ".", with: "_")) else {
+                throw error(key, "a kernel range's name is a word (letters, digits, '_', '-', '.'), not '\(name)'")
+            }
+            ranges[name] = try kernelRange(value, name: name)
+        }
+        return ranges
+    }
+
+    func kernelRange(_ node: Node, name: String? = nil) throws -> KernelRange {
+        let entries = try mapping(node, "a kernel range", allowed: ["from", "below", "basis", "note"], required: ["basis"])
+        var from: KernelVersion?, below: KernelVersion?
+        var basis = ""
+        var note: String?
+        for entry in entries {
+            switch entry.key {
+            case "basis":
+                basis = try string(entry.value, "basis")
+                guard !basis.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw error(entry.value, "basis says which change each bound follows (commit and release); it cannot be empty")
+                }
+            case "note":
+                note = try string(entry.value, "note").trimmingCharacters(in: .whitespacesAndNewlines)
+            default:
+                let text = try string(entry.value, entry.key)
+                guard let version = KernelVersion(release: text) else {
+                    throw error(entry.value, "'\(text)' is not a kernel version (e.g. 6.1 or 6.11.0)")
+                }
+                if entry.key == "from" { from = version } else { below = version }
+            }
+        }
+        if let from, let below, !(from < below) {
+            throw error(node, "the kernel range from \(from) below \(below) is empty: no kernel is >= \(from) and < \(below)")
+        }
+        return KernelRange(name: name, from: from, below: below, basis: basis, note: note)
+    }
+
+    func namedCitations(_ node: Node) throws -> [String: Citation] {
+        var citations: [String: Citation] = [:]
+        guard let pairs = node.mapping else { throw error(node, "citations must be a mapping of names to citations") }
+        for (key, value) in pairs { citations[try string(key, "a citation's name")] = try citation(value) }
+        return citations
+    }
+
+    func citation(_ node: Node) throws -> Citation {
+        let entries = try mapping(node, "a citation", allowed: ["file", "function", "detail", "document"], required: ["file", "function"])
+        func text(_ key: String) throws -> String? { try entries.first { $0.key == key }.map { try string($0.value, key) } }
+        return Citation(try text("file") ?? "", try text("function") ?? "", try text("detail"), document: try text("document"))
+    }
+
+    /// `kernels:` / `cite:` of an expectation: a name defined at the top, or written in place.
+    func reference<T>(_ node: Node, _ named: [String: T], _ what: String, inline: (Node) throws -> T) throws -> T {
+        if let name = node.scalar?.string {
+            guard let value = named[name] else {
+                throw error(node, "no \(what) named '\(name)' in this file's '\(what == "kernel range" ? "kernels" : "citations")'\(didYouMean(name, Array(named.keys)))")
+            }
+            return value
+        }
+        return try inline(node)
+    }
+
+    // MARK: Steps
+
+    /// What the steps so far have made: actors alive, mappings bound, labels defined.
+    struct Validation {
+        var actors: Set<String>
+        /// The watched pages: the only ones observed, so the only ones a check can read.
+        let watch: Set<PageRef>
+        var bound: [String: Set<String>] = [:]
+        /// (actor, symbol) pairs any step so far has bound (as PageRef with page 0).
+        var everBound: Set<PageRef> = []
+        var labels: Set<String> = []
+
+        mutating func bind(_ actor: String, _ symbol: String) {
+            bound[actor, default: []].insert(symbol)
+            everBound.insert(PageRef(actor, symbol))
+        }
+    }
+
+    static let stepKeys = ["label", "expect"]
+
+    func step(_ node: Node, _ state: inout Validation, kernels: [String: KernelRange], citations: [String: Citation]) throws -> Step {
+        guard let pairs = node.mapping else { throw error(node, "a step must be a mapping: ACTOR: ACTION (with label: and expect: under it)") }
+        var actorEntries: [(String, Node, Node)] = []
+        for (key, value) in pairs {
+            guard let word = key.scalar?.string else { throw error(key, "a key must be a plain word") }
+            if !Self.stepKeys.contains(word) { actorEntries.append((word, key, value)) }
+        }
+        if actorEntries.count > 1 {
+            // One of them names an actor; the others are misspelt keys ("lable:").
+            let known = actorEntries.filter { state.actors.contains($0.0) || $0.0 == "system" }
+            if known.count == 1, let stray = actorEntries.first(where: { $0.0 != known[0].0 }) {
+                throw error(stray.1, "unknown key '\(stray.0)' in a step\(didYouMean(stray.0, Self.stepKeys)); keys: ACTOR or system, label, expect")
+            }
+        }
+        guard actorEntries.count == 1, let (actor, actorNode, actionNode) = actorEntries.first else {
+            throw error(node, actorEntries.isEmpty ? "a step needs an action: ACTOR: ACTION, or system: ACTION"
+                                                   : "a step has one action; this one has \(actorEntries.map(\.0).joined(separator: ", "))")
+        }
+        let entries = try mapping(node, "a step", allowed: Self.stepKeys + [actor])
+        let isSystem = actor == "system"
+        if !isSystem && !state.actors.contains(actor) {
+            let known = state.actors.sorted()
+            throw error(actorNode, "no actor '\(actor)' at this step\(didYouMean(actor, known)) (actors: \(known.joined(separator: ", ")); a child exists after its fork)")
+        }
+        let text = try string(actionNode, "an action")
+        let action = try grammar(actionNode) { () throws(GrammarError) in try ScenarioGrammar.action(text, system: isSystem) }
+        try checkAction(action, actor: actor, actionNode, &state)
+        var label: String?
+        var expectations: [Expectation] = []
+        for entry in entries {
+            switch entry.key {
+            case "label":
+                let name = try string(entry.value, "label")
+                guard ScenarioGrammar.isSymbol(name) else { throw error(entry.value, "a label is a name (letters, digits, '_', '-')") }
+                guard !state.labels.contains(name) else { throw error(entry.value, "label '\(name)' is already used by an earlier step") }
+                label = name
+            case "expect":
+                guard let items = entry.value.sequence else { throw error(entry.value, "expect must be a list of expectations") }
+                for item in items { expectations.append(try expectation(item, state, kernels: kernels, citations: citations)) }
+            default: break
+            }
+        }
+        if let label { state.labels.insert(label) }   // after the checks: a step's own label names its state for later steps
+        return Step(isSystem ? "system" : actor, action, label: label, expect: expectations)
+    }
+
+    /// An action's pages must be mapped by an earlier step of that actor; what it binds is bound after.
+    func checkAction(_ action: Action, actor: String, _ node: Node, _ state: inout Validation) throws {
+        func needs(_ loc: Loc, of who: String = actor) throws {
+            guard state.actors.contains(who) else { throw error(node, "no actor '\(who)' at this step") }
+            guard state.bound[who]?.contains(loc.symbol) == true else {
+                throw error(node, "'\(loc.symbol)' is not mapped in actor '\(who)' at this step (map it in an earlier step)")
+            }
+        }
+        switch action {
+        case let .map(symbol, _, _, _), let .mapFile(symbol, _, _, _, _), let .mapTHP(symbol), let .mapFixture(symbol, _, _):
+            state.bind(actor, symbol)
+        case let .write(loc), let .read(loc), let .mprotect(loc, _, _), let .madvise(loc, _, _), let .uffdRegister(loc, _, _),
+             let .uffdCopy(loc, _, _), let .uffdZeropage(loc, _), let .uffdWriteProtect(loc, _, _), let .uffdContinue(loc, _),
+             let .pin(loc, _, _, _), let .unpin(loc, _):
+            try needs(loc)
+        case let .uffdMove(from, to, _): try needs(from); try needs(to)
+        case let .mremap(symbol, _): try needs(Loc(symbol))
+        case let .memWrite(who, loc), let .memRead(who, loc): try needs(loc, of: who)
+        case let .fork(child):
+            guard !state.actors.contains(child), child != "system" else { throw error(node, "actor '\(child)' already exists") }
+            state.actors.insert(child)
+            for symbol in state.bound[actor] ?? [] { state.bind(child, symbol) }
+        case .exit:
+            state.actors.remove(actor)
+        case let .waitForKsm(pages, _):
+            for ref in pages { try needs(ref.loc, of: ref.actor) }
+        case .drain, .uffdOpen, .swapoff, .swapon, .setting:
+            break
+        }
+    }
+
+    static let expectationKeys = ["summary", "kernels", "cite", "check"]
+
+    func expectation(_ node: Node, _ state: Validation, kernels: [String: KernelRange], citations: [String: Citation]) throws -> Expectation {
+        let entries = try mapping(node, "an expectation", allowed: Self.expectationKeys, required: ["summary", "kernels", "cite", "check"])
+        func value(_ key: String) -> Node { entries.first { $0.key == key }!.value }   // all required
+        let summary = try string(value("summary"), "summary")
+        let range = try reference(value("kernels"), kernels, "kernel range") { try kernelRange($0) }
+        let citation = try reference(value("cite"), citations, "citation") { try self.citation($0) }
+        guard let checks = value("check").sequence, !checks.isEmpty else { throw error(value("check"), "check must be a non-empty list") }
+        var assertions: [Assertion] = []
+        for item in checks {
+            let text = try string(item, "a check")
+            let assertion = try grammar(item) { () throws(GrammarError) in try ScenarioGrammar.assertion(text) }
+            try checkAssertion(assertion, item, state)
+            assertions.append(assertion)
+        }
+        return Expectation(summary, kernels: range, cite: citation, assertions)
+    }
+
+    /// Every page a check reads must be one some step has mapped by now, every label one an
+    /// earlier step defined.
+    func checkAssertion(_ assertion: Assertion, _ node: Node, _ state: Validation) throws {
+        guard case let .field(page, _, expected) = assertion else { return }
+        var pages = [page]
+        var labels: [String] = []
+        switch expected {
+        case let .same(other, _, label), let .differs(other, _, label), let .contains(other, _, label):
+            pages.append(other); labels += label.map { [$0] } ?? []
+        case let .rmapFinds(refs): pages += refs
+        case let .oneOf(refs, label): pages += refs; labels += label.map { [$0] } ?? []
+        case .value, .notAbsent: break
+        }
+        for ref in pages where !state.everBound.contains(PageRef(ref.actor, ref.loc.symbol)) {
+            throw error(node, "\(ref): no step so far maps '\(ref.loc.symbol)' in actor '\(ref.actor)'")
+        }
+        for ref in pages where !state.watch.contains(ref) {
+            throw error(node, "\(ref) is not watched, so it is never observed: add it to the scenario's watch list")
+        }
+        for label in labels where !state.labels.contains(label) {
+            throw error(node, "label '\(label)' is not defined by an earlier step\(didYouMean(label, Array(state.labels)))")
+        }
+    }
+}

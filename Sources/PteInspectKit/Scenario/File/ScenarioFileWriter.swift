@@ -1,0 +1,181 @@
+/// Writes a scenario as a scenario file (docs/scenario-format.md): `pteinspect scenario export`.
+/// The inverse of `ScenarioFile.parse` — parsing what this writes gives the same scenario (a host
+/// test checks it for every scenario of the catalog).
+public enum ScenarioFileWriter {
+    public static func yaml(_ scenario: Scenario) -> String {
+        var out = ""
+        out += "name: \(scenario.name)\n"
+        out += "title: \(scalar(scenario.title))\n"
+        out += "summary: >\n" + folded(scenario.summary, indent: 2)
+        if !scenario.documents.isEmpty { out += "documents: [" + scenario.documents.map { scalar($0, flow: true) }.joined(separator: ", ") + "]\n" }
+        if !scenario.requirements.isEmpty {
+            out += "requires: [" + scenario.requirements.map(requirementName).joined(separator: ", ") + "]\n"
+        }
+        if scenario.actors != ["parent"] { out += "actors: [" + scenario.actors.joined(separator: ", ") + "]\n" }
+        if !scenario.watch.isEmpty { out += "watch: [" + scenario.watch.map(\.description).map(pageRefText).joined(separator: ", ") + "]\n" }
+        // Named ranges once at the top, in order of first use; unnamed ones are written in place.
+        var ranges: [KernelRange] = []
+        for step in scenario.steps {
+            for expectation in step.expectations {
+                let range = expectation.kernels
+                if range.name != nil, !ranges.contains(where: { $0.name == range.name }) { ranges.append(range) }
+            }
+        }
+        if !ranges.isEmpty {
+            out += "\nkernels:\n"
+            for range in ranges { out += "  \(range.name ?? ""):\n" + rangeBody(range, indent: 4) }
+        }
+        out += "\nsteps:\n"
+        for step in scenario.steps {
+            out += "  - \(step.actor): \(scalar(actionText(step.action)))\n"
+            if let label = step.label { out += "    label: \(label)\n" }
+            guard !step.expectations.isEmpty else { continue }
+            out += "    expect:\n"
+            for expectation in step.expectations {
+                out += "      - summary: \(scalar(expectation.summary))\n"
+                if let name = expectation.kernels.name {
+                    out += "        kernels: \(name)\n"
+                } else {
+                    out += "        kernels:\n" + rangeBody(expectation.kernels, indent: 10)
+                }
+                out += "        cite:\n" + citationBody(expectation.citation, indent: 10)
+                out += "        check:\n"
+                for assertion in expectation.assertions { out += "          - \(scalar(checkText(assertion)))\n" }
+            }
+        }
+        return out
+    }
+
+    static func rangeBody(_ range: KernelRange, indent: Int) -> String {
+        let pad = String(repeating: " ", count: indent)
+        var out = ""
+        if let from = range.from { out += pad + "from: \"\(from)\"\n" }
+        if let below = range.below { out += pad + "below: \"\(below)\"\n" }
+        out += pad + "basis: \(scalar(range.basis))\n"
+        if let note = range.note { out += pad + "note: >\n" + folded(note, indent: indent + 2) }
+        return out
+    }
+
+    static func citationBody(_ citation: Citation, indent: Int) -> String {
+        let pad = String(repeating: " ", count: indent)
+        var out = pad + "file: \(scalar(citation.file))\n" + pad + "function: \(scalar(citation.function))\n"
+        if let detail = citation.detail { out += pad + "detail: \(scalar(detail))\n" }
+        if let document = citation.document { out += pad + "document: \(scalar(document))\n" }
+        return out
+    }
+
+    static func requirementName(_ requirement: Requirement) -> String {
+        ScenarioFileReader.requirementNames.first { $0.value == requirement }?.key ?? "\(requirement)"
+    }
+
+    static func pageRefText(_ text: String) -> String { text }
+
+    // MARK: The one-line forms (ScenarioGrammar's inverses)
+
+    static func actionText(_ action: Action) -> String {
+        func sharing(_ shared: Bool) -> String { shared ? "shared" : "private" }
+        switch action {
+        case let .map(symbol, pages, prot, shared):
+            return "map \(symbol) \(pages)" + (prot == .readWrite && !shared ? "" : " \(prot.rawValue)") + (shared ? " shared" : "")
+        case let .mapFile(symbol, file, pages, prot, shared): return "map-file \(symbol) \(file) \(pages) \(prot.rawValue) \(sharing(shared))"
+        case let .mapTHP(symbol): return "map-thp \(symbol)"
+        case let .mapFixture(symbol, pages, shared): return "map-pfn \(symbol) \(pages) \(sharing(shared))"
+        case let .write(loc): return "write \(loc)"
+        case let .read(loc): return "read \(loc)"
+        case let .fork(child): return "fork \(child)"
+        case let .mremap(symbol, pages): return "mremap \(symbol) \(pages)"
+        case let .mprotect(loc, pages, prot): return "mprotect \(loc) \(pages) \(prot.rawValue)"
+        case let .madvise(loc, pages, advice): return "madvise \(loc) \(pages) \(advice.rawValue)"
+        case .drain: return "drain"
+        case let .uffdOpen(move): return "uffd-open" + (move ? " move" : "")
+        case let .uffdRegister(loc, pages, modes): return "uffd-register \(loc) \(pages) \(modes)"
+        case let .uffdCopy(loc, pages, wp): return "uffd-copy \(loc) \(pages)" + (wp ? " wp" : "")
+        case let .uffdZeropage(loc, pages): return "uffd-zeropage \(loc) \(pages)"
+        case let .uffdWriteProtect(loc, pages, on): return "uffd-wp \(loc) \(pages) \(on ? "on" : "off")"
+        case let .uffdContinue(loc, pages): return "uffd-continue \(loc) \(pages)"
+        case let .uffdMove(from, to, pages): return "uffd-move \(from) \(to) \(pages)"
+        case let .memWrite(actor, loc): return "mem-write \(actor):\(loc)"
+        case let .memRead(actor, loc): return "mem-read \(actor):\(loc)"
+        case let .pin(loc, pages, write, longterm): return "pin \(loc) \(pages)" + (write || longterm ? " " + (write ? "w" : "") + (longterm ? "l" : "") : "")
+        case let .unpin(loc, pages): return "unpin \(loc) \(pages)"
+        case .exit: return "exit"
+        case .swapoff: return "swapoff"
+        case .swapon: return "swapon"
+        case let .setting(path, value): return "set \(path) \(value)"
+        case let .waitForKsm(pages, seconds): return "wait-ksm \(seconds) " + pages.map(\.description).joined(separator: " ")
+        }
+    }
+
+    static func checkText(_ assertion: Assertion) -> String {
+        func operand(_ page: PageRef, _ field: PageField?, _ label: String?) -> String {
+            page.description + (field.map { "." + $0.description } ?? "") + (label.map { "@" + $0 } ?? "")
+        }
+        switch assertion {
+        case .outcome(.succeeds): return "succeeds"
+        case let .outcome(.fails(errno)): return "fails \(errno.name)"
+        case let .field(page, field, expected):
+            let lhs = "\(page).\(field)"
+            switch expected {
+            case let .value(value): return "\(lhs) == \(literal(value))"
+            case .notAbsent: return "\(lhs) is set"
+            case let .same(other, otherField, label): return "\(lhs) == \(operand(other, otherField, label))"
+            case let .differs(other, otherField, label): return "\(lhs) != \(operand(other, otherField, label))"
+            case let .contains(other, otherField, label): return "\(lhs) contains \(operand(other, otherField, label))"
+            case let .rmapFinds(pages): return "\(lhs) finds {" + pages.map(\.description).joined(separator: ", ") + "}"
+            case let .oneOf(pages, label): return "\(lhs) in {" + pages.map(\.description).joined(separator: ", ") + "}" + (label.map { "@" + $0 } ?? "")
+            }
+        }
+    }
+
+    static func literal(_ value: FieldValue) -> String {
+        switch value {
+        case let .bool(bit): return bit ? "1" : "0"
+        case let .number(number): return "\(number)"
+        case let .hex(number): return "0x" + String(number, radix: 16)
+        case let .text(text): return text
+        case let .set(items): return "{" + items.joined(separator: ", ") + "}"
+        case .absent: return "absent"
+        }
+    }
+
+    // MARK: YAML scalars
+
+    /// A plain scalar where YAML reads it back as the same text, else a double-quoted one.
+    /// `flow`: an item of a [a, b] list, where a comma ends the item.
+    static func scalar(_ text: String, flow: Bool) -> String {
+        if flow && text.contains(",") { return quoted(text) }
+        return scalar(text)
+    }
+
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    static func scalar(_ text: String) -> String {
+        let indicators = Set("-?:,[]{}#&*!|>'\"%@`")
+        let plain = !text.isEmpty && !indicators.contains(text.first!) && !text.contains(": ") && !text.contains(" #")
+            && !text.hasSuffix(":") && !text.contains(where: { "{}[]\"\\\t\n".contains($0) })
+            && text.trimmingCharacters(in: .whitespaces) == text && !["true", "false", "null", "yes", "no", "~"].contains(text.lowercased())
+            && Double(text) == nil
+        return plain ? text : quoted(text)
+    }
+
+    /// A folded block (`>`) of `text`, wrapped at spaces near 100 columns.
+    static func folded(_ text: String, indent: Int) -> String {
+        let pad = String(repeating: " ", count: indent)
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if !line.isEmpty && pad.count + line.count + 1 + word.count > 100 {
+                lines.append(line)
+                line = String(word)
+            } else {
+                line += (line.isEmpty ? "" : " ") + word
+            }
+        }
+        lines.append(line)
+        return lines.map { pad + $0 + "\n" }.joined()
+    }
+}
+
+import Foundation

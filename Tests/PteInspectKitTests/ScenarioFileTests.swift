@@ -1,0 +1,193 @@
+import Foundation
+import XCTest
+@testable import PteInspectKit
+
+/// Scenario files (ScenarioFile.swift, docs/scenario-format.md): the worked example loads, and
+/// every mistake the issue names is an error with its file, line and column, never a SKIP.
+final class ScenarioFileTests: XCTestCase {
+    static var repository: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    /// A minimal valid file; `steps` replaces its steps, `extra` adds top-level keys.
+    func file(steps: String = "  - parent: map P 1\n  - parent: write P\n", extra: String = "", watch: String = "[parent:P]") -> String {
+        """
+        name: t
+        title: a test
+        summary: what it shows
+        watch: \(watch)
+        kernels:
+          all: {basis: "always"}
+        \(extra)steps:
+        \(steps)
+        """
+    }
+
+    func assertError(_ text: String, line: Int, column: Int, _ says: String, file: StaticString = #filePath, at: UInt = #line) {
+        XCTAssertThrowsError(try ScenarioFile.parse(text, file: "my.yaml"), file: file, line: at) { error in
+            guard let error = error as? ScenarioFileError else { return XCTFail("not a ScenarioFileError: \(error)", file: file, line: at) }
+            XCTAssertEqual(error.file, "my.yaml", file: file, line: at)
+            XCTAssertEqual(error.line, line, "\(error)", file: file, line: at)
+            XCTAssertEqual(error.column, column, "\(error)", file: file, line: at)
+            XCTAssertTrue(error.description.contains(says), "\(error)", file: file, line: at)
+            print("message shown: \(error)")
+        }
+    }
+
+    func testTheDocsExampleLoads() throws {
+        let scenarios = try ScenarioFile.load(path: Self.repository + "/docs/examples/fork-cow.yaml")
+        let scenario = try XCTUnwrap(scenarios.first)
+        XCTAssertEqual(scenario.name, "fork-cow-example")
+        XCTAssertEqual(scenario.actors, ["parent"])
+        XCTAssertEqual(scenario.watch, [PageRef("parent", "P"), PageRef("child", "P")])
+        XCTAssertEqual(scenario.steps.count, 6)
+        XCTAssertEqual(scenario.requirements, [.root])
+        guard case .fork(child: "child") = scenario.steps[3].action else { return XCTFail("step 4 is the fork: \(scenario.steps[3].action)") }
+        XCTAssertEqual(scenario.steps[3].label, "forked")
+        let fork = scenario.steps[3].expectations
+        XCTAssertEqual(fork.map(\.assertions.count), [3, 4, 4])
+        XCTAssertEqual(fork[0].kernels.from, KernelVersion(5, 19))
+        XCTAssertEqual(fork[0].citation.function, "copy_present_pte")
+        XCTAssertEqual(fork[2].assertions.map(\.description), [
+            "child:P.vma.anon_vma != parent:P.vma.anon_vma", "child:P.vma.anon_vma_chain contains parent:P.vma.anon_vma",
+            "child:P.page.anon_vma == parent:P.vma.anon_vma", "parent:P.rmap == {parent:P, child:P}",
+        ])
+        guard case .field(_, .pfn, .same(PageRef("parent", "P"), nil, at: "written")) = scenario.steps[5].expectations[0].assertions[0] else {
+            return XCTFail("\(scenario.steps[5].expectations[0].assertions[0])")
+        }
+        // a folder loads every .yaml file in it
+        XCTAssertEqual(try ScenarioFile.load(path: Self.repository + "/docs/examples").map(\.name), ["fork-cow-example", "swapin-read-example"])
+    }
+
+    /// The example runs: on the host, through the pagemap backend, what pagemap can see passes.
+    func testTheDocsExampleRunsOnThePagemapBackend() throws {
+        guard geteuid() == 0 else { throw XCTSkip("needs root for PFNs in /proc/PID/pagemap") }
+        let scenario = try XCTUnwrap(ScenarioFile.load(path: Self.repository + "/docs/examples/fork-cow.yaml").first)
+        let environment = ScenarioEnvironment.probe(module: nil)
+        let runner = ScenarioRunner(observer: PagemapObserver(), environment: environment, executable: ScenarioEngineTests.pteinspectBinary)
+        let result = runner.run(scenario)
+        XCTAssertEqual(result.verdict, .pass, result.reason ?? "")
+        let verdicts = result.expectationResults.map(\.verdict)
+        XCTAssertFalse(verdicts.contains(.fail), result.expectationResults.filter { $0.verdict == .fail }
+            .map { "\($0.expectation.summary): \($0.mismatches)" }.joined(separator: "\n"))
+        XCTAssertTrue(verdicts.contains(.pass), "\(verdicts)")
+        XCTAssertEqual(result.steps.count, 6)
+    }
+
+    func testAnUnknownKeyIsAnErrorWithItsPlace() {
+        assertError(file(extra: "titel: again\n"), line: 7, column: 1, "unknown key 'titel' in a scenario (did you mean 'title'?)")
+        assertError(file(steps: "  - parent: map P 1\n    lable: x\n"), line: 9, column: 5, "unknown key 'lable' in a step")
+        assertError(file(steps: "  - parent: map P 1\n    expect:\n      - summary: s\n        kernels: all\n        cite: {file: f, function: g, line: 3}\n        check: [succeeds]\n"),
+                    line: 12, column: 38, "unknown key 'line' in a citation")
+    }
+
+    func testAnUnknownActionAdviceModeFlagOrFieldIsAnError() {
+        assertError(file(steps: "  - parent: map P 1\n  - parent: wirte P\n"), line: 9, column: 13, "unknown action 'wirte' (did you mean 'write'?)")
+        assertError(file(steps: "  - parent: map P 1\n  - parent: madvise P 1 pagout\n"), line: 9, column: 13,
+                    "unknown madvise advice 'pagout' (did you mean 'pageout'?)")
+        assertError(file(steps: "  - parent: map P 1\n  - parent: uffd-register P 1 missing,wq\n"), line: 9, column: 13,
+                    "unknown userfaultfd mode 'wq' (did you mean 'wp'?)")
+        assertError(file(steps: "  - parent: map P 1\n  - parent: mprotect P 1 rx\n"), line: 9, column: 13, "unknown protection 'rx'")
+        let check = { (line: String) in
+            self.file(steps: "  - parent: map P 1\n    expect:\n      - summary: s\n        kernels: all\n        cite: {file: f, function: g}\n        check:\n          - \(line)\n")
+        }
+        assertError(check("parent:P.vma.mergable == 1"), line: 14, column: 13, "'mergable' is not a VMA flag the module decodes (did you mean 'mergeable'?)")
+        assertError(check("parent:P.pfnn == 1"), line: 14, column: 13, "unknown field 'pfnn' (did you mean 'pfn'?)")
+        assertError(check("parent:P.pte.write == yes"), line: 14, column: 13, "pte.write is 0 or 1")
+        assertError(check("fails EINVALL"), line: 14, column: 13, "(did you mean 'EINVAL'?)")
+        assertError(check("parent:P.pfn ~= 1"), line: 14, column: 13, "unknown comparison '~='")
+        assertError(file(steps: "  - system: write P\n"), line: 8, column: 13, "'write' is an actor's action")
+    }
+
+    func testAPageOfAMappingNoStepCreatesIsAnError() {
+        assertError(file(steps: "  - parent: map P 1\n  - parent: write Q\n"), line: 9, column: 13, "'Q' is not mapped in actor 'parent' at this step")
+        assertError(file(watch: "[parent:P, parent:Q]"), line: 4, column: 19, "watched page parent:Q: no step maps 'Q' in actor 'parent'")
+        assertError(file(steps: "  - parent: map P 1\n  - child: write P\n"), line: 9, column: 5, "no actor 'child' at this step")
+        let check = file(steps: "  - parent: map P 1\n    expect:\n      - summary: s\n        kernels: all\n        cite: {file: f, function: g}\n        check:\n          - parent:P.pfn == child:P\n")
+        assertError(check, line: 14, column: 13, "child:P: no step so far maps 'P' in actor 'child'")
+        let unwatched = file(steps: "  - parent: map P 2\n    expect:\n      - summary: s\n        kernels: all\n        cite: {file: f, function: g}\n        check:\n          - parent:P+1.pfn == 1\n")
+        assertError(unwatched, line: 14, column: 13, "parent:P+1 is not watched, so it is never observed")
+    }
+
+    func testALabelUsedBeforeItIsDefinedIsAnError() {
+        let early = file(steps: """
+              - parent: map P 1
+              - parent: write P
+                expect:
+                  - summary: s
+                    kernels: all
+                    cite: {file: f, function: g}
+                    check: ["parent:P.pfn == @later"]
+              - parent: write P
+                label: later
+            """)
+        assertError(early, line: 14, column: 17, "label 'later' is not defined by an earlier step")
+        let own = file(steps: """
+              - parent: map P 1
+              - parent: write P
+                label: now
+                expect:
+                  - summary: s
+                    kernels: all
+                    cite: {file: f, function: g}
+                    check: ["parent:P.pfn == @now"]
+            """)
+        assertError(own, line: 15, column: 17, "label 'now' is not defined by an earlier step")
+    }
+
+    func testAnEmptyKernelRangeIsAnError() {
+        assertError(file(extra: "citations: {}\n").replacingOccurrences(of: "all: {basis: \"always\"}", with: "all: {from: \"6.5\", below: \"6.1\", basis: \"x\"}"),
+                    line: 6, column: 8, "the kernel range from 6.5 below 6.1 is empty")
+        assertError(file().replacingOccurrences(of: "all: {basis: \"always\"}", with: "all: {from: \"6.1\", below: \"6.1\", basis: \"x\"}"),
+                    line: 6, column: 8, "is empty")
+        assertError(file().replacingOccurrences(of: "all: {basis: \"always\"}", with: "all: {from: \"6.1\"}"), line: 6, column: 8, "a kernel range needs 'basis'")
+        assertError(file(steps: "  - parent: map P 1\n    expect:\n      - summary: s\n        kernels: everything\n        cite: {file: f, function: g}\n        check: [succeeds]\n"),
+                    line: 11, column: 18, "no kernel range named 'everything'")
+    }
+
+    func testNotYAMLIsAnErrorWithItsPlace() {
+        assertError("name: t\ntitle: [unclosed\nsummary: s\n", line: 3, column: 8, "not valid YAML")
+        assertError(file(extra: "requires: [root, swapp]\n"), line: 7, column: 18, "unknown requirement 'swapp' (did you mean 'swap'?)")
+    }
+
+    /// Every catalog scenario written as a file reads back as the same scenario: the writer
+    /// (`scenario export`) and the reader agree on every action, check, range and citation.
+    func testEveryCatalogScenarioRoundTripsThroughAFile() throws {
+        for scenario in try ScenarioCatalog.load() {
+            let text = ScenarioFileWriter.yaml(scenario)
+            let back: Scenario
+            do {
+                back = try ScenarioFile.parse(text, file: scenario.name + ".yaml")
+            } catch {
+                XCTFail("\(error)\n\(text)")
+                continue
+            }
+            assertSame(scenario, back, text)
+        }
+    }
+
+    func assertSame(_ a: Scenario, _ b: Scenario, _ text: String, file: StaticString = #filePath, line: UInt = #line) {
+        let name = a.name
+        XCTAssertEqual(a.name, b.name, file: file, line: line)
+        XCTAssertEqual(a.title, b.title, name, file: file, line: line)
+        XCTAssertEqual(a.summary, b.summary, name, file: file, line: line)
+        XCTAssertEqual(a.documents, b.documents, name, file: file, line: line)
+        XCTAssertEqual(a.requirements, b.requirements, name, file: file, line: line)
+        XCTAssertEqual(a.actors, b.actors, name, file: file, line: line)
+        XCTAssertEqual(a.watch, b.watch, name, file: file, line: line)
+        XCTAssertEqual(a.steps.count, b.steps.count, name, file: file, line: line)
+        for (x, y) in zip(a.steps, b.steps) {
+            let at = "\(name): \(x.description)"
+            XCTAssertEqual(x.actor, y.actor, at, file: file, line: line)
+            XCTAssertEqual(x.action.description, y.action.description, at, file: file, line: line)
+            XCTAssertEqual(x.label, y.label, at, file: file, line: line)
+            XCTAssertEqual(x.expectations.count, y.expectations.count, at, file: file, line: line)
+            for (e, f) in zip(x.expectations, y.expectations) {
+                XCTAssertEqual(e.summary, f.summary, at, file: file, line: line)
+                XCTAssertEqual(e.kernels, f.kernels, "\(at): \(e.summary)", file: file, line: line)
+                XCTAssertEqual(e.citation, f.citation, "\(at): \(e.summary)", file: file, line: line)
+                XCTAssertEqual(e.assertions, f.assertions, "\(at): \(e.summary)", file: file, line: line)
+            }
+        }
+    }
+}
