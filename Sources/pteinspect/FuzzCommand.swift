@@ -74,7 +74,10 @@ struct FuzzCommand: ParsableCommand {
             let fuzzer = NetlinkFuzzer(family: client.family.id, pids: pids, userAddresses: addresses)
             var start = timespec(), end = timespec()
             clock_gettime(CLOCK_MONOTONIC, &start)
-            let report = try fuzzer.run(messages: messages, sockets: sockets, seed: seed)
+            let report = try fuzzer.run(messages: messages, sockets: sockets, seed: seed) { sent, seconds in
+                var stderr = StandardError()   // progress of a long run; the report itself goes to stdout
+                print("fuzz: \(sent) of \(messages) messages sent, \(Int(seconds)) s", to: &stderr)
+            }
             clock_gettime(CLOCK_MONOTONIC, &end)
             let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
             print(report)

@@ -135,7 +135,10 @@ public final class NetlinkFuzzer {
     }
 
     /// Runs `messages` messages spread over `sockets` threads (each its own socket and PRNG).
-    public func run(messages: Int, sockets: Int, seed: UInt64) throws -> FuzzReport {
+    /// `progress` is called every `progressInterval` seconds with the messages sent so far (a long
+    /// run says how far it is).
+    public func run(messages: Int, sockets: Int, seed: UInt64, progressInterval: Double = 10,
+                    progress: ((_ sent: Int, _ seconds: Double) -> Void)? = nil) throws -> FuzzReport {
         let results = Collector()
         let group = DispatchGroup()
         for index in 0..<sockets {
@@ -144,14 +147,17 @@ public final class NetlinkFuzzer {
             let thread = Thread { [self] in
                 defer { group.leave() }
                 do {
-                    results.add(try self.worker(count: share, seed: seed &+ UInt64(index) &* 0x1000_0001))
+                    results.add(try self.worker(count: share, seed: seed &+ UInt64(index) &* 0x1000_0001, collector: results))
                 } catch {
                     results.fail(error)
                 }
             }
             thread.start()
         }
-        group.wait()
+        let started = Deadline(seconds: 0)
+        while group.wait(timeout: .now() + progressInterval) == .timedOut {
+            progress?(results.sent, started.elapsed)
+        }
         return try results.result()
     }
 
@@ -160,8 +166,11 @@ public final class NetlinkFuzzer {
         private let lock = NSLock()
         private var total = FuzzReport()
         private var failure: Error?
+        private var sentSoFar = 0
 
         func add(_ report: FuzzReport) { lock.lock(); total.merge(report); lock.unlock() }
+        func sentOne() { lock.lock(); sentSoFar += 1; lock.unlock() }
+        var sent: Int { lock.lock(); defer { lock.unlock() }; return sentSoFar }
         func fail(_ error: Error) { lock.lock(); failure = error; lock.unlock() }
         func result() throws -> FuzzReport {
             lock.lock(); defer { lock.unlock() }
@@ -170,7 +179,7 @@ public final class NetlinkFuzzer {
         }
     }
 
-    private func worker(count: Int, seed: UInt64) throws -> FuzzReport {
+    private func worker(count: Int, seed: UInt64, collector: Collector) throws -> FuzzReport {
         var rng = SplitMix64(seed: seed)
         let socket = try RawNetlinkSocket()
         var report = FuzzReport()
@@ -180,6 +189,7 @@ public final class NetlinkFuzzer {
             let (bytes, shape) = generate(&rng, sequence: sequence)
             try socket.send(bytes)
             report.sent += 1
+            collector.sentOne()
             if shape.dump { report.dumps += 1 }
             if shape.wellFormed { report.wellFormed += 1 }
             let refusedBy = collect(socket, sequence: sequence, shape: shape, request: bytes, into: &report)
