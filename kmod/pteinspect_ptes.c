@@ -229,8 +229,9 @@ static void read_present(struct pteinspect_entry *r, struct vm_area_struct *vma,
  * The flag words and folio->mapping are each read once and the bits taken from that snapshot,
  * with the definitions of include/linux/page-flags.h (6.1 and 6.12 alike; 6.12 line numbers):
  * PageAnon() and PageKsm() are tests of folio->mapping's low bits (folio_test_anon() L694,
- * folio_test_ksm() L723); folio_test_swapcache() (L584) is PG_swapbacked && PG_swapcache of the
- * folio; the folio tests read the
+ * folio_test_ksm() L723, false without CONFIG_KSM); folio_test_swapcache() (L584) is
+ * PG_swapbacked && PG_swapcache of the folio, false without CONFIG_SWAP (PG_swapcache is
+ * PG_owner_priv_1 then, L134); the folio tests read the
  * folio's (the head page's) flags, PageReserved() the page's own. Besides being consistent with
  * each other, one load instead of one per bit: this runs for every present entry of a dump (under
  * TCG each test_bit() is a memory access of its own). PageAnonExclusive() and PageHead() are still
@@ -255,7 +256,8 @@ static void read_page_state(struct pteinspect_emit *e, struct pteinspect_entry *
 	if ((pf & (PTEINSPECT_PF_ANON | PTEINSPECT_PF_KSM)) == PTEINSPECT_PF_ANON &&
 	    PageAnonExclusive(page))
 		pf |= PTEINSPECT_PF_ANON_EXCLUSIVE;
-	if ((folio_flags & BIT(PG_swapbacked)) && (folio_flags & BIT(PG_swapcache)))
+	if (IS_ENABLED(CONFIG_SWAP) && (folio_flags & BIT(PG_swapbacked)) &&
+	    (folio_flags & BIT(PG_swapcache)))
 		pf |= PTEINSPECT_PF_SWAPCACHE;
 	if (folio_flags & BIT(PG_dirty))
 		pf |= PTEINSPECT_PF_DIRTY;

@@ -150,6 +150,57 @@ final class ScenarioFileTests: XCTestCase {
         assertError(file(extra: "requires: [root, swapp]\n"), line: 7, column: 18, "unknown requirement 'swapp' (did you mean 'swap'?)")
     }
 
+    /// What the second reading of the code found (review of issue 13's first slice).
+    func testOffsetsNamesAndValuesAreCheckedWhereTheyAreWritten() {
+        let check = { (line: String) in
+            self.file(steps: "  - parent: map P 1\n    expect:\n      - summary: s\n        kernels: all\n        cite: {file: f, function: g}\n        check:\n          - \(line)\n")
+        }
+        assertError(file(steps: "  - parent: map P 2\n  - parent: write P+2\n"), line: 9, column: 13, "P+2 is past the end of 'P' (2 pages")
+        assertError(file(watch: "[parent:P+4503599627370496]"), line: 4, column: 9, "'P' is at most 1 page long")
+        assertError(file(steps: "  - parent: map P 1\n  - parent: mremap P 3\n  - parent: write P+3\n"), line: 10, column: 13, "P+3 is past the end of 'P' (3 pages")
+        assertError(check("parent:P.pfn contains parent:P"), line: 14, column: 13, "'contains' is for a set-valued field")
+        assertError(check("parent:P.level == ptee"), line: 14, column: 13, "level is pte or pmd")
+        assertError(check("parent:P.rmap == {a, , b}"), line: 14, column: 13, "an empty item in the set")
+        assertError(file(extra: "actors: [parent, label]\n"), line: 7, column: 18, "'label' cannot name an actor")
+        assertError(file(extra: "citations:\n  c: {file: f, function: g}\n  c: {file: f, function: h}\n"), line: 8, column: 3, "a key appears twice in one mapping: 'c'")
+        assertError(file().replacingOccurrences(of: "name: t", with: "name: fork_cow"), line: 1, column: 7, "a scenario's name is lower case")
+        // a child's names after an earlier child of that name exited are the new fork's only
+        assertError(file(steps: """
+              - parent: map P 1
+              - parent: fork child
+              - child: map Q 1
+              - child: exit
+              - parent: fork child
+              - child: write Q
+            """), line: 13, column: 12, "'Q' is not mapped in actor 'child' at this step")
+        // a check on an actor that has exited
+        assertError(file(steps: """
+              - parent: map P 1
+              - parent: fork child
+              - child: exit
+                expect:
+                  - summary: s
+                    kernels: all
+                    cite: {file: f, function: g}
+                    check: ["child:P.mapped == 0"]
+            """, watch: "[parent:P, child:P]"), line: 15, column: 17, "actor 'child' does not exist at this step")
+        // spaces after the operator are not part of the value
+        XCTAssertNoThrow(try ScenarioFile.parse(check("parent:P.mapcount ==  1"), file: "ok.yaml"))
+    }
+
+    /// Text a folded block cannot carry (line breaks, tabs, runs of spaces) comes back the same.
+    func testTheWriterKeepsAwkwardText() throws {
+        let odd = "two lines\nand a\ttab,  two spaces: \"quoted\" \\ and a bell \u{7}"
+        let scenario = Scenario(name: "odd", title: odd, summary: odd, documents: [odd], watch: [PageRef("parent", "P")], steps: [
+            Step("parent", .map("P", pages: 1), expect: [
+                Expectation(odd, kernels: KernelRange(basis: odd, note: odd), cite: Citation("f", "g", odd, document: odd), [.outcome(.succeeds)]),
+            ]),
+        ])
+        let back = try ScenarioFile.parse(ScenarioFileWriter.yaml(scenario), file: "odd.yaml")
+        assertSame(scenario, back, ScenarioFileWriter.yaml(scenario))
+        XCTAssertEqual(back.steps[0].expectations[0].kernels.note, odd)
+    }
+
     /// Every catalog scenario written as a file reads back as the same scenario: the writer
     /// (`scenario export`) and the reader agree on every action, check, range and citation.
     func testEveryCatalogScenarioRoundTripsThroughAFile() throws {

@@ -416,7 +416,9 @@ private final class RunState {
 
     func address(_ ref: PageRef, pageSize: UInt64) -> UInt64? {
         guard worker(ref.actor) != nil, let base = symbols[ref.actor]?[ref.loc.symbol] else { return nil }
-        return base + UInt64(ref.loc.page) * pageSize
+        let (offset, overflow) = UInt64(ref.loc.page).multipliedReportingOverflow(by: pageSize)
+        guard !overflow, case let (address, wrapped) = base.addingReportingOverflow(offset), !wrapped else { return nil }
+        return address
     }
 
     /// An rmap hit as the scenario names pages: "actor@0x...".

@@ -122,7 +122,7 @@ public enum WorkerLoop {
     private static func reserve(pages: Int, accounted: Bool = false) throws(WorkerFailure) -> UnsafeMutableRawPointer {
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | (accounted ? 0 : MAP_NORESERVE)
         guard let base = mmap(nil, length(pages + 2), PROT_NONE, flags, -1, 0),
-              base != MAP_FAILED else { throw .system("mmap(PROT_NONE reservation)") }
+              base != MAP_FAILED else { throw .system("mmap(PROT_NONE)") }
         return base + pageSize
     }
 

@@ -151,6 +151,8 @@ public enum WorkerCommand: Equatable, Sendable {
 
     /// The largest page count a command takes (bounds what one line can ask of a worker).
     public static let maximumPages = 1 << 28
+    /// uffd-copy's bound: the worker allocates the source buffer (256 MiB at most).
+    public static let maximumCopyPages = 1 << 16
 
     public var verb: String {
         switch self {
@@ -318,7 +320,7 @@ public enum WorkerCommand: Equatable, Sendable {
             self = .uffdRegister(try address(0), pages: try pages(1), modes)
         case "uffd-copy":
             try count(2...3)
-            guard arguments.count == 2 || arguments[2] == "wp" else { throw bad }
+            guard arguments.count == 2 || arguments[2] == "wp", try pages(1) <= WorkerCommand.maximumCopyPages else { throw bad }
             self = .uffdCopy(try address(0), pages: try pages(1), writeProtect: arguments.count == 3)
         case "uffd-zeropage": try count(2...2); self = .uffdZeropage(try address(0), pages: try pages(1))
         case "uffd-continue": try count(2...2); self = .uffdContinue(try address(0), pages: try pages(1))

@@ -13,7 +13,18 @@ public enum ScenarioFile {
         if isFolder.boolValue {
             let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".yaml") }.sorted()
             guard !names.isEmpty else { throw ScenarioFileError(file: path, line: 0, column: 0, message: "the folder has no .yaml files") }
-            return try names.map { try loadFile((path as NSString).appendingPathComponent($0)) }
+            var scenarios: [Scenario] = []
+            var files: [String: String] = [:]
+            for name in names {
+                let file = (path as NSString).appendingPathComponent(name)
+                let scenario = try loadFile(file)
+                if let other = files[scenario.name] {
+                    throw ScenarioFileError(file: file, line: 1, column: 1, message: "scenario name '\(scenario.name)' is already used by \(other)")
+                }
+                files[scenario.name] = file
+                scenarios.append(scenario)
+            }
+            return scenarios
         }
         return [try loadFile(path)]
     }
@@ -55,6 +66,10 @@ struct ScenarioFileReader {
         case let .composer(context, problem, mark, _):
             return ScenarioFileError(file: file, line: mark.line, column: mark.column,
                                      message: "not valid YAML: \(problem)" + (context.map { " (\($0.text))" } ?? ""))
+        case let .duplicatedKeysInMapping(duplicates, context):
+            // the mark is the mapping's; each key may appear only once in it
+            return ScenarioFileError(file: file, line: context.mark.line, column: context.mark.column,
+                                     message: "a key appears twice in one mapping: " + duplicates.sorted().map { "'\($0)'" }.joined(separator: ", "))
         default:
             return ScenarioFileError(file: file, line: 0, column: 0, message: "not valid YAML: \(error)")
         }
@@ -81,9 +96,10 @@ struct ScenarioFileReader {
         return entries
     }
 
+    /// A scalar's text without the line break a block scalar (`>`, `|`) ends with.
     func string(_ node: Node, _ what: String) throws -> String {
         guard let scalar = node.scalar else { throw error(node, "\(what) must be text, not a list or mapping") }
-        return scalar.string
+        return scalar.string.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func strings(_ node: Node, _ what: String) throws -> [(String, Node)] {
@@ -104,7 +120,8 @@ struct ScenarioFileReader {
         func value(_ key: String) -> Node? { top.first { $0.key == key }?.value }
         let nameNode = value("name")!   // required above
         let name = try string(nameNode, "name")
-        guard ScenarioGrammar.isSymbol(name), name.lowercased() == name else {
+        guard let first = name.first, first.isASCII, first.isLetter,
+              name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
             throw error(nameNode, "a scenario's name is lower case letters, digits and '-' (e.g. fork-cow), not '\(name)'")
         }
         let title = try string(value("title")!, "title")
@@ -124,7 +141,9 @@ struct ScenarioFileReader {
         if let node = value("actors") {
             actors = []
             for (word, item) in try strings(node, "actors") {
-                guard ScenarioGrammar.isSymbol(word), word != "system" else { throw error(item, "'\(word)' cannot name an actor") }
+                guard ScenarioGrammar.isSymbol(word), !Self.reservedActorNames.contains(word) else {
+                    throw error(item, "'\(word)' cannot name an actor (a name, not one of \(Self.reservedActorNames.sorted().joined(separator: ", ")))")
+                }
                 guard !actors.contains(word) else { throw error(item, "actor '\(word)' is listed twice") }
                 actors.append(word)
             }
@@ -143,8 +162,13 @@ struct ScenarioFileReader {
         var steps: [Step] = []
         for node in stepNodes { steps.append(try step(node, &state, kernels: kernels, citations: citations)) }
         // A watched page must be one some step maps: otherwise it is never observed, silently.
-        for (ref, node) in watch where !state.everBound.contains(PageRef(ref.actor, ref.loc.symbol)) {
-            throw error(node, "watched page \(ref): no step maps '\(ref.loc.symbol)' in actor '\(ref.actor)'")
+        for (ref, node) in watch {
+            guard let pages = state.everBound[PageRef(ref.actor, ref.loc.symbol)] else {
+                throw error(node, "watched page \(ref): no step maps '\(ref.loc.symbol)' in actor '\(ref.actor)'")
+            }
+            guard ref.loc.page < pages else {
+                throw error(node, "watched page \(ref): '\(ref.loc.symbol)' is at most \(pages) page\(pages == 1 ? "" : "s") long in actor '\(ref.actor)' (pages count from +0)")
+            }
         }
         return Scenario(name: name, title: title, summary: summary, documents: documents, requirements: requirements,
                         actors: actors, watch: watch.map(\.0), steps: steps)
@@ -165,6 +189,7 @@ struct ScenarioFileReader {
             guard ScenarioGrammar.isSymbol(name.replacingOccurrences(of: ".", with: "_")) else {
                 throw error(key, "a kernel range's name is a word (letters, digits, '_', '-', '.'), not '\(name)'")
             }
+            guard ranges[name] == nil else { throw error(key, "kernel range '\(name)' is defined twice") }
             ranges[name] = try kernelRange(value, name: name)
         }
         return ranges
@@ -201,7 +226,11 @@ struct ScenarioFileReader {
     func namedCitations(_ node: Node) throws -> [String: Citation] {
         var citations: [String: Citation] = [:]
         guard let pairs = node.mapping else { throw error(node, "citations must be a mapping of names to citations") }
-        for (key, value) in pairs { citations[try string(key, "a citation's name")] = try citation(value) }
+        for (key, value) in pairs {
+            let name = try string(key, "a citation's name")
+            guard citations[name] == nil else { throw error(key, "citation '\(name)' is defined twice") }
+            citations[name] = try citation(value)
+        }
         return citations
     }
 
@@ -230,17 +259,23 @@ struct ScenarioFileReader {
         /// The watched pages: the only ones observed, so the only ones a check can read.
         let watch: Set<PageRef>
         var bound: [String: Set<String>] = [:]
-        /// (actor, symbol) pairs any step so far has bound (as PageRef with page 0).
-        var everBound: Set<PageRef> = []
+        /// The pages of each name an actor has now.
+        var length: [PageRef: Int] = [:]
+        /// (actor, symbol) pairs any step so far has bound (as PageRef with page 0), with the most
+        /// pages the name ever had.
+        var everBound: [PageRef: Int] = [:]
         var labels: Set<String> = []
 
-        mutating func bind(_ actor: String, _ symbol: String) {
+        mutating func bind(_ actor: String, _ symbol: String, pages: Int) {
             bound[actor, default: []].insert(symbol)
-            everBound.insert(PageRef(actor, symbol))
+            length[PageRef(actor, symbol)] = pages
+            everBound[PageRef(actor, symbol)] = max(pages, everBound[PageRef(actor, symbol)] ?? 0)
         }
     }
 
     static let stepKeys = ["label", "expect"]
+    /// Step keys and the CLI's own actor cannot name an actor.
+    static let reservedActorNames: Set<String> = ["system", "label", "expect"]
 
     func step(_ node: Node, _ state: inout Validation, kernels: [String: KernelRange], citations: [String: Citation]) throws -> Step {
         guard let pairs = node.mapping else { throw error(node, "a step must be a mapping: ACTOR: ACTION (with label: and expect: under it)") }
@@ -292,26 +327,36 @@ struct ScenarioFileReader {
     func checkAction(_ action: Action, actor: String, _ node: Node, _ state: inout Validation) throws {
         func needs(_ loc: Loc, of who: String = actor) throws {
             guard state.actors.contains(who) else { throw error(node, "no actor '\(who)' at this step") }
-            guard state.bound[who]?.contains(loc.symbol) == true else {
+            guard state.bound[who]?.contains(loc.symbol) == true, let pages = state.length[PageRef(who, loc.symbol)] else {
                 throw error(node, "'\(loc.symbol)' is not mapped in actor '\(who)' at this step (map it in an earlier step)")
+            }
+            guard loc.page < pages else {
+                throw error(node, "\(loc) is past the end of '\(loc.symbol)' (\(pages) page\(pages == 1 ? "" : "s") in actor '\(who)'; pages count from +0)")
             }
         }
         switch action {
-        case let .map(symbol, _, _, _), let .mapFile(symbol, _, _, _, _), let .mapTHP(symbol), let .mapFixture(symbol, _, _):
-            state.bind(actor, symbol)
+        case let .map(symbol, pages, _, _), let .mapFile(symbol, _, pages, _, _), let .mapFixture(symbol, pages, _):
+            state.bind(actor, symbol, pages: pages)
+        case let .mapTHP(symbol):
+            state.bind(actor, symbol, pages: 512)   // the 2 MiB-aligned MADV_HUGEPAGE range (WorkerCommand.mapTHP)
         case let .write(loc), let .read(loc), let .mprotect(loc, _, _), let .madvise(loc, _, _), let .uffdRegister(loc, _, _),
              let .uffdCopy(loc, _, _), let .uffdZeropage(loc, _), let .uffdWriteProtect(loc, _, _), let .uffdContinue(loc, _),
              let .pin(loc, _, _, _), let .unpin(loc, _):
             try needs(loc)
         case let .uffdMove(from, to, _): try needs(from); try needs(to)
-        case let .mremap(symbol, _): try needs(Loc(symbol))
+        case let .mremap(symbol, pages):
+            try needs(Loc(symbol))
+            state.bind(actor, symbol, pages: pages)   // the name follows the PAGES pages moved
         case let .memWrite(who, loc), let .memRead(who, loc): try needs(loc, of: who)
         case let .fork(child):
-            guard !state.actors.contains(child), child != "system" else { throw error(node, "actor '\(child)' already exists") }
+            guard !Self.reservedActorNames.contains(child) else { throw error(node, "'\(child)' cannot name an actor") }
+            guard !state.actors.contains(child) else { throw error(node, "actor '\(child)' already exists") }
             state.actors.insert(child)
-            for symbol in state.bound[actor] ?? [] { state.bind(child, symbol) }
+            state.bound[child] = []   // a name reused after an earlier child's exit starts afresh
+            for symbol in state.bound[actor] ?? [] { state.bind(child, symbol, pages: state.length[PageRef(actor, symbol)] ?? 0) }
         case .exit:
             state.actors.remove(actor)
+            state.bound[actor] = nil
         case let .waitForKsm(pages, _):
             for ref in pages { try needs(ref.loc, of: ref.actor) }
         case .drain, .uffdOpen, .swapoff, .swapon, .setting:
@@ -351,8 +396,11 @@ struct ScenarioFileReader {
         case let .oneOf(refs, label): pages += refs; labels += label.map { [$0] } ?? []
         case .value, .notAbsent: break
         }
-        for ref in pages where !state.everBound.contains(PageRef(ref.actor, ref.loc.symbol)) {
+        for ref in pages where state.everBound[PageRef(ref.actor, ref.loc.symbol)] == nil {
             throw error(node, "\(ref): no step so far maps '\(ref.loc.symbol)' in actor '\(ref.actor)'")
+        }
+        for ref in pages where !state.actors.contains(ref.actor) {
+            throw error(node, "\(ref): actor '\(ref.actor)' does not exist at this step (it exited, or is forked later), so its pages are not observed")
         }
         for ref in pages where !state.watch.contains(ref) {
             throw error(node, "\(ref) is not watched, so it is never observed: add it to the scenario's watch list")

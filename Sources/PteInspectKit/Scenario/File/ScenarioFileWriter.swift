@@ -6,7 +6,7 @@ public enum ScenarioFileWriter {
         var out = ""
         out += "name: \(scenario.name)\n"
         out += "title: \(scalar(scenario.title))\n"
-        out += "summary: >\n" + folded(scenario.summary, indent: 2)
+        out += "summary:" + block(scenario.summary, indent: 2)
         if !scenario.documents.isEmpty { out += "documents: [" + scenario.documents.map { scalar($0, flow: true) }.joined(separator: ", ") + "]\n" }
         if !scenario.requirements.isEmpty {
             out += "requires: [" + scenario.requirements.map(requirementName).joined(separator: ", ") + "]\n"
@@ -52,7 +52,7 @@ public enum ScenarioFileWriter {
         if let from = range.from { out += pad + "from: \"\(from)\"\n" }
         if let below = range.below { out += pad + "below: \"\(below)\"\n" }
         out += pad + "basis: \(scalar(range.basis))\n"
-        if let note = range.note { out += pad + "note: >\n" + folded(note, indent: indent + 2) }
+        if let note = range.note { out += pad + "note:" + block(note, indent: indent + 2) }
         return out
     }
 
@@ -147,8 +147,24 @@ public enum ScenarioFileWriter {
         return scalar(text)
     }
 
+    /// A double-quoted scalar: backslash, quote, line breaks, tabs and other control characters escaped.
     static func quoted(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
     }
 
     static func scalar(_ text: String) -> String {
@@ -160,7 +176,17 @@ public enum ScenarioFileWriter {
         return plain ? text : quoted(text)
     }
 
-    /// A folded block (`>`) of `text`, wrapped at spaces near 100 columns.
+    /// The value after "key:": a folded block (`>`) of `text`, wrapped at spaces near 100 columns;
+    /// text a folded block would not give back (line breaks, runs of spaces, control characters)
+    /// as one quoted scalar instead.
+    static func block(_ text: String, indent: Int) -> String {
+        if text.isEmpty || text.contains("  ") || text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+            || text.hasPrefix(" ") || text.hasSuffix(" ") {
+            return " " + quoted(text) + "\n"
+        }
+        return " >\n" + folded(text, indent: indent)
+    }
+
     static func folded(_ text: String, indent: Int) -> String {
         let pad = String(repeating: " ", count: indent)
         var lines: [String] = []

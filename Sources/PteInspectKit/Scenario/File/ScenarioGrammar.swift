@@ -16,9 +16,10 @@ enum ScenarioGrammar {
         return Loc(symbol, page)
     }
 
+    /// ASCII letters, digits, '_' and '-', starting with a letter.
     static func isSymbol(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, CharacterSet.letters.contains(first) else { return false }
-        return text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" }
+        guard let first = text.first, first.isASCII, first.isLetter else { return false }
+        return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
     }
 
     /// "actor:P+1".
@@ -135,6 +136,9 @@ enum ScenarioGrammar {
             return .uffdRegister(try loc(args[0]), pages: try count(args[1], "page count"), modes: modes)
         case "uffd-copy":
             try arity(2...3)
+            guard let pages = Int(args[1]), pages <= WorkerCommand.maximumCopyPages else {
+                throw GrammarError(message: "'\(text)': uffd-copy copies at most \(WorkerCommand.maximumCopyPages) pages (the worker allocates the source)")
+            }
             guard args.count == 2 || args[2] == "wp" else { throw GrammarError(message: "'\(text)': expected \(form)") }
             return .uffdCopy(try loc(args[0]), pages: try count(args[1], "page count"), writeProtect: args.count == 3)
         case "uffd-zeropage": try arity(2...2); return .uffdZeropage(try loc(args[0]), pages: try count(args[1], "page count"))
@@ -239,10 +243,14 @@ enum ScenarioGrammar {
             guard let value else { throw GrammarError(message: "\(field) is a number (decimal or 0x hex), not '\(text)'") }
             return .number(value)
         case .text:
+            // level is the only text field: the entry's page-table level
+            guard field != .level || text == "pte" || text == "pmd" else { throw GrammarError(message: "level is pte or pmd, not '\(text)'") }
             return .text(String(text))
         case .set:
             guard text.hasPrefix("{"), text.hasSuffix("}") else { throw GrammarError(message: "\(field) is a set: write {a, b} or {}") }
-            return .set(text.dropFirst().dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            let items = text.dropFirst().dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !items.contains(where: \.isEmpty) || items.count == 1 else { throw GrammarError(message: "'\(text)': an empty item in the set") }
+            return .set(items.filter { !$0.isEmpty })
         }
     }
 
@@ -268,7 +276,7 @@ enum ScenarioGrammar {
     /// "{a, b@l}" -> the pages inside.
     static func pageSet(_ text: Substring) throws(GrammarError) -> [Substring] {
         guard text.hasPrefix("{"), text.hasSuffix("}") else { throw GrammarError(message: "'\(text)': expected a set of pages, {ACTOR:PAGE, ...}") }
-        return text.dropFirst().dropLast().split(separator: ",").map { Substring($0.trimmingCharacters(in: .whitespaces)) }
+        return text.dropFirst().dropLast().split(separator: ",").map { Substring($0.trimmingCharacters(in: .whitespaces)) }.filter { !$0.isEmpty }
     }
 
     /// One check line: "REF.FIELD OP OPERAND", "succeeds", "fails ENAME".
@@ -295,7 +303,7 @@ enum ScenarioGrammar {
         let page = try pageRef(lhs[..<dot])
         let field = try self.field(lhs[lhs.index(after: dot)...])
         let op = words[1]
-        let rest = words.count == 3 ? words[2] : ""
+        let rest = words.count == 3 ? Substring(words[2].trimmingCharacters(in: .whitespaces)) : ""
         func needs(_ what: String) throws(GrammarError) {
             if rest.isEmpty { throw GrammarError(message: "'\(text)': '\(op)' needs \(what) after it") }
         }
@@ -315,6 +323,9 @@ enum ScenarioGrammar {
             default: throw GrammarError(message: "'\(text)': expected 'is set' or 'is absent'")
             }
         case "contains":
+            guard kind(of: field) == .set else {
+                throw GrammarError(message: "'contains' is for a set-valued field (vma.anon_vma_chain, rmap, pte_marker), not \(field)")
+            }
             try needs("a page")
             let (other, otherField, label) = try operand(rest, page: page, field: nil)
             return .field(page, field, .contains(other, otherField ?? .vmaAnonVma, at: label))
