@@ -147,25 +147,10 @@ public enum ScenarioFileWriter {
         return scalar(text)
     }
 
-    /// A double-quoted scalar: backslash, quote, line breaks, tabs and other control characters escaped.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A double-quoted scalar. A JSON string is one (YAML 1.2 reads JSON's escapes, \uXXXX
+    /// included), so the JSON encoder's quoting serves: quote, backslash and control characters
+    /// escaped.
+    static func quoted(_ text: String) -> String { JSONValue.quote(text) }
 
     static func scalar(_ text: String) -> String {
         let indicators = Set("-?:,[]{}#&*!|>'\"%@`")
