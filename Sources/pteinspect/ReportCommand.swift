@@ -2,16 +2,16 @@ import ArgumentParser
 import Foundation
 import PteInspectKit
 
-/// `pteinspect report diff|table`: reading saved scenario reports (JSON), no kernel needed.
+/// `pteinspect report diff|table|html|dot`: reading saved scenario reports (JSON), no kernel needed.
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Compare saved scenario reports (JSON) across kernels.",
+        abstract: "Compare saved scenario reports (JSON) across kernels, or draw them (HTML, DOT).",
         discussion: """
             Reports come from `pteinspect scenario run --format json` or `--json-out FILE` (tools/run \
             writes one per kernel into .cache/run/). Nothing is run and no root is needed.
             """,
-        subcommands: [ReportDiffCommand.self, ReportTableCommand.self])
+        subcommands: [ReportDiffCommand.self, ReportTableCommand.self, ReportHTMLCommand.self, ReportDOTCommand.self])
 }
 
 struct ReportDiffCommand: ParsableCommand {
@@ -68,5 +68,71 @@ struct ReportTableCommand: ParsableCommand {
         }
         print(KernelTable.render(loaded), terminator: "")
         if loaded.contains(where: { $0.scenarios.contains { $0.verdict == "FAIL" } }) { throw ExitStatus.failure }
+    }
+}
+
+/// The saved reports of `paths`, or the end of the command with which one cannot be read.
+private func loadReports(_ paths: [String]) throws -> [SavedReport] {
+    do {
+        return try paths.map(SavedReport.load)
+    } catch {
+        var stderr = StandardError()
+        print("pteinspect: \(error)", to: &stderr)
+        throw ExitStatus.cannotRun
+    }
+}
+
+struct ReportHTMLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "html",
+        abstract: "One self-contained HTML file of saved reports: per step the page-state strip (changed fields marked), the object graph (SVG), the expectations.",
+        discussion: """
+            No script, font or network: it opens in any browser, offline. With several reports (one \
+            per kernel) it starts with a scenario x kernel overview linking into each scenario.
+            """)
+
+    @Argument(help: "Reports, one per kernel.", completion: .file(extensions: ["json", "jsonl"]))
+    var reports: [String]
+
+    @Option(help: "The page's title.")
+    var title = "pteinspect scenarios"
+
+    @Option(name: .customLong("scenario"), help: ArgumentHelp("Only this scenario (repeatable).", valueName: "name"))
+    var scenarios: [String] = []
+
+    func validate() throws {
+        if reports.isEmpty { throw ValidationError("give at least one report (JSON from `pteinspect scenario run --format json`)") }
+    }
+
+    func run() throws {
+        var loaded = try loadReports(reports)
+        if !scenarios.isEmpty {
+            loaded = loaded.map { $0.keeping(scenarios) }
+            let found = Set(loaded.flatMap { $0.scenarios.map(\.name) })
+            let missing = scenarios.filter { !found.contains($0) }
+            if !missing.isEmpty {
+                var stderr = StandardError()
+                print("pteinspect: no scenario \(missing.joined(separator: ", ")) in the reports given", to: &stderr)
+                throw ExitStatus.cannotRun
+            }
+        }
+        print(HTMLReport.render(loaded, title: title), terminator: "")
+    }
+}
+
+struct ReportDOTCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dot",
+        abstract: "The object graph of every step of saved reports as Graphviz DOT, one digraph per step (render with dot -Tsvg).")
+
+    @Argument(help: "Reports.", completion: .file(extensions: ["json", "jsonl"]))
+    var reports: [String]
+
+    func validate() throws {
+        if reports.isEmpty { throw ValidationError("give at least one report (JSON from `pteinspect scenario run --format json`)") }
+    }
+
+    func run() throws {
+        print(DOTReport.render(try loadReports(reports)), terminator: "")
     }
 }

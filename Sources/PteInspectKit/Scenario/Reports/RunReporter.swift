@@ -8,7 +8,9 @@ import Glibc
 /// output is one document, printed at the end, or by `cutShort` when the run ends early;
 /// `--format jsonl` is the same as JSON Lines, each line written as it is known.
 public final class RunReporter: @unchecked Sendable {
-    public enum Format: String, CaseIterable, Sendable { case human, json, jsonl, ktap }
+    /// `html` is written when the run ends (or is cut short), from the JSON document: one model,
+    /// the HTML a rendering of it (HTMLReport).
+    public enum Format: String, CaseIterable, Sendable { case human, json, jsonl, ktap, html }
 
     private let format: Format
     private let jsonOut: String?
@@ -50,7 +52,7 @@ public final class RunReporter: @unchecked Sendable {
                 write(KTAPReport.header(count: planned) + notes.map { "# \(KTAPReport.clean($0))\n" }.joined())
             case .jsonl:
                 write(ScenarioJSONReport.Lines.run(kernel: kernel, backend: backend, planned: planned))
-            case .json: break
+            case .json, .html: break
             }
             saveJSON(complete: false, interrupted: nil)
         }
@@ -84,7 +86,7 @@ public final class RunReporter: @unchecked Sendable {
                 write(TimelineReport.verdictLine(result))
             case .ktap: write(KTAPReport.render(result, number: results.count))
             case .jsonl: write(ScenarioJSONReport.Lines.scenario(result))
-            case .json: break
+            case .json, .html: break
             }
             saveJSON(complete: results.count == planned, interrupted: nil)
         }
@@ -110,6 +112,8 @@ public final class RunReporter: @unchecked Sendable {
                 write(document(complete: false, interrupted: why).rendered() + "\n")
             case .jsonl:
                 write(ScenarioJSONReport.Lines.end(results, complete: false, interrupted: why))
+            case .html:
+                write(html(document(complete: false, interrupted: why)))
             }
             saveJSON(complete: false, interrupted: why)
         }
@@ -124,6 +128,7 @@ public final class RunReporter: @unchecked Sendable {
             case .human: write(TimelineReport.summary(results))
             case .json: write(document(complete: true, interrupted: nil).rendered() + "\n")
             case .jsonl: write(ScenarioJSONReport.Lines.end(results, complete: true, interrupted: nil))
+            case .html: write(html(document(complete: true, interrupted: nil)))
             case .ktap: break
             }
         }
@@ -135,6 +140,17 @@ public final class RunReporter: @unchecked Sendable {
     }
 
     public var verdicts: [Verdict] { lock.withLock { results.map(\.verdict) } }
+
+    /// The HTML of a JSON document, read back as a saved report would be.
+    private func html(_ document: JSONValue) -> String {
+        do {
+            let report = try JSONDecoder().decode(SavedReport.self, from: Data(document.rendered().utf8))
+            return HTMLReport.render([report], title: "pteinspect scenarios on \(kernel)")
+        } catch {
+            return "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta charset=\"utf-8\"/><title>pteinspect</title></head><body><p>"
+                + HTMLReport.escape("the report could not be rendered: \(error)") + "</p></body></html>\n"
+        }
+    }
 
     private func document(complete: Bool, interrupted: String?) -> JSONValue {
         ScenarioJSONReport.render(results, kernel: kernel, backend: backend, planned: planned,

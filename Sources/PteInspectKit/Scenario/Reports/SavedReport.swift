@@ -9,10 +9,15 @@ public struct SavedReport: Decodable {
     public let kernel: String
     public let backend: String
     public let scenarios: [Scenario]
+    /// Why the run ended before its last scenario (a report of a run cut short), if it did.
+    public var interrupted: String? = nil
 
     public struct Scenario: Decodable {
         public let name: String
         public let title: String
+        /// Since the HTML report (a key added within version 1: absent in older reports).
+        public let summary: String?
+        public let documents: [String]?
         public let verdict: String
         public let reason: String?
         public let steps: [Step]
@@ -23,21 +28,43 @@ public struct SavedReport: Decodable {
         public let actor: String
         public let action: String
         public let outcome: String
+        public let label: String?
         public let error: String?
+        public let fault: String?
+        public let kernel_report: [String]?
         public let pages: [Page]
         public let expectations: [Expectation]
     }
 
     public struct Page: Decodable {
         public let page: String
+        public let location: String?
         public let fields: [String: Value]
+        /// The fields that differ from the previous step.
+        public let changed: [String]?
     }
 
     public struct Expectation: Decodable {
         public let summary: String
         public let verdict: String
         public let reason: String?
+        public let assertions: [String]?
+        public let kernels: Kernels?
+        public let citation: Citation?
         public let mismatches: [Mismatch]
+    }
+
+    public struct Kernels: Decodable {
+        public let from: String?
+        public let below: String?
+        public let basis: String
+    }
+
+    public struct Citation: Decodable {
+        public let file: String
+        public let function: String
+        public let detail: String?
+        public let document: String?
     }
 
     public struct Mismatch: Decodable {
@@ -115,6 +142,14 @@ public struct SavedReport: Decodable {
         }
         return SavedReport(schema: ScenarioJSONReport.schema, version: header.report_version, kernel: header.kernel,
                            backend: header.backend, scenarios: scenarios)
+    }
+
+    /// The same report with only the scenarios named (in the report's order).
+    public func keeping(_ names: [String]) -> SavedReport {
+        var copy = SavedReport(schema: schema, version: version, kernel: kernel, backend: backend,
+                               scenarios: scenarios.filter { names.contains($0.name) })
+        copy.interrupted = interrupted
+        return copy
     }
 
     init(schema: String, version: Int, kernel: String, backend: String, scenarios: [Scenario]) {

@@ -70,6 +70,7 @@ public enum ScenarioJSONReport {
         .object([
             ("name", .string(result.scenario.name)),
             ("title", .string(result.scenario.title)),
+            ("summary", .string(result.scenario.summary)),
             ("verdict", .string(result.verdict.rawValue)),
             ("reason", result.reason.map { .string($0) } ?? .null),
             ("documents", .array(result.scenario.documents.map { .string($0) })),
