@@ -140,7 +140,7 @@ public enum HTMLReport {
             next[x] = y + h + 14
         }
         let height = (next.values.max() ?? 40) + 6
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"graph\" width=\"800\" height=\"\(Int(height))\" viewBox=\"0 0 800 \(Int(height))\" role=\"img\">\n"
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"graph\" width=\"860\" height=\"\(Int(height))\" viewBox=\"0 0 860 \(Int(height))\" role=\"img\">\n"
         out += "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#555\"/></marker></defs>\n"
         for edge in graph.edges {
             guard let a = boxes[edge.from], let b = boxes[edge.to] else { continue }

@@ -63,6 +63,7 @@ public struct StepGraph: Equatable {
             if case let .bool(value)? = page.fields[field] { return value }
             return nil
         }
+        // Every watched page's place first, so that an rmap hit on a later page finds its node.
         for page in step.pages {
             let actor = String(page.page.prefix { $0 != ":" })
             let process = "process:" + actor
@@ -74,6 +75,9 @@ public struct StepGraph: Equatable {
             if page.fields["vma"] == .bool(false) { label.append("no VMA") }
             node(place, .mapping, label)
             edge(process, place, .owns)
+        }
+        for page in step.pages {
+            let place = "place:" + page.page
             if let anonVma = text(page, "vma.anon_vma") {
                 node("anon_vma:" + anonVma, .anonVma, ["anon_vma " + Self.short(anonVma)])
                 edge(place, "anon_vma:" + anonVma, .anonVma)
