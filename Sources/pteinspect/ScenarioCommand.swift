@@ -159,7 +159,7 @@ struct ScenarioRun: ParsableCommand {
     @Option(help: "Where to observe pages: auto (the module if loaded, else pagemap), module, pagemap.")
     var backend: BackendChoice = .auto
 
-    @Option(help: "Report format: human (a timeline), json (schema pteinspect.scenario-report v1, one document at the end), jsonl (the same as JSON Lines, written as results come), ktap.")
+    @Option(help: "Report format: human (a timeline), json (schema pteinspect.scenario-report v1, one document at the end), jsonl (the same as JSON Lines, written as results come), ktap, html (one self-contained page with the step graphs, at the end), dot (the step graphs as Graphviz digraphs, at the end).")
     var format: RunReporter.Format = .human
 
     @Option(help: "Colour in the human report: auto (when standard output is a terminal and NO_COLOR is not set), always, never.")

@@ -38,7 +38,7 @@ final class HTMLReportTests: XCTestCase {
                          "mismatches":[{"assertion":"parent:P.PageAnonExclusive == 0","expected":"0","observed":"1"}]}]},
        {"number":3,"actor":"parent","action":"madvise P 1 pages MADV_PAGEOUT","label":null,"outcome":"ok","error":null,"fault":null,"kernel_report":[],
         "pages":[{"page":"parent:P","location":"parent@0x7f0000001000","changed":["present","swapped"],
-                  "fields":{"present":false,"swapped":true,"swap.exclusive":true,"pfn":null,"vma.anon_vma":"0xaaaa1111"}}],
+                  "fields":{"present":false,"swapped":true,"swap.exclusive":true,"swap.slot":"0:0x1f3","pfn":null,"vma.anon_vma":"0xaaaa1111"}}],
         "expectations":[]}
       ]}]}
     """
@@ -107,7 +107,8 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(svg.contains("class=\"edge rmap\""))
         // the swap PTE of step 3 is an edge to a swap entry that says it is exclusive
         let swap = StepGraph(step: try report().scenarios[0].steps[2])
-        XCTAssertTrue(swap.edges.contains { $0.relation == .swap && $0.note == "exclusive" })
+        XCTAssertTrue(swap.edges.contains { $0.relation == .swap && $0.note == "exclusive" && $0.to == "swap:0:0x1f3" })
+        XCTAssertEqual(swap.nodes.first { $0.kind == .swapEntry }?.label, ["swap slot 0:0x1f3"])
     }
 
     func testTheDOTIsOneDigraphPerStepAndGraphvizReadsIt() throws {

@@ -11,6 +11,7 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
     case pfn
     case write, dirty, young, special, softDirty, uffdWP
     case swapExclusive     // pte_swp_exclusive()
+    case swapSlot          // the swap entry's type and offset ("0:0x1f3"): which slot the PTE remembers
     case pteMarker         // the marker bits of a PTE marker entry ("uffd_wp", "poisoned", "guard")
     case zeroPage          // the (huge) zero page
     // vm_normal_page()
@@ -47,6 +48,7 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
         case .softDirty: return "soft_dirty"
         case .uffdWP: return "uffd_wp"
         case .swapExclusive: return "swap.exclusive"
+        case .swapSlot: return "swap.slot"
         case .pteMarker: return "pte_marker"
         case .zeroPage: return "zero_page"
         case .normalPage: return "vm_normal_page"

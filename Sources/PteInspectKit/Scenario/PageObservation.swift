@@ -29,6 +29,7 @@ extension PageObservation {
         v[.softDirty] = entry == nil ? .absent : .bool(flags.contains(.softDirty))
         v[.uffdWP] = entry == nil ? .absent : .bool(flags.contains(.uffdWP))
         v[.swapExclusive] = entry?.swap.map { .bool($0.exclusive) } ?? .absent
+        v[.swapSlot] = entry?.kind == .swap ? entry?.swap.map { .text(PageObservation.slot(type: UInt64($0.type), offset: $0.offset)) } ?? .absent : .absent
         v[.pteMarker] = entry?.marker.map { .set($0.names) } ?? .absent
         v[.zeroPage] = present ? .bool(flags.contains(.zeroPage)) : .absent
         v[.normalPage] = entry?.normalPage.map { decision in decision.returnsPage.map { .bool($0) } ?? .text(decision.name) } ?? .absent
@@ -85,6 +86,11 @@ extension PageObservation {
         v[.mapped] = .bool(entry?.isMapped ?? false)
         v[.present] = .bool(entry?.isPresent ?? false)
         v[.swapped] = .bool(entry?.isSwapped ?? false)
+        if let type = entry?.swapType, let offset = entry?.swapOffset {
+            v[.swapSlot] = .text(PageObservation.slot(type: type, offset: offset))
+        } else {
+            v[.swapSlot] = .absent
+        }
         v[.pfn] = entry?.pfn.map { .hex($0) } ?? .absent
         v[.uffdWP] = entry.map { .bool($0.uffdWP) } ?? .absent
         let hasPage = entry?.pageFlags != nil
@@ -110,11 +116,14 @@ extension PageObservation {
     /// The fields the pagemap backend fills.
     public static func pagemapCanSee(_ field: PageField) -> Bool {
         switch field {
-        case .virtualPage, .mapped, .present, .swapped, .pfn, .uffdWP, .zeroPage, .anon, .ksm, .swapCache, .large, .anonExclusive,
-             .mapcount, .mappedOnce:
+        case .virtualPage, .mapped, .present, .swapped, .swapSlot, .pfn, .uffdWP, .zeroPage, .anon, .ksm, .swapCache, .large,
+             .anonExclusive, .mapcount, .mappedOnce:
             return true
         default:
             return false
         }
     }
+
+    /// A swap slot as the reports write it: "TYPE:0xOFFSET".
+    static func slot(type: UInt64, offset: UInt64) -> String { "\(type):0x" + String(offset, radix: 16) }
 }

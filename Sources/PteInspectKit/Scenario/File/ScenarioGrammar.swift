@@ -189,7 +189,7 @@ enum ScenarioGrammar {
         var table: [String: PageField] = [:]
         let simple: [PageField] = [
             .virtualPage, .mapped, .present, .swapped, .level, .pfn, .write, .dirty, .young, .special, .softDirty, .uffdWP,
-            .swapExclusive, .pteMarker, .zeroPage, .normalPage, .pfnLinear, .anon, .anonExclusive, .ksm, .swapCache, .large,
+            .swapExclusive, .swapSlot, .pteMarker, .zeroPage, .normalPage, .pfnLinear, .anon, .anonExclusive, .ksm, .swapCache, .large,
             .mapcount, .refcount, .folioMapcount, .folioOrder, .mappedOnce, .index, .linearIndex, .indexIsLinear, .pageAnonVma,
             .vmaExists, .vmaPgoff, .vmaAnonVma, .vmaAnonVmaRoot, .vmaChain, .rmap,
         ]
@@ -213,7 +213,7 @@ enum ScenarioGrammar {
 
     static func kind(of field: PageField) -> ValueKind {
         switch field {
-        case .level: return .text
+        case .level, .swapSlot: return .text
         case .normalPage: return .boolOrText
         case .pteMarker, .vmaChain, .rmap: return .set
         case .pfn, .virtualPage, .index, .linearIndex, .pageAnonVma, .vmaPgoff, .vmaAnonVma, .vmaAnonVmaRoot,

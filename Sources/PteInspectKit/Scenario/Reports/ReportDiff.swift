@@ -183,6 +183,7 @@ struct IdentityNames {
         case "index", "linear_page_index", "addr>>PAGE_SHIFT", "vma.vm_pgoff": return "pgoff"
         case "page.anon_vma", "vma.anon_vma", "vma.anon_vma.root", "vma.anon_vma_chain": return "anon_vma"
         case "rmap": return "addr"
+        case "swap.slot": return "slot"
         default: return nil
         }
     }

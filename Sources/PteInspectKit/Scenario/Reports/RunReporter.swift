@@ -10,7 +10,7 @@ import Glibc
 public final class RunReporter: @unchecked Sendable {
     /// `html` is written when the run ends (or is cut short), from the JSON document: one model,
     /// the HTML a rendering of it (HTMLReport).
-    public enum Format: String, CaseIterable, Sendable { case human, json, jsonl, ktap, html }
+    public enum Format: String, CaseIterable, Sendable { case human, json, jsonl, ktap, html, dot }
 
     private let format: Format
     private let jsonOut: String?
@@ -52,7 +52,7 @@ public final class RunReporter: @unchecked Sendable {
                 write(KTAPReport.header(count: planned) + notes.map { "# \(KTAPReport.clean($0))\n" }.joined())
             case .jsonl:
                 write(ScenarioJSONReport.Lines.run(kernel: kernel, backend: backend, planned: planned))
-            case .json, .html: break
+            case .json, .html, .dot: break
             }
             saveJSON(complete: false, interrupted: nil)
         }
@@ -86,7 +86,7 @@ public final class RunReporter: @unchecked Sendable {
                 write(TimelineReport.verdictLine(result))
             case .ktap: write(KTAPReport.render(result, number: results.count))
             case .jsonl: write(ScenarioJSONReport.Lines.scenario(result))
-            case .json, .html: break
+            case .json, .html, .dot: break
             }
             saveJSON(complete: results.count == planned, interrupted: nil)
         }
@@ -114,6 +114,8 @@ public final class RunReporter: @unchecked Sendable {
                 write(ScenarioJSONReport.Lines.end(results, complete: false, interrupted: why))
             case .html:
                 write(html(document(complete: false, interrupted: why)))
+            case .dot:
+                write(dot(document(complete: false, interrupted: why)))
             }
             saveJSON(complete: false, interrupted: why)
         }
@@ -129,6 +131,7 @@ public final class RunReporter: @unchecked Sendable {
             case .json: write(document(complete: true, interrupted: nil).rendered() + "\n")
             case .jsonl: write(ScenarioJSONReport.Lines.end(results, complete: true, interrupted: nil))
             case .html: write(html(document(complete: true, interrupted: nil)))
+            case .dot: write(dot(document(complete: true, interrupted: nil)))
             case .ktap: break
             }
         }
@@ -140,6 +143,15 @@ public final class RunReporter: @unchecked Sendable {
     }
 
     public var verdicts: [Verdict] { lock.withLock { results.map(\.verdict) } }
+
+    /// The step graphs of a JSON document as DOT (one digraph per step).
+    private func dot(_ document: JSONValue) -> String {
+        do {
+            return DOTReport.render([try JSONDecoder().decode(SavedReport.self, from: Data(document.rendered().utf8))])
+        } catch {
+            return "// the report could not be rendered: \(error)\n"
+        }
+    }
 
     /// The HTML of a JSON document, read back as a saved report would be.
     private func html(_ document: JSONValue) -> String {

@@ -62,7 +62,7 @@ public enum HTMLReport {
 
     /// The fields of the state strip, in this order (the terminal table's), then any other that changed.
     static let stripFields = [
-        "present", "swapped", "pfn", "pte.write", "pte.dirty", "pte.young", "pte.special", "swap.exclusive", "PageAnon",
+        "present", "swapped", "pfn", "pte.write", "pte.dirty", "pte.young", "pte.special", "swap.slot", "swap.exclusive", "PageAnon",
         "PageAnonExclusive", "PageKsm", "PageSwapCache", "mapcount", "refcount", "index", "linear_page_index", "vma.vm_pgoff",
         "vma.anon_vma", "page.anon_vma",
     ]

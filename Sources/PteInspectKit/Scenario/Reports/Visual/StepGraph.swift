@@ -117,10 +117,12 @@ public struct StepGraph: Equatable {
                     }
                 }
             } else if flag(page, "swapped") {
-                let id = "swap:" + page.page
+                // one node per slot: after fork the parent's and the child's swap PTEs name the same one
+                let slot = text(page, "swap.slot")
+                let id = "swap:" + (slot ?? page.page)
+                node(id, .swapEntry, ["swap slot " + (slot ?? "?")])
                 let exclusive = bit(page, "swap.exclusive")
-                node(id, .swapEntry, ["swap entry"] + (exclusive.map { $0 ? ["exclusive"] : ["not exclusive"] } ?? []))
-                edge(place, id, .swap, note: exclusive == true ? "exclusive" : nil)
+                edge(place, id, .swap, note: exclusive.map { $0 ? "exclusive" : "not exclusive" })
             }
         }
     }
