@@ -50,35 +50,35 @@ struct ReportTableCommand: ParsableCommand {
         abstract: "One row per scenario, one column per report (kernel): PASS / FAIL / SKIP with the reasons.",
         discussion: "Exit status 0 when no report has a FAIL, 1 when one has, 2 when a report cannot be read.")
 
-    @Argument(help: "Reports, one per kernel, in column order.", completion: .file(extensions: ["json", "jsonl"]))
+    @OptionGroup var files: ReportFiles
+
+    func run() throws {
+        let loaded = try files.load()
+        print(KernelTable.render(loaded), terminator: "")
+        if loaded.contains(where: { $0.scenarios.contains { $0.verdict == "FAIL" } }) { throw ExitStatus.failure }
+    }
+}
+
+/// The reports a command reads (JSON or JSON Lines from `pteinspect scenario run`), shared by
+/// `report table|html|dot`.
+struct ReportFiles: ParsableArguments {
+    @Argument(help: "Reports, one per kernel, in column order (JSON from `scenario run --format json` or --json-out, or JSON Lines).",
+              completion: .file(extensions: ["json", "jsonl"]))
     var reports: [String]
 
     func validate() throws {
         if reports.isEmpty { throw ValidationError("give at least one report (JSON from `pteinspect scenario run --format json`)") }
     }
 
-    func run() throws {
-        let loaded: [SavedReport]
+    /// The saved reports, or the end of the command with which one cannot be read.
+    func load() throws -> [SavedReport] {
         do {
-            loaded = try reports.map(SavedReport.load)
+            return try reports.map(SavedReport.load)
         } catch {
             var stderr = StandardError()
             print("pteinspect: \(error)", to: &stderr)
             throw ExitStatus.cannotRun
         }
-        print(KernelTable.render(loaded), terminator: "")
-        if loaded.contains(where: { $0.scenarios.contains { $0.verdict == "FAIL" } }) { throw ExitStatus.failure }
-    }
-}
-
-/// The saved reports of `paths`, or the end of the command with which one cannot be read.
-private func loadReports(_ paths: [String]) throws -> [SavedReport] {
-    do {
-        return try paths.map(SavedReport.load)
-    } catch {
-        var stderr = StandardError()
-        print("pteinspect: \(error)", to: &stderr)
-        throw ExitStatus.cannotRun
     }
 }
 
@@ -91,8 +91,7 @@ struct ReportHTMLCommand: ParsableCommand {
             per kernel) it starts with a scenario x kernel overview linking into each scenario.
             """)
 
-    @Argument(help: "Reports, one per kernel.", completion: .file(extensions: ["json", "jsonl"]))
-    var reports: [String]
+    @OptionGroup var files: ReportFiles
 
     @Option(help: "The page's title.")
     var title = "pteinspect scenarios"
@@ -100,12 +99,8 @@ struct ReportHTMLCommand: ParsableCommand {
     @Option(name: .customLong("scenario"), help: ArgumentHelp("Only this scenario (repeatable).", valueName: "name"))
     var scenarios: [String] = []
 
-    func validate() throws {
-        if reports.isEmpty { throw ValidationError("give at least one report (JSON from `pteinspect scenario run --format json`)") }
-    }
-
     func run() throws {
-        var loaded = try loadReports(reports)
+        var loaded = try files.load()
         if !scenarios.isEmpty {
             loaded = loaded.map { $0.keeping(scenarios) }
             let found = Set(loaded.flatMap { $0.scenarios.map(\.name) })
@@ -125,14 +120,9 @@ struct ReportDOTCommand: ParsableCommand {
         commandName: "dot",
         abstract: "The object graph of every step of saved reports as Graphviz DOT, one digraph per step (render with dot -Tsvg).")
 
-    @Argument(help: "Reports.", completion: .file(extensions: ["json", "jsonl"]))
-    var reports: [String]
-
-    func validate() throws {
-        if reports.isEmpty { throw ValidationError("give at least one report (JSON from `pteinspect scenario run --format json`)") }
-    }
+    @OptionGroup var files: ReportFiles
 
     func run() throws {
-        print(DOTReport.render(try loadReports(reports)), terminator: "")
+        print(DOTReport.render(try files.load()), terminator: "")
     }
 }
