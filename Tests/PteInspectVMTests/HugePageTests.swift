@@ -147,4 +147,59 @@ final class HugePageTests: ModuleTestCase {
         XCTAssertEqual(entry.page?.folioMapcount, 1)
         XCTAssertEqual(entry.page?.mapcount, 1)
     }
+
+    /// A PTE-mapped THP (issue 13's page kinds: what the module must report for every subpage).
+    /// mprotect() of one subpage splits the PMD, not the folio: __split_huge_pmd_locked() maps the
+    /// 512 pages with PTEs and copies the head's PG_anon_exclusive to every subpage (6.1.192
+    /// mm/huge_memory.c L2206, L2248: SetPageAnonExclusive(page + i); 6.12.118 L2850-2861:
+    /// folio_add_anon_rmap_ptes(..., RMAP_EXCLUSIVE)). Fork then clears it on every subpage
+    /// (copy_present_pte(), 6.1 mm/memory.c L948; copy_present_ptes() -> 6.12 rmap.h L425-430), and
+    /// a write copies just that 4 KiB page (wp_page_copy() allocates order 0; 6.12 mm/memory.c
+    /// L3361). Every value is read per subpage, never the head's for all: PFN, PG_anon_exclusive,
+    /// the page's and the folio's mapcount, the folio order.
+    func testASplitTHPReportsEverySubpage() throws {
+        try requireTHP()
+        let worker = try makeWorker()
+        let base = try worker.mapTHP()
+        try worker.fill(base, pages: 512)
+        guard try client.entries(pid: worker.pid, start: base, end: base + pageSize).first?.level == .pmd else {
+            throw XCTSkip("no PMD THP here (memory too fragmented?)")
+        }
+        try worker.mprotect(base + 3 * pageSize, pages: 1, .read)   // splits the PMD, keeps the folio
+        let split = try client.entries(pid: worker.pid, start: base, end: base + 512 * pageSize)
+        XCTAssertEqual(split.count, 512, "512 PTEs after the PMD split")
+        let first = try XCTUnwrap(split.first?.pfn)
+        for (i, entry) in split.enumerated() {
+            let page = try XCTUnwrap(entry.page, entry.json.rendered())
+            XCTAssertEqual(entry.level, .pte)
+            XCTAssertEqual(entry.pfn, first + UInt64(i), "still one folio: \(entry.json.rendered())")
+            XCTAssertTrue(page.flags.isSuperset(of: [.anon, .anonExclusive, .large]), "subpage \(i): \(entry.json.rendered())")
+            XCTAssertEqual(page.flags.contains(.head), i == 0, "subpage \(i)")
+            XCTAssertEqual(page.folioOrder, 9, "subpage \(i)")
+            XCTAssertEqual(page.mapcount, 1, "subpage \(i)")
+            XCTAssertEqual(page.folioMapcount, 512, "every PTE maps a page of the folio: subpage \(i)")
+            XCTAssertEqual(entry.flags.contains(.write), i != 3, "only the mprotect()ed subpage is read-only: \(i)")
+        }
+        let child = try worker.fork()
+        for (i, entry) in try client.entries(pid: worker.pid, start: base, end: base + 512 * pageSize).enumerated() {
+            let page = try XCTUnwrap(entry.page)
+            XCTAssertFalse(page.flags.contains(.anonExclusive), "fork clears PG_anon_exclusive of subpage \(i)")
+            XCTAssertEqual(page.mapcount, 2, "subpage \(i)")
+            XCTAssertEqual(page.folioMapcount, 1024, "subpage \(i)")
+            XCTAssertFalse(entry.flags.contains(.write), "fork write-protects the parent's PTE of subpage \(i)")
+        }
+        // The child's write to subpage 7 copies that page alone, into a small exclusive page.
+        let forked = try worker.forkWorker(fifoDirectory: NSTemporaryDirectory())
+        defer { forked.stop() }
+        try forked.write(base + 7 * pageSize)
+        let copied = try XCTUnwrap(try client.entries(pid: forked.pid, start: base + 7 * pageSize, end: base + 8 * pageSize).first)
+        XCTAssertNotEqual(copied.pfn, first + 7)
+        XCTAssertEqual(copied.page?.folioOrder, 0, "wp_page_copy() allocates an order-0 page: \(copied.json.rendered())")
+        XCTAssertEqual(copied.page?.flags.contains(.anonExclusive), true)
+        let parentsSeventh = try XCTUnwrap(try client.entries(pid: worker.pid, start: base + 7 * pageSize, end: base + 8 * pageSize).first)
+        XCTAssertEqual(parentsSeventh.pfn, first + 7)
+        XCTAssertEqual(parentsSeventh.page?.mapcount, 2, "the idle child (worker.fork) still maps it")
+        XCTAssertEqual(parentsSeventh.page?.folioMapcount, 1024 + 511, "the forked worker maps the folio's other 511 pages")
+        try worker.release(child: child)
+    }
 }
