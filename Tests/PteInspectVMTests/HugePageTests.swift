@@ -202,4 +202,70 @@ final class HugePageTests: ModuleTestCase {
         XCTAssertEqual(parentsSeventh.page?.folioMapcount, 1024 + 511, "the forked worker maps the folio's other 511 pages")
         try worker.release(child: child)
     }
+
+    /// A swapped-out 64 KiB folio (6.12 mTHP; issue 13's "swap entries of a swapped large folio"):
+    /// MADV_PAGEOUT leaves 16 swap PTEs, each with the exclusive bit of its own subpage
+    /// (try_to_unmap_one(), 6.12.118 mm/rmap.c L1944). When the folio went to swap whole (zram is
+    /// a non-rotational block device, so a large swap allocation can succeed: mm/swapfile.c L1110;
+    /// the hugepages-64kB/stats/swpout counter says it did, mm/page_io.c L299), the entries are
+    /// folio->swap + i: consecutive offsets in one swap type. When it was split first
+    /// (stats/swpout_fallback, mm/vmscan.c L1283) only the bits are checked.
+    func testASwapped64KiBFolioLeavesSixteenExclusiveSwapEntries() throws {
+        let sysfs = "/sys/kernel/mm/transparent_hugepage"
+        let size64 = "\(sysfs)/hugepages-64kB", sizePMD = "\(sysfs)/hugepages-2048kB/enabled"
+        guard FileManager.default.fileExists(atPath: size64 + "/stats/swpout"), FileManager.default.fileExists(atPath: sizePMD) else {
+            throw XCTSkip("this kernel has no multi-size THP swap-out statistics (\(size64)/stats/swpout is missing; anonymous mTHP came in v6.8)")
+        }
+        try requireTHP()
+        let swaps = (try? String(contentsOfFile: "/proc/swaps", encoding: .utf8)) ?? ""
+        guard swaps.split(separator: "\n").count > 1 else { throw XCTSkip("no swap device (tools/vm-guest sets up zram)") }
+        func selected(_ path: String) throws -> String {
+            let text = try readProcFile(path)
+            guard let open = text.firstIndex(of: "["), let close = text.firstIndex(of: "]") else {
+                throw XCTSkip("cannot read the selected value of \(path): '\(text)'")
+            }
+            return String(text[text.index(after: open)..<close])
+        }
+        func set(_ path: String, _ value: String) throws {
+            let fd = open(path, O_WRONLY)
+            guard fd >= 0 else { throw NetlinkError.system(call: "open(\(path))", errno: errno) }
+            defer { close(fd) }
+            guard value.withCString({ write(fd, $0, strlen($0)) }) == value.utf8.count else {
+                throw NetlinkError.system(call: "write(\(path), \(value))", errno: errno)
+            }
+        }
+        func stat(_ name: String) -> Int { Int((try? readProcFile("\(size64)/stats/\(name)"))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0 }
+        let saved = (try selected(size64 + "/enabled"), try selected(sizePMD))
+        try set(sizePMD, "never")
+        try set(size64 + "/enabled", "always")
+        defer { try? set(size64 + "/enabled", saved.0); try? set(sizePMD, saved.1) }
+
+        let worker = try makeWorker()
+        let base = try worker.mapTHP()
+        try worker.fill(base, pages: 16)
+        guard try client.entries(pid: worker.pid, start: base, end: base + pageSize).first?.page?.folioOrder == 4 else {
+            throw XCTSkip("the kernel did not allocate a 64 KiB folio here (memory too fragmented?)")
+        }
+        let (whole, fallback) = (stat("swpout"), stat("swpout_fallback"))
+        try worker.madvise(base, pages: 16, .pageout)
+        let entries = try client.entries(pid: worker.pid, start: base, end: base + 16 * pageSize)
+        XCTAssertEqual(entries.count, 16)
+        let swapped = entries.compactMap(\.swap)
+        guard swapped.count == 16 else {
+            throw XCTSkip("MADV_PAGEOUT left \(16 - swapped.count) of the 16 pages in memory (reclaim did not take them all)")
+        }
+        for (i, swap) in swapped.enumerated() {
+            XCTAssertTrue(swap.exclusive, "swap PTE \(i) remembers its subpage's PG_anon_exclusive")
+            XCTAssertEqual(entries[i].kind, .swap)
+        }
+        if stat("swpout") > whole {
+            let first = swapped[0]
+            for (i, swap) in swapped.enumerated() {
+                XCTAssertEqual(swap.type, first.type)
+                XCTAssertEqual(swap.offset, first.offset + UInt64(i), "the folio went to swap whole: entry \(i) is folio->swap + \(i)")
+            }
+        } else {
+            XCTAssertGreaterThan(stat("swpout_fallback"), fallback, "neither swpout nor swpout_fallback of hugepages-64kB counted this folio")
+        }
+    }
 }
