@@ -259,12 +259,14 @@ final class HugePageTests: ModuleTestCase {
             XCTAssertEqual(entries[i].kind, .swap)
         }
         if stat("swpout") > whole {
+            print("HugePageTests: the 64 KiB folio went to swap whole (hugepages-64kB/stats/swpout \(whole) -> \(stat("swpout")))")
             let first = swapped[0]
             for (i, swap) in swapped.enumerated() {
                 XCTAssertEqual(swap.type, first.type)
                 XCTAssertEqual(swap.offset, first.offset + UInt64(i), "the folio went to swap whole: entry \(i) is folio->swap + \(i)")
             }
         } else {
+            print("HugePageTests: the 64 KiB folio was split before swap-out (swpout_fallback \(fallback) -> \(stat("swpout_fallback")))")
             XCTAssertGreaterThan(stat("swpout_fallback"), fallback, "neither swpout nor swpout_fallback of hugepages-64kB counted this folio")
         }
     }
