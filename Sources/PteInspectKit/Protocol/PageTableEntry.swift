@@ -151,6 +151,12 @@ public struct SwapEntry: Equatable {
     public let offset: UInt64
     /// pte_swp_exclusive(): the page was PG_anon_exclusive when it was unmapped.
     public let exclusive: Bool
+
+    @usableFromInline init(type: UInt32, offset: UInt64, exclusive: Bool) {
+        self.type = type
+        self.offset = offset
+        self.exclusive = exclusive
+    }
 }
 
 /// The struct page behind an entry, read under the page-table lock.
@@ -210,7 +216,7 @@ public struct PageTableEntry: Equatable {
         return index == linearIndex
     }
 
-    init(address: UInt64, level: EntryLevel, raw: UInt64, kind: EntryKind, flags: EntryFlags, pfn: UInt64?,
+    @usableFromInline init(address: UInt64, level: EntryLevel, raw: UInt64, kind: EntryKind, flags: EntryFlags, pfn: UInt64?,
          swap: SwapEntry?, page: PageState?, normalPage: NormalPageDecision?, pfnLinear: Bool?, linearIndex: UInt64?,
          marker: PteMarker? = nil) {
         self.address = address

@@ -25,7 +25,7 @@ extension PageTableEntry {
 
     /// Entry `i` of a checked record's run (UAPI header: which fields advance), its optional
     /// groups materialized.
-    public init(_ record: PageTableRecord, _ i: Int = 0) {
+    @inlinable public init(_ record: PageTableRecord, _ i: Int = 0) {
         let wire = record.entry(i)
         let has = UInt32(wire.has)
         let flags = EntryFlags(rawValue: UInt64(wire.entry_flags))
