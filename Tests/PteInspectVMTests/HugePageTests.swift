@@ -13,6 +13,25 @@ final class HugePageTests: ModuleTestCase {
         }
     }
 
+    /// The selected value of a sysfs choice ("always [madvise] never" -> "madvise").
+    private func selected(_ path: String) throws -> String {
+        let text = try readProcFile(path)
+        guard let open = text.firstIndex(of: "["), let close = text.firstIndex(of: "]") else {
+            throw XCTSkip("cannot read the selected value of \(path): '\(text)'")
+        }
+        return String(text[text.index(after: open)..<close])
+    }
+
+    /// Writes a sysfs setting (the tests put the old value back).
+    private func write(_ path: String, _ value: String) throws {
+        let fd = open(path, O_WRONLY)
+        guard fd >= 0 else { throw NetlinkError.system(call: "open(\(path))", errno: errno) }
+        defer { close(fd) }
+        guard value.withCString({ Glibc.write(fd, $0, strlen($0)) }) == value.utf8.count else {
+            throw NetlinkError.system(call: "write(\(path), \(value))", errno: errno)
+        }
+    }
+
     private func vmstat(_ key: String) -> Int {
         let text = (try? String(contentsOfFile: "/proc/vmstat", encoding: .utf8)) ?? ""
         for line in text.split(separator: "\n") where line.hasPrefix(key + " ") {
@@ -81,25 +100,10 @@ final class HugePageTests: ModuleTestCase {
             throw XCTSkip("this kernel has no multi-size THP (\(size64) is missing; anonymous mTHP came in v6.8)")
         }
         try requireTHP()
-        func setting(_ path: String) throws -> String {
-            let text = try readProcFile(path)
-            guard let open = text.firstIndex(of: "["), let close = text.firstIndex(of: "]") else {
-                throw XCTSkip("cannot read the selected value of \(path): '\(text)'")
-            }
-            return String(text[text.index(after: open)..<close])
-        }
-        func set(_ path: String, _ value: String) throws {
-            let fd = open(path, O_WRONLY)
-            guard fd >= 0 else { throw NetlinkError.system(call: "open(\(path))", errno: errno) }
-            defer { close(fd) }
-            guard value.withCString({ write(fd, $0, strlen($0)) }) == value.utf8.count else {
-                throw NetlinkError.system(call: "write(\(path), \(value))", errno: errno)
-            }
-        }
-        let saved = (try setting(size64), try setting(sizePMD))
-        try set(sizePMD, "never")
-        try set(size64, "always")
-        defer { try? set(size64, saved.0); try? set(sizePMD, saved.1) }
+        let saved = (try selected(size64), try selected(sizePMD))
+        try write(sizePMD, "never")
+        try write(size64, "always")
+        defer { try? write(size64, saved.0); try? write(sizePMD, saved.1) }
 
         let worker = try makeWorker()
         let base = try worker.mapTHP()
@@ -219,26 +223,11 @@ final class HugePageTests: ModuleTestCase {
         try requireTHP()
         let swaps = (try? String(contentsOfFile: "/proc/swaps", encoding: .utf8)) ?? ""
         guard swaps.split(separator: "\n").count > 1 else { throw XCTSkip("no swap device (tools/vm-guest sets up zram)") }
-        func selected(_ path: String) throws -> String {
-            let text = try readProcFile(path)
-            guard let open = text.firstIndex(of: "["), let close = text.firstIndex(of: "]") else {
-                throw XCTSkip("cannot read the selected value of \(path): '\(text)'")
-            }
-            return String(text[text.index(after: open)..<close])
-        }
-        func set(_ path: String, _ value: String) throws {
-            let fd = open(path, O_WRONLY)
-            guard fd >= 0 else { throw NetlinkError.system(call: "open(\(path))", errno: errno) }
-            defer { close(fd) }
-            guard value.withCString({ write(fd, $0, strlen($0)) }) == value.utf8.count else {
-                throw NetlinkError.system(call: "write(\(path), \(value))", errno: errno)
-            }
-        }
         func stat(_ name: String) -> Int { Int((try? readProcFile("\(size64)/stats/\(name)"))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0 }
         let saved = (try selected(size64 + "/enabled"), try selected(sizePMD))
-        try set(sizePMD, "never")
-        try set(size64 + "/enabled", "always")
-        defer { try? set(size64 + "/enabled", saved.0); try? set(sizePMD, saved.1) }
+        try write(sizePMD, "never")
+        try write(size64 + "/enabled", "always")
+        defer { try? write(size64 + "/enabled", saved.0); try? write(sizePMD, saved.1) }
 
         let worker = try makeWorker()
         let base = try worker.mapTHP()
