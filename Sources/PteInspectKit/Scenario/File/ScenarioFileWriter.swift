@@ -147,9 +147,9 @@ public enum ScenarioFileWriter {
         return scalar(text)
     }
 
-    /// A double-quoted scalar. A JSON string is one (YAML 1.2 reads JSON's escapes, \uXXXX
-    /// included), so the JSON encoder's quoting serves: quote, backslash and control characters
-    /// escaped.
+    /// A double-quoted scalar. A JSON string is one (YAML 1.2 reads all of JSON's escapes, the
+    /// four-hex-digit \u form included), so the JSON encoder's quoting serves: quote, backslash
+    /// and control characters escaped.
     static func quoted(_ text: String) -> String { JSONValue.quote(text) }
 
     static func scalar(_ text: String) -> String {
