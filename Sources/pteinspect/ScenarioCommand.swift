@@ -55,17 +55,19 @@ struct ScenarioSource: ParsableArguments {
         return loaded
     }
 
-    /// The ones `names` picks (all when empty); an unknown name ends the command, listing the known.
+    /// The ones `names` picks (all when empty): a name, or a scenario with kinds by its file's name
+    /// (every kind) or `NAME[KIND]` (one); an unknown name ends the command, listing the known.
     func pick(_ names: [String]) throws -> [Scenario] {
         let all = try scenarios()
         guard !names.isEmpty else { return all }
-        let unknown = names.filter { name in !all.contains { $0.name == name } }
+        func picked(_ scenario: Scenario, _ name: String) -> Bool { scenario.name == name || scenario.baseName == name }
+        let unknown = names.filter { name in !all.contains { picked($0, name) } }
         guard unknown.isEmpty else {
             var stderr = StandardError()
             print("pteinspect: no scenario \(unknown.joined(separator: ", ")) \(files.isEmpty ? "in the catalog" : "in the files given"); known: \(all.map(\.name).joined(separator: ", "))", to: &stderr)
             throw ExitStatus.cannotRun
         }
-        return names.compactMap { name in all.first { $0.name == name } }
+        return names.flatMap { name in all.filter { picked($0, name) } }
     }
 }
 

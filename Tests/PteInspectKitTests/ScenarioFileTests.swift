@@ -196,7 +196,7 @@ final class ScenarioFileTests: XCTestCase {
                 Expectation(odd, kernels: KernelRange(basis: odd, note: odd), cite: Citation("f", "g", odd, document: odd), [.outcome(.succeeds)]),
             ]),
         ])
-        let back = try ScenarioFile.parse(ScenarioFileWriter.yaml(scenario), file: "odd.yaml")
+        let back = try XCTUnwrap(ScenarioFile.parse(ScenarioFileWriter.yaml(scenario), file: "odd.yaml").first)
         assertSame(scenario, back, ScenarioFileWriter.yaml(scenario))
         XCTAssertEqual(back.steps[0].expectations[0].kernels.note, odd)
     }
@@ -208,7 +208,9 @@ final class ScenarioFileTests: XCTestCase {
             let text = ScenarioFileWriter.yaml(scenario)
             let back: Scenario
             do {
-                back = try ScenarioFile.parse(text, file: scenario.name + ".yaml")
+                let runs = try ScenarioFile.parse(text, file: scenario.baseName + ".yaml")
+                XCTAssertEqual(runs.count, 1, "a run over one kind is written as a scenario over that kind: \(scenario.name)")
+                back = try XCTUnwrap(runs.first)
             } catch {
                 XCTFail("\(error)\n\(text)")
                 continue
@@ -220,6 +222,7 @@ final class ScenarioFileTests: XCTestCase {
     func assertSame(_ a: Scenario, _ b: Scenario, _ text: String, file: StaticString = #filePath, line: UInt = #line) {
         let name = a.name
         XCTAssertEqual(a.name, b.name, file: file, line: line)
+        XCTAssertEqual(a.kind, b.kind, name, file: file, line: line)
         XCTAssertEqual(a.title, b.title, name, file: file, line: line)
         XCTAssertEqual(a.summary, b.summary, name, file: file, line: line)
         XCTAssertEqual(a.documents, b.documents, name, file: file, line: line)

@@ -37,6 +37,9 @@ public enum Action {
     case mapFile(String, file: String, pages: Int, Protection = .readWrite, shared: Bool)
     /// A 2 MiB-aligned MADV_HUGEPAGE range inside a 4 MiB mapping; binds `symbol`.
     case mapTHP(String)
+    /// The page kind of this run (`Scenario.kind`) at a fresh mapping, made and verified as
+    /// `PageKind.recipe` says; binds `symbol` to the folio's first page.
+    case mapKind(String, PageKind)
     /// `pages` pages of /dev/pteinspect (VM_PFNMAP, remap_pfn_range); binds `symbol`.
     case mapFixture(String, pages: Int, shared: Bool)
     case write(Loc)
@@ -92,6 +95,7 @@ public enum Action {
         case let .mapFile(symbol, file, pages, prot, shared):
             return "mmap \(pages) page\(pages == 1 ? "" : "s") of shmem file \(file) \(prot.flagNames) \(shared ? "MAP_SHARED" : "MAP_PRIVATE") -> \(symbol)"
         case let .mapTHP(symbol): return "mmap 4 MiB, MADV_HUGEPAGE on its 2 MiB-aligned middle -> \(symbol)"
+        case let .mapKind(symbol, kind): return "make a \(kind) page: \(kind.recipe) -> \(symbol)"
         case let .mapFixture(symbol, pages, shared):
             return "mmap \(pages) page\(pages == 1 ? "" : "s") of /dev/pteinspect \(shared ? "MAP_SHARED" : "MAP_PRIVATE") (remap_pfn_range) -> \(symbol)"
         case let .write(loc): return "write \(loc)"
@@ -182,10 +186,17 @@ public struct Scenario {
     /// Pages observed after every step (when their actor exists and the symbol is bound).
     public let watch: [PageRef]
     public let steps: [Step]
+    /// The page kind this run is over (a file's `kinds:` makes one scenario per kind, named
+    /// `NAME[KIND]`); nil for a scenario without kinds.
+    public let kind: PageKind?
+    /// The name in the file: `name` without the kind.
+    public let baseName: String
 
     public init(name: String, title: String, summary: String, documents: [String] = [], requirements: [Requirement] = [],
-                actors: [String] = ["parent"], watch: [PageRef], steps: [Step]) {
-        self.name = name
+                actors: [String] = ["parent"], watch: [PageRef], steps: [Step], kind: PageKind? = nil) {
+        self.baseName = name
+        self.kind = kind
+        self.name = kind.map { "\(name)[\($0)]" } ?? name
         self.title = title
         self.summary = summary
         self.documents = documents

@@ -36,6 +36,7 @@ public final class ScenarioRunner {
             }
             if let reason = environment.unmet(requirement) { return reason }
         }
+        if let reason = scenario.kind?.unmet(environment) { return reason }
         // A step that waits on what the backend reports (ksmd's merge, seen as PageKsm) cannot
         // end where the backend cannot see that field: a SKIP up front, not a timeout.
         for (offset, step) in scenario.steps.enumerated() {
@@ -113,6 +114,14 @@ public final class ScenarioRunner {
         for (offset, step) in scenario.steps.enumerated() {
             let number = offset + 1
             let outcome = perform(step, state)
+            if case .succeeded = outcome, case let .mapKind(symbol, kind) = step.action, state.hang == nil,
+               let reason = kindNotMade(kind, at: PageRef(step.actor, symbol), state) {
+                // The kernel would not make the kind here: its semantics cannot be shown (cow.c's SKIP).
+                state.kill()
+                finish(state)
+                return ScenarioResult(scenario: scenario, backend: observer.backend, steps: steps,
+                                      skipReason: "step \(number) (\(step.description)): \(reason)")
+            }
             if let hang = state.hang {
                 // The helper is stuck: kill this scenario's helpers, say where it was and what the
                 // kernel logged; a splat logged meanwhile (a BUG with a lock held) makes it a CRASH.
@@ -283,6 +292,10 @@ public final class ScenarioRunner {
             switch step.action {
             case let .map(symbol, pages, prot, shared): return try bind(symbol, .map(pages: pages, prot, sharing(shared)))
             case let .mapTHP(symbol): return try bind(symbol, .mapTHP)
+            case let .mapKind(symbol, kind):
+                let outcome = try bind(symbol, kind.shape == .small ? .map(pages: 1, .readWrite, .private) : .mapTHP)
+                try make(kind, at: try at(Loc(symbol)), worker, state)
+                return outcome
             case let .mapFile(symbol, file, pages, prot, shared): return try bind(symbol, .mapFile(name: file, pages: pages, prot, sharing(shared)))
             case let .mapFixture(symbol, pages, shared): return try bind(symbol, .mapFixture(pages: pages, sharing(shared)))
             case let .write(loc): try worker.send(.write(try at(loc)))
@@ -330,6 +343,49 @@ public final class ScenarioRunner {
             return .failed(errno: nil, message: "\(failure)")
         } catch {
             return .failed(errno: nil, message: "\(error)")
+        }
+    }
+
+    /// The rest of `map-kind` once the range is mapped at `base` (PageKind.recipe; cow.c's
+    /// do_run_with_thp() and run_with_base_page() make them the same way).
+    private func make(_ kind: PageKind, at base: UInt64, _ worker: WorkerProcess, _ state: RunState) throws {
+        if let control = kind.mthpControl {
+            // Only this size may be chosen: alloc_anon_folio() tries the highest enabled order
+            // that fits the 2 MiB-aligned VMA first (6.12 mm/memory.c L4654), so the PMD size is off.
+            _ = try performSystem(.setting(path: PageKind.pmdControl, value: "never"), state)
+            _ = try performSystem(.setting(path: control, value: "always"), state)
+        }
+        try worker.send(.write(base))
+        let page = pageSize
+        switch kind.shape {
+        case .thpPTE, .thpSingle:
+            // cow.c THP_RUN_PTE: "Trigger PTE-mapping the THP by temporarily mapping a single
+            // subpage R/O" (mprotect splits the PMD: change_huge_pmd -> __split_huge_pmd).
+            try worker.send(.mprotect(base + page, pages: 1, .read))
+            try worker.send(.mprotect(base + page, pages: 1, .readWrite))
+            if kind.shape == .thpSingle {
+                // cow.c THP_RUN_SINGLE_PTE: "Discard all but a single subpage of that PTE-mapped THP".
+                try worker.send(.madvise(base + page, pages: kind.pages - 1, .dontneed))
+            }
+        case .small, .thp, .mthp:
+            break
+        }
+        if kind.swapped {
+            try worker.send(.madvise(base, pages: kind.pages, .pageout))
+        }
+    }
+
+    /// Why `map-kind` did not make `kind` at `ref` (PageKind.notMade), or nil; an observation
+    /// that fails is a reason too.
+    private func kindNotMade(_ kind: PageKind, at ref: PageRef, _ state: RunState) -> String? {
+        guard let worker = state.worker(ref.actor), let address = state.address(ref, pageSize: pageSize) else { return "\(ref) is not mapped" }
+        do {
+            let seen = try guarded("checking the kind made at \(ref)") {
+                try observer.observe(pid: worker.pid, address: address) { _, _ in "" }
+            }
+            return kind.notMade(seen)
+        } catch {
+            return "observing \(ref) failed: \(error)"
         }
     }
 

@@ -17,19 +17,20 @@ public enum ScenarioFile {
             var files: [String: String] = [:]
             for name in names {
                 let file = (path as NSString).appendingPathComponent(name)
-                let scenario = try loadFile(file)
-                if let other = files[scenario.name] {
-                    throw ScenarioFileError(file: file, line: 1, column: 1, message: "scenario name '\(scenario.name)' is already used by \(other)")
+                let runs = try loadFile(file)
+                guard let first = runs.first else { continue }
+                if let other = files[first.baseName] {
+                    throw ScenarioFileError(file: file, line: 1, column: 1, message: "scenario name '\(first.baseName)' is already used by \(other)")
                 }
-                files[scenario.name] = file
-                scenarios.append(scenario)
+                files[first.baseName] = file
+                scenarios += runs
             }
             return scenarios
         }
-        return [try loadFile(path)]
+        return try loadFile(path)
     }
 
-    static func loadFile(_ path: String) throws -> Scenario {
+    static func loadFile(_ path: String) throws -> [Scenario] {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -39,8 +40,9 @@ public enum ScenarioFile {
         return try parse(text, file: path)
     }
 
-    /// The scenario `text` describes; `file` names it in errors.
-    public static func parse(_ text: String, file: String) throws -> Scenario {
+    /// The scenario `text` describes, one per page kind where it has `kinds:`; `file` names it
+    /// in errors.
+    public static func parse(_ text: String, file: String) throws -> [Scenario] {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -48,7 +50,7 @@ public enum ScenarioFile {
             throw ScenarioFileReader.yamlError(error, file: file)
         }
         guard let node else { throw ScenarioFileError(file: file, line: 1, column: 1, message: "the file is empty") }
-        return try ScenarioFileReader(file: file).scenario(node)
+        return try ScenarioFileReader(file: file).scenarios(node)
     }
 }
 
@@ -109,13 +111,46 @@ struct ScenarioFileReader {
 
     // MARK: The document
 
-    static let topKeys = ["name", "title", "summary", "documents", "requires", "actors", "watch", "kernels", "citations", "steps"]
+    static let topKeys = ["name", "title", "summary", "documents", "requires", "actors", "kinds", "watch", "kernels", "citations", "steps"]
     static let requirementNames: [String: Requirement] = [
         "root": .root, "module": .module, "fixture-device": .fixtureDevice, "swap": .swap, "userfaultfd": .userfaultfd,
         "thp": .thp, "ksm": .ksm, "uffdio-move": .uffdioMove, "no-uffdio-move": .notUffdioMove,
     ]
 
-    func scenario(_ root: Node) throws -> Scenario {
+    /// The kinds a `kinds:` list (or an expectation's) names, in order; a group word
+    /// (PageKind.groups) stands for the listed kinds it covers.
+    func kinds(_ node: Node, of scenarioKinds: [PageKind]? = nil) throws -> [PageKind] {
+        var kinds: [PageKind] = []
+        for (word, item) in try strings(node, "kinds") {
+            let named: [PageKind]
+            if let kind = PageKind(name: word) {
+                if let scenarioKinds, !scenarioKinds.contains(kind) {
+                    throw error(item, "kind '\(word)' is not in the scenario's kinds: (\(scenarioKinds.map(\.description).joined(separator: ", ")))")
+                }
+                named = [kind]
+            } else if let scenarioKinds, let group = PageKind.groups[word] {
+                named = scenarioKinds.filter(group)
+            } else {
+                let names = PageKind.names + (scenarioKinds == nil ? [] : PageKind.groups.keys.sorted())
+                throw error(item, "unknown page kind '\(word)'\(didYouMean(word, names)); kinds: small, thp, thp-pte, thp-single, "
+                    + "mthp-16kB ... mthp-1024kB, each also -swapped" + (scenarioKinds == nil ? "" : "; groups: " + PageKind.groups.keys.sorted().joined(separator: ", ")))
+            }
+            for kind in named where !kinds.contains(kind) { kinds.append(kind) }
+        }
+        guard !kinds.isEmpty else { throw error(node, "kinds must name at least one page kind") }
+        return kinds
+    }
+
+    /// The scenario, or one per kind of its `kinds:` list, each read with that kind (its
+    /// `map-kind` actions, lengths and per-kind expectations).
+    func scenarios(_ root: Node) throws -> [Scenario] {
+        let kindsNode = root.mapping?.first { $0.key.scalar?.string == "kinds" }?.value
+        guard let kindsNode else { return [try scenario(root, kind: nil, kinds: [])] }
+        let kinds = try self.kinds(kindsNode)
+        return try kinds.map { try scenario(root, kind: $0, kinds: kinds) }
+    }
+
+    func scenario(_ root: Node, kind: PageKind?, kinds: [PageKind]) throws -> Scenario {
         let top = try mapping(root, "a scenario", allowed: Self.topKeys, required: ["name", "title", "summary", "steps"])
         func value(_ key: String) -> Node? { top.first { $0.key == key }?.value }
         let nameNode = value("name")!   // required above
@@ -158,7 +193,7 @@ struct ScenarioFileReader {
             }
         }
         guard let stepNodes = value("steps")!.sequence, !stepNodes.isEmpty else { throw error(value("steps"), "steps must be a non-empty list") }
-        var state = Validation(actors: Set(actors), watch: Set(watch.map(\.0)))
+        var state = Validation(actors: Set(actors), watch: Set(watch.map(\.0)), kind: kind, kinds: kinds)
         var steps: [Step] = []
         for node in stepNodes { steps.append(try step(node, &state, kernels: kernels, citations: citations)) }
         // A watched page must be one some step maps: otherwise it is never observed, silently.
@@ -170,8 +205,11 @@ struct ScenarioFileReader {
                 throw error(node, "watched page \(ref): '\(ref.loc.symbol)' is at most \(pages) page\(pages == 1 ? "" : "s") long in actor '\(ref.actor)' (pages count from +0)")
             }
         }
+        if kind != nil, !steps.contains(where: { if case .mapKind = $0.action { return true } else { return false } }) {
+            throw error(root, "a scenario with kinds: makes each kind with a 'map-kind NAME' step, and this one has none")
+        }
         return Scenario(name: name, title: title, summary: summary, documents: documents, requirements: requirements,
-                        actors: actors, watch: watch.map(\.0), steps: steps)
+                        actors: actors, watch: watch.map(\.0), steps: steps, kind: kind)
     }
 
     /// A grammar parse with the node's position on its error.
@@ -265,6 +303,9 @@ struct ScenarioFileReader {
         /// pages the name ever had.
         var everBound: [PageRef: Int] = [:]
         var labels: Set<String> = []
+        /// The kind this reading is for, and the scenario's list.
+        var kind: PageKind?
+        var kinds: [PageKind] = []
 
         mutating func bind(_ actor: String, _ symbol: String, pages: Int) {
             bound[actor, default: []].insert(symbol)
@@ -302,7 +343,8 @@ struct ScenarioFileReader {
             throw error(actorNode, "no actor '\(actor)' at this step\(didYouMean(actor, known)) (actors: \(known.joined(separator: ", ")); a child exists after its fork)")
         }
         let text = try string(actionNode, "an action")
-        let action = try grammar(actionNode) { () throws(GrammarError) in try ScenarioGrammar.action(text, system: isSystem) }
+        let kind = state.kind
+        let action = try grammar(actionNode) { () throws(GrammarError) in try ScenarioGrammar.action(text, system: isSystem, kind: kind) }
         try checkAction(action, actor: actor, actionNode, &state)
         var label: String?
         var expectations: [Expectation] = []
@@ -315,7 +357,9 @@ struct ScenarioFileReader {
                 label = name
             case "expect":
                 guard let items = entry.value.sequence else { throw error(entry.value, "expect must be a list of expectations") }
-                for item in items { expectations.append(try expectation(item, state, kernels: kernels, citations: citations)) }
+                for item in items {
+                    if let expectation = try expectation(item, state, kernels: kernels, citations: citations) { expectations.append(expectation) }
+                }
             default: break
             }
         }
@@ -339,6 +383,8 @@ struct ScenarioFileReader {
             state.bind(actor, symbol, pages: pages)
         case let .mapTHP(symbol):
             state.bind(actor, symbol, pages: 512)   // the 2 MiB-aligned MADV_HUGEPAGE range (WorkerCommand.mapTHP)
+        case let .mapKind(symbol, kind):
+            state.bind(actor, symbol, pages: kind.pages)
         case let .write(loc), let .read(loc), let .mprotect(loc, _, _), let .madvise(loc, _, _), let .uffdRegister(loc, _, _),
              let .uffdCopy(loc, _, _), let .uffdZeropage(loc, _), let .uffdWriteProtect(loc, _, _), let .uffdContinue(loc, _),
              let .pin(loc, _, _, _), let .unpin(loc, _):
@@ -364,14 +410,19 @@ struct ScenarioFileReader {
         }
     }
 
-    static let expectationKeys = ["summary", "kernels", "cite", "check"]
+    static let expectationKeys = ["summary", "kernels", "kinds", "cite", "check"]
 
-    func expectation(_ node: Node, _ state: Validation, kernels: [String: KernelRange], citations: [String: Citation]) throws -> Expectation {
+    /// nil: the expectation is for other kinds than this reading's (its `kinds:` leaves it out).
+    func expectation(_ node: Node, _ state: Validation, kernels: [String: KernelRange], citations: [String: Citation]) throws -> Expectation? {
         let entries = try mapping(node, "an expectation", allowed: Self.expectationKeys, required: ["summary", "kernels", "cite", "check"])
         func value(_ key: String) -> Node { entries.first { $0.key == key }!.value }   // all required
         let summary = try string(value("summary"), "summary")
         let range = try reference(value("kernels"), kernels, "kernel range") { try kernelRange($0) }
         let citation = try reference(value("cite"), citations, "citation") { try self.citation($0) }
+        if let node = entries.first(where: { $0.key == "kinds" })?.value {
+            guard let kind = state.kind else { throw error(node, "an expectation's kinds: needs the scenario's kinds: list") }
+            guard try kinds(node, of: state.kinds).contains(kind) else { return nil }
+        }
         guard let checks = value("check").sequence, !checks.isEmpty else { throw error(value("check"), "check must be a non-empty list") }
         var assertions: [Assertion] = []
         for item in checks {

@@ -4,7 +4,7 @@
 public enum ScenarioFileWriter {
     public static func yaml(_ scenario: Scenario) -> String {
         var out = ""
-        out += "name: \(scenario.name)\n"
+        out += "name: \(scenario.baseName)\n"
         out += "title: \(scalar(scenario.title))\n"
         out += "summary:" + block(scenario.summary, indent: 2)
         if !scenario.documents.isEmpty { out += "documents: [" + scenario.documents.map { scalar($0, flow: true) }.joined(separator: ", ") + "]\n" }
@@ -12,6 +12,9 @@ public enum ScenarioFileWriter {
             out += "requires: [" + scenario.requirements.map(requirementName).joined(separator: ", ") + "]\n"
         }
         if scenario.actors != ["parent"] { out += "actors: [" + scenario.actors.joined(separator: ", ") + "]\n" }
+        // One run of a scenario over kinds is written as a scenario over that one kind (its
+        // expectations for other kinds were dropped when it was read).
+        if let kind = scenario.kind { out += "kinds: [\(kind)]\n" }
         if !scenario.watch.isEmpty { out += "watch: [" + scenario.watch.map(\.description).map(pageRefText).joined(separator: ", ") + "]\n" }
         // Named ranges once at the top, in order of first use; unnamed ones are written in place.
         var ranges: [KernelRange] = []
@@ -79,6 +82,7 @@ public enum ScenarioFileWriter {
             return "map \(symbol) \(pages)" + (prot == .readWrite && !shared ? "" : " \(prot.rawValue)") + (shared ? " shared" : "")
         case let .mapFile(symbol, file, pages, prot, shared): return "map-file \(symbol) \(file) \(pages) \(prot.rawValue) \(sharing(shared))"
         case let .mapTHP(symbol): return "map-thp \(symbol)"
+        case let .mapKind(symbol, _): return "map-kind \(symbol)"
         case let .mapFixture(symbol, pages, shared): return "map-pfn \(symbol) \(pages) \(sharing(shared))"
         case let .write(loc): return "write \(loc)"
         case let .read(loc): return "read \(loc)"

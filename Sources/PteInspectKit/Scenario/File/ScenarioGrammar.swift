@@ -51,6 +51,7 @@ enum ScenarioGrammar {
         "map": "map NAME PAGES [r|rw|none] [private|shared]",
         "map-file": "map-file NAME FILE PAGES [r|rw|none] [private|shared]",
         "map-thp": "map-thp NAME",
+        "map-kind": "map-kind NAME (in a scenario with kinds:)",
         "map-pfn": "map-pfn NAME PAGES private|shared",
         "write": "write PAGE", "read": "read PAGE",
         "fork": "fork CHILD",
@@ -77,7 +78,7 @@ enum ScenarioGrammar {
     ]
 
     /// An actor's action ("write P+1") or, for `system`, a system action ("swapoff").
-    static func action(_ text: String, system: Bool) throws(GrammarError) -> Action {
+    static func action(_ text: String, system: Bool, kind: PageKind? = nil) throws(GrammarError) -> Action {
         let words = text.split(separator: " ", omittingEmptySubsequences: true)
         guard let verb = words.first.map(String.init) else { throw GrammarError(message: "an empty action") }
         let usage = system ? systemUsage : actionUsage
@@ -112,6 +113,10 @@ enum ScenarioGrammar {
             try arity(3...5)
             return .mapFile(try symbol(0), file: try symbol(1), pages: try count(args[2], "page count"), try protection(3), shared: try shared(4))
         case "map-thp": try arity(1...1); return .mapTHP(try symbol(0))
+        case "map-kind":
+            try arity(1...1)
+            guard let kind else { throw GrammarError(message: "map-kind makes the page kind of each run: the scenario needs a 'kinds:' list") }
+            return .mapKind(try symbol(0), kind)
         case "map-pfn":
             try arity(3...3)
             return .mapFixture(try symbol(0), pages: try count(args[1], "page count"), shared: try shared(2))

@@ -1,0 +1,155 @@
+import Foundation
+
+/// A kind of anonymous page a scenario can run over (`kinds:` in a scenario file, `map-kind P` in
+/// its steps): the scenario runs once per kind, and `map-kind` makes that kind at P. The kinds are
+/// the runners of the kernel's tools/testing/selftests/mm/cow.c (6.12: run_with_base_page(),
+/// run_with_thp() with THP_RUN_PMD / THP_RUN_PTE / THP_RUN_SINGLE_PTE and their *_SWAPOUT
+/// variants, one per THP size), made the same way. docs/design/page-kinds-research.md maps what
+/// fork, the write after it, MADV_PAGEOUT, swap-in and mremap do to each on 6.1 and 6.12.
+public struct PageKind: Hashable, CustomStringConvertible {
+    public enum Shape: Hashable {
+        /// An order-0 page (MADV_NOHUGEPAGE).
+        case small
+        /// A PMD-mapped THP.
+        case thp
+        /// A THP mapped by 512 PTEs: a PMD split by an mprotect() of one subpage (cow.c THP_RUN_PTE).
+        case thpPTE
+        /// A single PTE of a THP: a split THP with every other subpage MADV_DONTNEED'd
+        /// (cow.c THP_RUN_SINGLE_PTE).
+        case thpSingle
+        /// A multi-size THP of `kB` KiB (anonymous mTHP, 6.8+), mapped by PTEs.
+        case mthp(kB: Int)
+    }
+
+    public let shape: Shape
+    /// Paged out after it is made (MADV_PAGEOUT over the whole folio), as cow.c's *_SWAPOUT runners.
+    public let swapped: Bool
+
+    public init(_ shape: Shape, swapped: Bool = false) {
+        self.shape = shape
+        self.swapped = swapped
+    }
+
+    /// The mTHP sizes a name may use on x86-64: orders 2 to 8 (16 KiB to 1 MiB), below the PMD
+    /// order (THP_ORDERS_ALL_ANON, include/linux/huge_mm.h: orders 0 and 1 excluded).
+    public static let mthpSizes = [16, 32, 64, 128, 256, 512, 1024]
+
+    /// The name in a scenario file and the reports: small, thp, thp-pte, thp-single, mthp-64kB,
+    /// each with `-swapped` after it.
+    public var description: String { shapeName + (swapped ? "-swapped" : "") }
+
+    var shapeName: String {
+        switch shape {
+        case .small: return "small"
+        case .thp: return "thp"
+        case .thpPTE: return "thp-pte"
+        case .thpSingle: return "thp-single"
+        case let .mthp(kB): return "mthp-\(kB)kB"
+        }
+    }
+
+    public init?(name: String) {
+        var base = Substring(name)
+        let swapped = base.hasSuffix("-swapped")
+        if swapped { base = base.dropLast("-swapped".count) }
+        switch base {
+        case "small": self.init(.small, swapped: swapped)
+        case "thp": self.init(.thp, swapped: swapped)
+        case "thp-pte": self.init(.thpPTE, swapped: swapped)
+        case "thp-single": self.init(.thpSingle, swapped: swapped)
+        default:
+            guard base.hasPrefix("mthp-"), base.hasSuffix("kB"), let kB = Int(base.dropFirst("mthp-".count).dropLast(2)),
+                  Self.mthpSizes.contains(kB) else { return nil }
+            self.init(.mthp(kB: kB), swapped: swapped)
+        }
+    }
+
+    /// Every name, for error messages.
+    public static var names: [String] {
+        let shapes = ["small", "thp", "thp-pte", "thp-single"] + mthpSizes.map { "mthp-\($0)kB" }
+        return shapes + shapes.map { $0 + "-swapped" }
+    }
+
+    /// Words an expectation's `kinds:` may use for several kinds at once.
+    public static let groups: [String: (PageKind) -> Bool] = [
+        "swapped": { $0.swapped },
+        "resident": { !$0.swapped },
+        "large": { $0.shape != .small },
+        "pte-mapped-large": { if case .thp = $0.shape { return false }; return $0.shape != .small },
+    ]
+
+    /// Pages the folio spans: what `map-kind` maps.
+    public var pages: Int {
+        switch shape {
+        case .small: return 1
+        case .thp, .thpPTE, .thpSingle: return 512
+        case let .mthp(kB): return kB * 1024 / Int(SystemPage.size)
+        }
+    }
+
+    /// log2 of `pages` for the large kinds: the folio order the kernel must report.
+    public var order: Int { pages.trailingZeroBitCount }
+
+    /// The sysfs file that enables this mTHP size (`hugepages-<size>kB/enabled`, 6.8+).
+    public var mthpControl: String? {
+        guard case let .mthp(kB) = shape else { return nil }
+        return "/sys/kernel/mm/transparent_hugepage/hugepages-\(kB)kB/enabled"
+    }
+
+    static let pmdControl = "/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/enabled"
+
+    /// What `map-kind` does, in words (the step's description).
+    public var recipe: String {
+        var words: String
+        switch shape {
+        case .small: words = "mmap 1 page MADV_NOHUGEPAGE, write it"
+        case .thp: words = "mmap 4 MiB, MADV_HUGEPAGE on its 2 MiB-aligned middle, write its first byte (a PMD THP)"
+        case .thpPTE: words = "a PMD THP (MADV_HUGEPAGE, write), then mprotect its second page r and back to rw (splits the PMD: 512 PTEs)"
+        case .thpSingle: words = "a PMD THP split by mprotect, then MADV_DONTNEED of pages +1..+511 (one PTE of the THP left)"
+        case let .mthp(kB): words = "hugepages-\(kB)kB/enabled = always, hugepages-2048kB/enabled = never, a 2 MiB-aligned MADV_HUGEPAGE range, write its first byte (a \(kB) KiB folio)"
+        }
+        if swapped { words += "; then MADV_PAGEOUT of its \(pages) page\(pages == 1 ? "" : "s")" }
+        return words
+    }
+
+    /// Why this kind cannot be made on this machine, or nil: checked before the scenario runs.
+    func unmet(_ environment: ScenarioEnvironment) -> String? {
+        if shape != .small, let reason = environment.unmet(.thp) { return "kind \(self) " + reason }
+        if swapped, let reason = environment.unmet(.swap) { return "kind \(self) " + reason }
+        if let control = mthpControl, access(control, W_OK) != 0 {
+            return "kind \(self): this kernel (\(environment.kernelRelease)) has no \(control): anonymous multi-size THP came in v6.8 "
+                + "(19eaf44954df \"mm: thp: support allocation of anonymous multi-size THP\")"
+        }
+        return nil
+    }
+
+    /// Why what `map-kind` made at P is not this kind, or nil (cow.c's "Did not get a THP
+    /// populated" SKIP): the observation of P right after it. A kernel that would not give the
+    /// kind here (THP allocation failed, the folio was split on swap-out) cannot show its
+    /// semantics: the run is a SKIP with the reason, not a FAIL of the scenario's expectations.
+    func notMade(_ page: PageObservation) -> String? {
+        func value(_ field: PageField) -> String { page[field]?.description ?? "-" }
+        if swapped {
+            guard page[.swapped] == .bool(true) else {
+                return "MADV_PAGEOUT did not swap P out (present \(value(.present)), swapped \(value(.swapped))): a full or slow swap device?"
+            }
+            return nil
+        }
+        guard page[.present] == .bool(true) else { return "P is not present after the write (present \(value(.present)))" }
+        switch shape {
+        case .small:
+            return page[.large] == .bool(false) ? nil : "P is in a large folio (order \(value(.folioOrder))), not an order-0 page"
+        case .thp:
+            return page[.level] == .text("pmd") ? nil
+                : "the kernel did not map a PMD THP at P (level \(value(.level)), order \(value(.folioOrder))): THP allocation failed (fragmented memory?) or THP is off"
+        case .thpPTE, .thpSingle, .mthp:
+            guard page[.level] == .text("pte"), page[.folioOrder]?.matches(.number(UInt64(order))) == true else {
+                return "the kernel did not give P a PTE-mapped folio of order \(order) (level \(value(.level)), order \(value(.folioOrder))): allocation failed (fragmented memory?)"
+            }
+            if shape == .thpSingle, page[.folioMapcount]?.matches(.number(1)) != true {
+                return "P's THP is still mapped \(value(.folioMapcount)) times after MADV_DONTNEED of the other 511 pages"
+            }
+            return nil
+        }
+    }
+}
