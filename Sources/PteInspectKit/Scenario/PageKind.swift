@@ -118,7 +118,7 @@ public struct PageKind: Hashable, CustomStringConvertible {
         if swapped, let reason = environment.unmet(.swap) { return "kind \(self) " + reason }
         if let control = mthpControl, access(control, W_OK) != 0 {
             return "kind \(self): this kernel (\(environment.kernelRelease)) has no \(control): anonymous multi-size THP came in v6.8 "
-                + "(19eaf44954df \"mm: thp: support allocation of anonymous multi-size THP\")"
+                + "(Ryan Roberts' \"mm: thp: support allocation of anonymous multi-size THP\")"
         }
         return nil
     }
@@ -130,6 +130,7 @@ public struct PageKind: Hashable, CustomStringConvertible {
     func notMade(_ page: PageObservation) -> String? {
         func value(_ field: PageField) -> String { page[field]?.description ?? "-" }
         if swapped {
+            // What it was before the page-out is checked first (ScenarioRunner: the kind's shape).
             guard page[.swapped] == .bool(true) else {
                 return "MADV_PAGEOUT did not swap P out (present \(value(.present)), swapped \(value(.swapped))): a full or slow swap device?"
             }

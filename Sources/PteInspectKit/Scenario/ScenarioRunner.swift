@@ -114,8 +114,8 @@ public final class ScenarioRunner {
         for (offset, step) in scenario.steps.enumerated() {
             let number = offset + 1
             let outcome = perform(step, state)
-            if case .succeeded = outcome, case let .mapKind(symbol, kind) = step.action, state.hang == nil,
-               let reason = kindNotMade(kind, at: PageRef(step.actor, symbol), state) {
+            if case .succeeded = outcome, case let .mapKind(_, kind) = step.action, state.hang == nil,
+               let reason = state.kindNotMade ?? (kind.swapped ? state.kindNotSwapped : nil) {
                 // The kernel would not make the kind here: its semantics cannot be shown (cow.c's SKIP).
                 state.kill()
                 finish(state)
@@ -294,7 +294,14 @@ public final class ScenarioRunner {
             case let .mapTHP(symbol): return try bind(symbol, .mapTHP)
             case let .mapKind(symbol, kind):
                 let outcome = try bind(symbol, kind.shape == .small ? .map(pages: 1, .readWrite, .private) : .mapTHP)
-                try make(kind, at: try at(Loc(symbol)), worker, state)
+                let base = try at(Loc(symbol))
+                try make(kind, at: base, worker, state)
+                // The folio is checked before it is paged out: a swapped kind is that kind swapped.
+                state.kindNotMade = kindNotMade(PageKind(kind.shape), at: PageRef(step.actor, symbol), state)
+                if kind.swapped, state.kindNotMade == nil {
+                    try worker.send(.madvise(base, pages: kind.pages, .pageout))
+                    state.kindNotSwapped = kindNotMade(kind, at: PageRef(step.actor, symbol), state)
+                }
                 return outcome
             case let .mapFile(symbol, file, pages, prot, shared): return try bind(symbol, .mapFile(name: file, pages: pages, prot, sharing(shared)))
             case let .mapFixture(symbol, pages, shared): return try bind(symbol, .mapFixture(pages: pages, sharing(shared)))
@@ -346,7 +353,8 @@ public final class ScenarioRunner {
         }
     }
 
-    /// The rest of `map-kind` once the range is mapped at `base` (PageKind.recipe; cow.c's
+    /// The rest of `map-kind` once the range is mapped at `base`, up to the page-out of a swapped
+    /// kind (PageKind.recipe; cow.c's
     /// do_run_with_thp() and run_with_base_page() make them the same way).
     private func make(_ kind: PageKind, at base: UInt64, _ worker: WorkerProcess, _ state: RunState) throws {
         if let control = kind.mthpControl {
@@ -369,9 +377,6 @@ public final class ScenarioRunner {
             }
         case .small, .thp, .mthp:
             break
-        }
-        if kind.swapped {
-            try worker.send(.madvise(base, pages: kind.pages, .pageout))
         }
     }
 
@@ -408,7 +413,7 @@ public final class ScenarioRunner {
             state.swappedOff = nil
             return .succeeded(device)
         case let .setting(path, value):
-            let old = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let old = Self.currentChoice(try String(contentsOfFile: path, encoding: .utf8))
             try Self.write(value, to: path)
             if !state.settings.contains(where: { $0.path == path }) { state.settings.append((path, old)) }
             return .succeeded("was \(old)")
@@ -432,6 +437,15 @@ public final class ScenarioRunner {
         default:
             throw ScenarioError.unbound("not a system action")
         }
+    }
+
+    /// What to write back to restore a setting: the value, or of a choice file
+    /// ("always inherit madvise [never]", the THP sysfs files) the bracketed choice, which is all
+    /// the file accepts.
+    static func currentChoice(_ text: String) -> String {
+        let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let open = value.firstIndex(of: "["), let close = value[open...].firstIndex(of: "]") else { return value }
+        return String(value[value.index(after: open)..<close])
     }
 
     static func write(_ value: String, to path: String) throws {
@@ -465,6 +479,9 @@ private final class RunState {
     var settings: [(path: String, old: String)] = []
     /// Set when a helper did not answer within its bound: how long was waited, where it was.
     var hang: ScenarioRunner.Hang?
+    /// Why the last `map-kind` did not make its folio, or (a swapped kind) did not swap it out.
+    var kindNotMade: String?
+    var kindNotSwapped: String?
     /// Helpers that did not go away when stopped or killed (stuck in the kernel).
     var leftBehind: [String] = []
 

@@ -138,8 +138,30 @@ public enum TimelineReport {
                     result.verdict == .skip ? (result.reason ?? "") : ""]
         }
         out += TextTable.render(header: ["SCENARIO", "RESULT", "PASS", "FAIL", "SKIP", "WHY SKIPPED"], rows: rows)
+        out += kindTable(results)
         out += "\nscenarios: \(counts(results))\n"
         return out
+    }
+
+    /// The scenarios run over page kinds as one table: a row per kind, a column per scenario (a
+    /// kind list is longer than a scenario list, and kind names are short: it fits a projector),
+    /// each cell the run's verdict; "." where the scenario does not run over that kind. Empty
+    /// when no scenario has kinds.
+    public static func kindTable(_ results: [ScenarioResult]) -> String {
+        let runs = results.filter { $0.scenario.kind != nil }
+        guard !runs.isEmpty else { return "" }
+        var scenarios: [String] = []
+        var kinds: [PageKind] = []
+        for run in runs {
+            if !scenarios.contains(run.scenario.baseName) { scenarios.append(run.scenario.baseName) }
+            if let kind = run.scenario.kind, !kinds.contains(kind) { kinds.append(kind) }
+        }
+        let rows = kinds.map { kind in
+            [kind.description] + scenarios.map { name in
+                runs.first { $0.scenario.baseName == name && $0.scenario.kind == kind }?.verdict.rawValue ?? "."
+            }
+        }
+        return "\nScenarios x page kinds\n" + TextTable.render(header: ["KIND"] + scenarios, rows: rows)
     }
 
     /// `scenario explain`: the steps, the expectations and their citations, without running.
