@@ -1,0 +1,134 @@
+import Foundation
+import XCTest
+@testable import PteInspectKit
+
+/// Page kinds as a scenario axis (PageKind.swift, `kinds:` in docs/scenario-format.md): a file
+/// over kinds is one scenario per kind, read with that kind; its mistakes are errors with a place.
+final class PageKindTests: XCTestCase {
+    func kindsFile(kinds: String = "[small, thp, mthp-64kB-swapped]", steps: String? = nil) -> String {
+        """
+        name: k
+        title: a test over kinds
+        summary: what it shows
+        kinds: \(kinds)
+        watch: [parent:P]
+        kernels:
+          all: {basis: "always"}
+        steps:
+        \(steps ?? """
+          - parent: map-kind P
+            expect:
+              - summary: every kind
+                kernels: all
+                cite: {file: mm/memory.c, function: f}
+                check: [parent:P.PageAnon == 1]
+              - summary: only the swapped ones
+                kinds: [swapped]
+                kernels: all
+                cite: {file: mm/memory.c, function: f}
+                check: [parent:P.swapped == 1]
+              - summary: only thp
+                kinds: [thp]
+                kernels: all
+                cite: {file: mm/memory.c, function: f}
+                check: [parent:P.level == pmd]
+        """)
+        """
+    }
+
+    func assertError(_ text: String, line: Int, column: Int, _ says: String, file: StaticString = #filePath, at: UInt = #line) {
+        XCTAssertThrowsError(try ScenarioFile.parse(text, file: "k.yaml"), file: file, line: at) { error in
+            guard let error = error as? ScenarioFileError else { return XCTFail("not a ScenarioFileError: \(error)", file: file, line: at) }
+            XCTAssertEqual(error.line, line, "\(error)", file: file, line: at)
+            XCTAssertEqual(error.column, column, "\(error)", file: file, line: at)
+            XCTAssertTrue(error.description.contains(says), "\(error)", file: file, line: at)
+            print("message shown: \(error)")
+        }
+    }
+
+    func testNamesReadBack() {
+        for name in PageKind.names { XCTAssertEqual(PageKind(name: name)?.description, name) }
+        XCTAssertNil(PageKind(name: "mthp-48kB"), "not a power-of-two size")
+        XCTAssertNil(PageKind(name: "mthp-2048kB"), "the PMD size is 'thp'")
+        XCTAssertEqual(PageKind(name: "mthp-64kB")?.pages, 16)
+        XCTAssertEqual(PageKind(name: "mthp-64kB")?.order, 4)
+        XCTAssertEqual(PageKind(name: "thp-single-swapped"), PageKind(.thpSingle, swapped: true))
+    }
+
+    func testAFileOverKindsIsOneScenarioPerKindWithItsExpectations() throws {
+        let runs = try ScenarioFile.parse(kindsFile(), file: "k.yaml")
+        XCTAssertEqual(runs.map(\.name), ["k[small]", "k[thp]", "k[mthp-64kB-swapped]"])
+        XCTAssertEqual(Set(runs.map(\.baseName)), ["k"])
+        XCTAssertEqual(runs.map { $0.steps[0].expectations.map(\.summary) }, [
+            ["every kind"], ["every kind", "only thp"], ["every kind", "only the swapped ones"],
+        ])
+        guard case let .mapKind(symbol, kind) = runs[2].steps[0].action else { return XCTFail("\(runs[2].steps[0].action)") }
+        XCTAssertEqual(symbol, "P")
+        XCTAssertEqual(kind, PageKind(.mthp(kB: 64), swapped: true))
+    }
+
+    /// A page past the end of the smallest kind is an error in that kind's reading: P+1 does not
+    /// exist in a small page, so the expectation must be restricted to the large kinds.
+    func testAPagePastTheEndOfOneKindIsAnError() throws {
+        let steps = """
+          - parent: map-kind P
+          - parent: write P+1
+        """
+        assertError(kindsFile(kinds: "[thp, small]", steps: steps), line: 10, column: 13, "P+1 is past the end of 'P' (1 page")
+        XCTAssertEqual(try ScenarioFile.parse(kindsFile(kinds: "[thp, mthp-16kB]", steps: steps), file: "k.yaml").count, 2)
+    }
+
+    func testKindMistakesAreErrorsWithTheirPlace() {
+        assertError(kindsFile(kinds: "[small, thp-ptes]"), line: 4, column: 16, "unknown page kind 'thp-ptes' (did you mean 'thp-pte'?)")
+        assertError(kindsFile(kinds: "[]"), line: 4, column: 8, "kinds must name at least one page kind")
+        let noMapKind = """
+          - parent: map P 1
+        """
+        assertError(kindsFile(steps: noMapKind), line: 1, column: 1, "makes each kind with a 'map-kind NAME' step")
+        let notListed = """
+          - parent: map-kind P
+            expect:
+              - summary: s
+                kinds: [thp-pte]
+                kernels: all
+                cite: {file: f, function: g}
+                check: [parent:P.PageAnon == 1]
+        """
+        assertError(kindsFile(steps: notListed), line: 12, column: 17, "kind 'thp-pte' is not in the scenario's kinds:")
+        let unknownGroup = notListed.replacingOccurrences(of: "[thp-pte]", with: "[swaped]")
+        assertError(kindsFile(steps: unknownGroup), line: 12, column: 17, "did you mean 'swapped'?")
+        // map-kind and an expectation's kinds: need the scenario's list
+        let plain = """
+        name: p
+        title: t
+        summary: s
+        kernels:
+          all: {basis: "always"}
+        steps:
+          - parent: map-kind P
+        """
+        assertError(plain, line: 7, column: 13, "the scenario needs a 'kinds:' list")
+    }
+
+    /// The settings a kind changes are put back: a THP sysfs file reads "always inherit madvise
+    /// [never]" and accepts only the bracketed word.
+    func testAChoiceFileIsRestoredToItsBracketedValue() {
+        XCTAssertEqual(ScenarioRunner.currentChoice("always inherit madvise [never]\n"), "never")
+        XCTAssertEqual(ScenarioRunner.currentChoice("[always] madvise never"), "always")
+        XCTAssertEqual(ScenarioRunner.currentChoice("1\n"), "1")
+    }
+
+    func testTheKindTableHasARowPerKindAndAColumnPerScenario() throws {
+        let runs = try ScenarioFile.parse(kindsFile(), file: "k.yaml")
+        let results = runs.enumerated().map { i, run in
+            ScenarioResult(scenario: run, backend: .module, steps: [], skipReason: i == 2 ? "no mTHP here" : nil)
+        }
+        let table = TimelineReport.kindTable(results)
+        print(table)
+        let lines = table.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        XCTAssertEqual(lines.first, ["Scenarios", "x", "page", "kinds"])
+        XCTAssertEqual(lines.dropFirst().map(\.first), ["KIND", "small", "thp", "mthp-64kB-swapped"])
+        XCTAssertEqual(lines.last?.last, "SKIP")
+        XCTAssertEqual(TimelineReport.kindTable([]), "")
+    }
+}
