@@ -258,7 +258,8 @@ final class ScenarioEngineTests: XCTestCase {
 
     func testCatalogIsConsistent() throws {
         let catalog = try ScenarioCatalog.load()
-        XCTAssertEqual(catalog.count, 21)
+        XCTAssertEqual(Set(catalog.map(\.baseName)).count, 24, "24 files")
+        XCTAssertEqual(catalog.count, 21 + 10 + 5 + 5, "21 scenarios and three over kinds: 10, 5 and 5 kinds")
         XCTAssertEqual(Set(catalog.map(\.name)).count, catalog.count, "names are unique")
         for scenario in catalog {
             var actors = Set(scenario.actors), labels = Set<String>(), symbols: [String: Set<String>] = [:]
@@ -267,7 +268,7 @@ final class ScenarioEngineTests: XCTestCase {
                 let at = "\(scenario.name) step \(i + 1)"
                 if !step.action.isSystem { XCTAssertTrue(actors.contains(step.actor), "\(at): unknown actor \(step.actor)") }
                 switch step.action {
-                case let .map(s, _, _, _), let .mapTHP(s), let .mapFixture(s, _, _), let .mapFile(s, _, _, _, _):
+                case let .map(s, _, _, _), let .mapTHP(s), let .mapKind(s, _), let .mapFixture(s, _, _), let .mapFile(s, _, _, _, _):
                     symbols[step.actor, default: []].insert(s)
                 case let .fork(child): actors.insert(child); symbols[child] = symbols[step.actor]
                 case let .write(loc), let .read(loc), let .madvise(loc, _, _), let .mprotect(loc, _, _), let .uffdCopy(loc, _, _),
