@@ -6,7 +6,7 @@
 #include <net/genetlink.h>
 #include <linux/pteinspect.h>
 
-#define PTEINSPECT_MODULE_VERSION "0.3.0"
+#define PTEINSPECT_MODULE_VERSION "0.4.0"
 
 extern struct genl_family pteinspect_family;
 
@@ -16,6 +16,7 @@ struct pteinspect_dump_ctx {
 	unsigned long next;	/* first address not yet reported */
 	unsigned long end;	/* exclusive */
 	unsigned long skip;	/* GET_RMAP: hits already sent */
+	bool read_data;		/* GET_PTES: the request had READ_DATA */
 };
 
 void pteinspect_id_init(void);

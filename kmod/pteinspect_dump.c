@@ -144,6 +144,8 @@ static int begin_dump(struct netlink_callback *cb, struct netlink_ext_ack *extac
 	ctx->pid = pid;
 	ctx->next = start;
 	ctx->end = end;
+	/* only GET_PTES's policy accepts the flag (the others refuse it, pteinspect_main.c) */
+	ctx->read_data = nla_get_flag(attrs[PTEINSPECT_A_READ_DATA]);
 	return 0;
 }
 

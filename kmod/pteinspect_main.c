@@ -26,31 +26,42 @@
  */
 #define REJECT(message)	{ .type = NLA_REJECT, .reject_message = message }
 
-static const struct nla_policy pteinspect_ptes_policy[PTEINSPECT_A_END + 1] = {
-	[PTEINSPECT_A_PAD ... PTEINSPECT_A_PROTOCOL] = REJECT("GET_PTES takes only PID, START and END"),
+/*
+ * Every policy reaches READ_DATA (the last request attribute), so that the flag sent to the wrong
+ * command is refused with a message rather than as a type above maxattr; the reply-only
+ * attributes between END and READ_DATA are refused by every command.
+ */
+static const struct nla_policy pteinspect_ptes_policy[PTEINSPECT_A_READ_DATA + 1] = {
+	[PTEINSPECT_A_PAD ... PTEINSPECT_A_PROTOCOL] = REJECT("GET_PTES takes only PID, START, END and READ_DATA"),
 	[PTEINSPECT_A_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[PTEINSPECT_A_START]	= { .type = NLA_U64 },
 	[PTEINSPECT_A_END]	= { .type = NLA_U64 },
+	[PTEINSPECT_A_ADDR ... PTEINSPECT_A_ENTRY] = REJECT("GET_PTES takes only PID, START, END and READ_DATA"),
+	[PTEINSPECT_A_READ_DATA] = { .type = NLA_FLAG },
 };
 
-static const struct nla_policy pteinspect_vmas_policy[PTEINSPECT_A_END + 1] = {
+static const struct nla_policy pteinspect_vmas_policy[PTEINSPECT_A_READ_DATA + 1] = {
 	[PTEINSPECT_A_PAD ... PTEINSPECT_A_PROTOCOL] = REJECT("GET_VMAS takes only PID, START and END"),
 	[PTEINSPECT_A_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[PTEINSPECT_A_START]	= { .type = NLA_U64 },
 	[PTEINSPECT_A_END]	= { .type = NLA_U64 },
+	[PTEINSPECT_A_ADDR ... PTEINSPECT_A_ENTRY] = REJECT("GET_VMAS takes only PID, START and END"),
+	[PTEINSPECT_A_READ_DATA] = REJECT("READ_DATA is a GET_PTES flag: VMAs have no page data"),
 };
 
-static const struct nla_policy pteinspect_rmap_policy[PTEINSPECT_A_END + 1] = {
+static const struct nla_policy pteinspect_rmap_policy[PTEINSPECT_A_READ_DATA + 1] = {
 	[PTEINSPECT_A_PAD ... PTEINSPECT_A_PROTOCOL] = REJECT("GET_RMAP takes only PID and START"),
 	[PTEINSPECT_A_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[PTEINSPECT_A_START]	= { .type = NLA_U64 },
 	[PTEINSPECT_A_END]	= REJECT("GET_RMAP takes one address (START, the page to look up), not a range: no END"),
+	[PTEINSPECT_A_ADDR ... PTEINSPECT_A_ENTRY] = REJECT("GET_RMAP takes only PID and START"),
+	[PTEINSPECT_A_READ_DATA] = REJECT("READ_DATA is a GET_PTES flag, not GET_RMAP's"),
 };
 
 static u64 pteinspect_features(void)
 {
 	u64 f = PTEINSPECT_FEAT_PMD_ENTRIES | PTEINSPECT_FEAT_VMAS | PTEINSPECT_FEAT_RMAP |
-		PTEINSPECT_FEAT_FIXTURES;
+		PTEINSPECT_FEAT_FIXTURES | PTEINSPECT_FEAT_PAGE_DATA;
 
 #if PTEINSPECT_HAVE_SWP_EXCLUSIVE
 	f |= PTEINSPECT_FEAT_SWP_EXCLUSIVE;
@@ -116,7 +127,7 @@ static const struct genl_ops pteinspect_ops[] = {
 	{
 		.cmd	= PTEINSPECT_CMD_GET_PTES,
 		.policy	= pteinspect_ptes_policy,
-		.maxattr = PTEINSPECT_A_END,
+		.maxattr = PTEINSPECT_A_READ_DATA,
 		.start	= pteinspect_dump_start,
 		.dumpit	= pteinspect_ptes_dumpit,
 		.done	= pteinspect_dump_done,
@@ -124,7 +135,7 @@ static const struct genl_ops pteinspect_ops[] = {
 	{
 		.cmd	= PTEINSPECT_CMD_GET_VMAS,
 		.policy	= pteinspect_vmas_policy,
-		.maxattr = PTEINSPECT_A_END,
+		.maxattr = PTEINSPECT_A_READ_DATA,
 		.start	= pteinspect_dump_start,
 		.dumpit	= pteinspect_vmas_dumpit,
 		.done	= pteinspect_dump_done,
@@ -132,7 +143,7 @@ static const struct genl_ops pteinspect_ops[] = {
 	{
 		.cmd	= PTEINSPECT_CMD_GET_RMAP,
 		.policy	= pteinspect_rmap_policy,
-		.maxattr = PTEINSPECT_A_END,
+		.maxattr = PTEINSPECT_A_READ_DATA,
 		.start	= pteinspect_dump_start,
 		.dumpit	= pteinspect_rmap_dumpit,
 		.done	= pteinspect_dump_done,

@@ -26,6 +26,7 @@
 #include <linux/swapops.h>
 #include <linux/memory_hotplug.h>
 #include <linux/page_ref.h>
+#include <linux/highmem.h>
 
 #include "pteinspect.h"
 #include "pteinspect_compat.h"
@@ -38,6 +39,7 @@ struct pteinspect_emit {
 	void *hdr;		/* this batch's reply message, opened at its first entry */
 	unsigned long resume;	/* when an entry did not fit: where the next batch starts */
 	unsigned int budget;	/* entries this batch may still read (ENTRY_BUDGET) */
+	bool read_data;		/* the request had READ_DATA */
 	/* the run the last record holds: a copy, and where it lies in the skb */
 	struct pteinspect_entry run;
 	void *run_data;
@@ -92,7 +94,7 @@ static bool run_continues(const struct pteinspect_emit *e, const struct pteinspe
 	       r->swap_type == run->swap_type && r->has == run->has && r->kind == run->kind &&
 	       r->normal_page == run->normal_page && r->pfn_linear == run->pfn_linear &&
 	       r->mapping_kind == run->mapping_kind && r->folio_order == run->folio_order &&
-	       r->pte_marker == run->pte_marker;
+	       r->pte_marker == run->pte_marker && r->data == run->data;
 }
 
 /*
@@ -298,6 +300,46 @@ static void read_page_state(struct pteinspect_emit *e, struct pteinspect_entry *
 	r->has |= PTEINSPECT_HAS_PAGE;
 }
 
+/*
+ * READ_DATA: the first 4 bytes of @page, for the data checks of the scenarios (a page must hold
+ * what its process wrote or inherited, never another process's later write). Called with the
+ * page-table lock held and the entry mapping @page, so the page cannot be freed (see
+ * read_page_state()). The bytes are read through the kernel's own mapping of the page
+ * (kmap_local_page(): the direct map on 64-bit, a short-lived atomic-safe kmap on HIGHMEM), never
+ * through the target's PTE: the target's accessed bit stays as it was and nothing faults, which a
+ * read from user space (the process itself, /proc/PID/mem, process_vm_readv()) cannot promise.
+ *
+ * Which pages: only those the VM manages for this entry (vm_normal_page() would return them) and
+ * that are anonymous (KSM pages included), or the zero page. Not file pages: a secretmem page is
+ * one, and it is removed from the direct map (mm/secretmem.c secretmem_fault():
+ * set_direct_map_invalid_noflush(), 6.1 and 6.12), so a load would oops; not VM_PFNMAP/MIXEDMAP
+ * memory, which may be mapped with other cache attributes than the direct map's. Never a
+ * hardware-poisoned page: a load from it raises a machine check (mm/memory-failure.c).
+ *
+ * The target may store to the page meanwhile: the value is one aligned 4-byte load, old or new
+ * (data_race(): the race is the point, not a bug).
+ */
+static void read_page_data(struct pteinspect_entry *r, struct page *page)
+{
+	const void *kaddr;
+
+	if (PageHWPoison(page))
+		return;
+	kaddr = kmap_local_page(page);
+	r->data = data_race(READ_ONCE(*(const u32 *)kaddr));
+	kunmap_local(kaddr);
+	r->has |= PTEINSPECT_HAS_DATA;
+}
+
+/* Whether READ_DATA reads @page, mapped by an entry with decision @normal and flags @ef. */
+static bool data_readable(const struct pteinspect_entry *r, u32 ef)
+{
+	if (r->normal_page == PTEINSPECT_NORMAL_ZERO_PAGE)
+		return true;
+	return r->normal_page == PTEINSPECT_NORMAL_PAGE && !(ef & PTEINSPECT_EF_ZERO_PAGE) &&
+	       (r->page_flags & PTEINSPECT_PF_ANON);
+}
+
 /* Classify a non-present, non-none entry (include/linux/swapops.h). */
 static u8 swap_entry_kind(swp_entry_t entry)
 {
@@ -389,6 +431,8 @@ static int emit_pte(struct pteinspect_emit *e, unsigned long addr, pte_t pte)
 		read_present(&r, e->vma, addr, pfn, pte_normal_decision(e->vma, pte, pfn, page));
 		if (page)
 			read_page_state(e, &r, page);
+		if (page && e->read_data && data_readable(&r, ef))
+			read_page_data(&r, page);
 	} else {
 		if (pte_swp_soft_dirty(pte))
 			ef |= PTEINSPECT_EF_SOFT_DIRTY;
@@ -507,6 +551,9 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 			     pmd_normal_decision(vma, haddr, pmd, pfn, ef & PTEINSPECT_EF_ZERO_PAGE));
 		if (page)
 			read_page_state(e, &r, page);
+		/* the huge zero page, or the THP's first page: the record's first 4 KiB */
+		if (page && e->read_data && data_readable(&r, ef))
+			read_page_data(&r, page);
 	} else {
 		if (pmd_swp_soft_dirty(pmd))
 			ef |= PTEINSPECT_EF_SOFT_DIRTY;
@@ -672,7 +719,8 @@ static int walk_range(struct mm_struct *mm, struct pteinspect_dump_ctx *ctx,
 int pteinspect_ptes_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct pteinspect_dump_ctx *ctx = pteinspect_dump_ctx(cb);
-	struct pteinspect_emit e = { .skb = skb, .cb = cb, .budget = ENTRY_BUDGET };
+	struct pteinspect_emit e = { .skb = skb, .cb = cb, .budget = ENTRY_BUDGET,
+				     .read_data = ctx->read_data };
 	struct mm_struct *mm;
 	int err;
 

@@ -31,11 +31,19 @@ struct PteCommand: ParsableCommand {
     @Flag(help: "Read through both backends and report every field they disagree on.")
     var crossCheck = false
 
+    @Flag(help: ArgumentHelp(
+        "Also show each anonymous page's first 4 bytes (module 0.4.0).",
+        discussion: "The module reads them through the kernel's own mapping of the page, so the target's accessed bit is not touched and nothing faults in."))
+    var data = false
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be at least 1") }
         guard pid > 0 else { throw ValidationError("--pid must be a positive process id") }
+        if data && backend == .pagemap {
+            throw ValidationError("--data needs the module (the pagemap files hold no page contents): leave --backend at auto or module")
+        }
         if crossCheck && backend == .pagemap {
             throw ValidationError("--cross-check compares the module with pagemap: leave --backend at auto or module")
         }
@@ -46,11 +54,14 @@ struct PteCommand: ParsableCommand {
     func run() throws {
         do {
             let (start, end) = try PteInspectClient.pageRange(address: addr.value, count: count, pageSize: pageSize)
-            guard let client = try backend.resolve(requireModule: crossCheck) else {
+            guard let client = try backend.resolve(requireModule: crossCheck || data) else {
                 try showPagemap(start: start, end: end)
                 return
             }
-            let entries = try client.entries(pid: pid, start: start, end: end)
+            if data, try !client.info().features.contains(.pageData) {
+                throw ValidationError("--data: this pteinspect module cannot read page data (feature page_data, module 0.4.0): load the module built from this source")
+            }
+            let entries = try client.entries(pid: pid, start: start, end: end, readData: data)
             var disagreements: [Disagreement] = []
             if crossCheck {
                 let pagemap = try PagemapReader(pid: pid).entries(start: start, end: end)
@@ -66,7 +77,7 @@ struct PteCommand: ParsableCommand {
                 }
                 print(JSONValue.object(members).rendered(pretty: true))
             } else {
-                print(entries.isEmpty ? "no mapped pages in the range" : EntryTable.render(entries))
+                print(entries.isEmpty ? "no mapped pages in the range" : EntryTable.render(entries, withData: data))
                 if crossCheck {
                     print(disagreements.isEmpty ? "cross-check: module and pagemap agree on \(entries.count) entries"
                                                 : "cross-check: \(disagreements.count) disagreements\n" + disagreements.map { "  \($0)" }.joined(separator: "\n"))

@@ -195,8 +195,9 @@ struct ScenarioRun: ParsableCommand {
         var module: ModuleInfo?
         do {
             if let client = try backend.resolve() {
-                module = try client.info()
-                observer = ModuleObserver(client: client)
+                let info = try client.info()
+                module = info
+                observer = ModuleObserver(client: client, readsData: info.features.contains(.pageData))
             } else {
                 observer = PagemapObserver()
             }

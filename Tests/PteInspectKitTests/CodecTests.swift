@@ -71,7 +71,7 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<pteinspect_entry>.offset(of: \.entry_flags), 64)
         XCTAssertEqual(MemoryLayout<pteinspect_entry>.offset(of: \.count), 88)
         XCTAssertEqual(MemoryLayout<pteinspect_entry>.offset(of: \.has), 92)
-        XCTAssertEqual(MemoryLayout<pteinspect_entry>.offset(of: \.reserved), 100)
+        XCTAssertEqual(MemoryLayout<pteinspect_entry>.offset(of: \.data), 100)
     }
 
     /// Protocol 2: a message holds many entries, in order; other attribute types are skipped.

@@ -271,7 +271,7 @@ final class ScenarioEngineTests: XCTestCase {
                 case let .map(s, _, _, _), let .mapTHP(s), let .mapKind(s, _), let .mapFixture(s, _, _), let .mapFile(s, _, _, _, _):
                     symbols[step.actor, default: []].insert(s)
                 case let .fork(child): actors.insert(child); symbols[child] = symbols[step.actor]
-                case let .write(loc), let .read(loc), let .madvise(loc, _, _), let .mprotect(loc, _, _), let .uffdCopy(loc, _, _),
+                case let .write(loc, _), let .read(loc), let .madvise(loc, _, _), let .mprotect(loc, _, _), let .uffdCopy(loc, _, _),
                      let .uffdRegister(loc, _, _), let .uffdZeropage(loc, _), let .uffdWriteProtect(loc, _, _), let .pin(loc, _, _, _), let .unpin(loc, _), let .uffdContinue(loc, _):
                     XCTAssertTrue(symbols[step.actor]?.contains(loc.symbol) ?? false, "\(at): \(loc.symbol) not mapped in \(step.actor)")
                 default: break

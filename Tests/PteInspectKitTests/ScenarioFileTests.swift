@@ -97,6 +97,22 @@ final class ScenarioFileTests: XCTestCase {
         assertError(check("fails EINVALL"), line: 14, column: 13, "(did you mean 'EINVAL'?)")
         assertError(check("parent:P.pfn ~= 1"), line: 14, column: 13, "unknown comparison '~='")
         assertError(file(steps: "  - system: write P\n"), line: 8, column: 13, "'write' is an actor's action")
+        assertError(file(steps: "  - parent: map P 1\n  - parent: write P 5a\n"), line: 9, column: 13,
+                    "a write's value is a u32 in hex (e.g. 0x5a5a5a5a: equal pages for KSM), not '5a'")
+        assertError(file(steps: "  - parent: map P 1\n  - parent: write P 0x1 0x2\n"), line: 9, column: 13, "write PAGE [VALUE]")
+    }
+
+    /// A write stores the step's tag unless it gives a value (KSM's equal pages); `data` is a field.
+    func testAWriteTakesAValueAndDataIsAField() throws {
+        let text = file(steps: "  - parent: map P 1\n  - parent: write P 0x5a5a5a5a\n    expect:\n      - summary: s\n"
+            + "        kernels: all\n        cite: {file: f, function: g}\n        check:\n          - parent:P.data == 0x5a5a5a5a\n")
+        let scenario = try XCTUnwrap(try ScenarioFile.parse(text, file: "my.yaml").first)
+        guard case let .write(loc, value) = scenario.steps[1].action else { return XCTFail("\(scenario.steps[1].action)") }
+        XCTAssertEqual(loc, Loc("P"))
+        XCTAssertEqual(value, 0x5a5a_5a5a)
+        XCTAssertEqual(scenario.steps[1].expectations.first?.assertions.first?.description, "parent:P.data == 0x5a5a5a5a")
+        XCTAssertEqual(try ScenarioFile.parse(ScenarioFileWriter.yaml(scenario), file: "again.yaml").first?.steps[1].description,
+                       "parent: write P 0x5a5a5a5a")
     }
 
     func testAPageOfAMappingNoStepCreatesIsAnError() {

@@ -9,7 +9,7 @@ final class HangTests: ModuleTestCase {
     func testAHelperBlockedInTheKernelIsAHangAndTheSuiteGoesOn() throws {
         let environment = ScenarioEnvironment.probe(module: try client.info())
         if let problem = environment.userfaultfdProblem { throw XCTSkip("needs userfaultfd: \(problem)") }
-        let runner = ScenarioRunner(observer: ModuleObserver(client: client), environment: environment, executable: Self.pteinspectBinary)
+        let runner = ScenarioRunner(observer: try ModuleObserver(client: client), environment: environment, executable: Self.pteinspectBinary)
         runner.stepTimeout = 5
         runner.kernelLog = KernelLog()
         let p = PageRef("parent", "P")

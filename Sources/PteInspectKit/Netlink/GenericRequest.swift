@@ -9,6 +9,8 @@ public enum RequestAttribute {
     case u32(UInt16, UInt32)
     case u64(UInt16, UInt64)
     case string(UInt16, String)
+    /// NLA_FLAG: present or not, no payload.
+    case flag(UInt16)
     case raw(UInt16, [UInt8])
 }
 
@@ -59,6 +61,7 @@ public struct GenericRequest {
         case let .u32(type, value): return mnl_attr_put_u32_check(nlh, capacity, type, value)
         case let .u64(type, value): return mnl_attr_put_u64_check(nlh, capacity, type, value)
         case let .string(type, value): return mnl_attr_put_strz_check(nlh, capacity, type, value)
+        case let .flag(type): return mnl_attr_put_check(nlh, capacity, type, 0, nil)
         case let .raw(type, bytes):
             return bytes.withUnsafeBytes { mnl_attr_put_check(nlh, capacity, type, bytes.count, $0.baseAddress) }
         }

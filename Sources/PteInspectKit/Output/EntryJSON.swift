@@ -43,6 +43,7 @@ extension PageTableEntry {
             ("head", pageBit(.head)),
             ("swapbacked", pageBit(.swapBacked)),
         ]
+        members.append(("data", data.map { .hex(UInt64($0)) } ?? .null))
         members.append(("pte_marker", marker.map { .array($0.names.map(JSONValue.string)) } ?? .null))
         members.append(("swap", swap.map {
             .object([("type", .uint(UInt64($0.type))), ("offset", .uint($0.offset)), ("exclusive", .bool($0.exclusive))])

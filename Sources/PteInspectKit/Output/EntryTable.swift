@@ -49,8 +49,13 @@ public struct EntryTable {
         ]
     }
 
-    public static func render(_ entries: [PageTableEntry]) -> String {
-        TextTable.render(header: header, rows: entries.map(row))
+    /// `withData`: a last column DATA, the page's first 4 bytes (`pte --data`; "-" where the
+    /// module did not read the page).
+    public static func render(_ entries: [PageTableEntry], withData: Bool = false) -> String {
+        guard withData else { return TextTable.render(header: header, rows: entries.map(row)) }
+        return TextTable.render(header: header + ["DATA"], rows: entries.map { entry in
+            row(entry) + [entry.data.map { "0x" + String($0, radix: 16) } ?? "-"]
+        })
     }
 }
 

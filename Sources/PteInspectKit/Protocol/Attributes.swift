@@ -17,6 +17,8 @@ enum Attr {
     static let mappingID = UInt16(PTEINSPECT_A_MAPPING_ID.rawValue)
     /// GET_PTES replies (protocol 2): struct pteinspect_entry, many per message.
     static let entry = UInt16(PTEINSPECT_A_ENTRY.rawValue)
+    /// GET_PTES request flag (module 0.4.0): read each anonymous page's first 4 bytes.
+    static let readData = UInt16(PTEINSPECT_A_READ_DATA.rawValue)
     static let vmaStart = UInt16(PTEINSPECT_A_VMA_START.rawValue)
     static let vmaEnd = UInt16(PTEINSPECT_A_VMA_END.rawValue)
     static let vmaPgoff = UInt16(PTEINSPECT_A_VMA_PGOFF.rawValue)

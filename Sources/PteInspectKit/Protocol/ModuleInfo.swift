@@ -15,12 +15,15 @@ public struct Features: OptionSet, Equatable {
     public static let vmas = Features(rawValue: UInt64(PTEINSPECT_FEAT_VMAS))
     public static let rmap = Features(rawValue: UInt64(PTEINSPECT_FEAT_RMAP))
     public static let fixtures = Features(rawValue: UInt64(PTEINSPECT_FEAT_FIXTURES))
+    /// GET_PTES can read a page's first bytes (READ_DATA, module 0.4.0).
+    public static let pageData = Features(rawValue: UInt64(PTEINSPECT_FEAT_PAGE_DATA))
 
     /// Names in bit order, as `info` prints them.
     public static let named: [(String, Features)] = [
         ("swap_exclusive", .swapExclusive), ("uffd_wp", .uffdWP), ("thp", .thp),
         ("soft_dirty", .softDirty), ("pte_marker", .pteMarker), ("uffdio_move", .uffdioMove),
         ("pmd_entries", .pmdEntries), ("vmas", .vmas), ("rmap", .rmap), ("fixtures", .fixtures),
+        ("page_data", .pageData),
     ]
 
     public var names: [String] { Self.named.filter { contains($0.1) }.map(\.0) }

@@ -207,6 +207,9 @@ public struct PageTableEntry: Equatable {
     public let linearIndex: UInt64?
     /// PTE marker entries: the marker's bits.
     public let marker: PteMarker?
+    /// The page's first 4 bytes, when the dump asked for them (READ_DATA) and the module read
+    /// this page (anonymous or the zero page; a PMD entry's is its first page's).
+    public let data: UInt32?
 
     public var isPresent: Bool { flags.contains(.present) }
 
@@ -218,7 +221,7 @@ public struct PageTableEntry: Equatable {
 
     @usableFromInline init(address: UInt64, level: EntryLevel, raw: UInt64, kind: EntryKind, flags: EntryFlags, pfn: UInt64?,
          swap: SwapEntry?, page: PageState?, normalPage: NormalPageDecision?, pfnLinear: Bool?, linearIndex: UInt64?,
-         marker: PteMarker? = nil) {
+         marker: PteMarker? = nil, data: UInt32? = nil) {
         self.address = address
         self.level = level
         self.raw = raw
@@ -231,5 +234,6 @@ public struct PageTableEntry: Equatable {
         self.pfnLinear = pfnLinear
         self.linearIndex = linearIndex
         self.marker = marker
+        self.data = data
     }
 }

@@ -49,7 +49,8 @@ extension PageTableEntry {
             page: page, normalPage: record.normalPage,
             pfnLinear: has & PTEINSPECT_HAS_RULES != 0 ? wire.pfn_linear != 0 : nil,
             linearIndex: wire.linear_index,
-            marker: has & PTEINSPECT_HAS_MARKER != 0 ? PteMarker(rawValue: UInt32(wire.pte_marker)) : nil)
+            marker: has & PTEINSPECT_HAS_MARKER != 0 ? PteMarker(rawValue: UInt32(wire.pte_marker)) : nil,
+            data: has & PTEINSPECT_HAS_DATA != 0 ? wire.data : nil)
     }
 }
 

@@ -53,16 +53,22 @@ public final class PteInspectClient {
     /// Streams the entries of [start, end) of process `pid`, in address order, except that a PMD
     /// record for a THP that formed during the dump may follow PTE records of its own 2 MiB range
     /// (the range was partly sent before the target's mmap lock was dropped; kmod/pteinspect.yaml).
-    public func forEachEntry(pid: Int32, start: UInt64, end: UInt64, _ body: (PageTableEntry) throws -> Void) throws {
-        try forEachRecord(pid: pid, start: start, end: end) { record in
+    /// `readData`: also the first 4 bytes of each anonymous page (`PageTableEntry.data`; needs
+    /// `Features.pageData`, an older module refuses the request).
+    public func forEachEntry(pid: Int32, start: UInt64, end: UInt64, readData: Bool = false,
+                             _ body: (PageTableEntry) throws -> Void) throws {
+        try forEachRecord(pid: pid, start: start, end: end, readData: readData) { record in
             for i in 0..<record.count { try body(PageTableEntry(record, i)) }
         }
     }
 
     /// `forEachEntry`, handing over each entry as the checked wire record: for consumers that read
     /// a few fields of very many entries (nothing is materialized that they do not ask for).
-    public func forEachRecord(pid: Int32, start: UInt64, end: UInt64, _ body: (PageTableRecord) throws -> Void) throws {
-        let dump = request(Command.getPtes, [.u32(Attr.pid, UInt32(bitPattern: pid)), .u64(Attr.start, start), .u64(Attr.end, end)])
+    public func forEachRecord(pid: Int32, start: UInt64, end: UInt64, readData: Bool = false,
+                              _ body: (PageTableRecord) throws -> Void) throws {
+        var attributes: [RequestAttribute] = [.u32(Attr.pid, UInt32(bitPattern: pid)), .u64(Attr.start, start), .u64(Attr.end, end)]
+        if readData { attributes.append(.flag(Attr.readData)) }
+        let dump = request(Command.getPtes, attributes)
         try socket.dumpPayloads(dump, operation: "GET_PTES pid \(pid) [0x\(String(start, radix: 16)), 0x\(String(end, radix: 16)))") {
             try PageTableRecord.forEach(inPayload: $3, body)
         }
@@ -98,9 +104,9 @@ public final class PteInspectClient {
         return try vmas(pid: pid, start: pageStart, end: pageStart + pageSize).first { $0.contains(address) }
     }
 
-    public func entries(pid: Int32, start: UInt64, end: UInt64) throws -> [PageTableEntry] {
+    public func entries(pid: Int32, start: UInt64, end: UInt64, readData: Bool = false) throws -> [PageTableEntry] {
         var result: [PageTableEntry] = []
-        try forEachEntry(pid: pid, start: start, end: end) { result.append($0) }
+        try forEachEntry(pid: pid, start: start, end: end, readData: readData) { result.append($0) }
         return result
     }
 

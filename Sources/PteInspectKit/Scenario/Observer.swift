@@ -15,10 +15,20 @@ public final class ModuleObserver: PageObserver {
     private let client: PteInspectClient
     private let pageSize = SystemPage.size
     public let backend = Backend.module
+    /// The module reads page data (Features.pageData, module 0.4.0): the `data` field is seen.
+    public let readsData: Bool
 
-    public init(client: PteInspectClient) { self.client = client }
+    public init(client: PteInspectClient, readsData: Bool) {
+        self.client = client
+        self.readsData = readsData
+    }
 
-    public func canSee(_ field: PageField) -> Bool { PageObservation.moduleCanSee(field) }
+    /// Asks the module what it can read.
+    public convenience init(client: PteInspectClient) throws {
+        self.init(client: client, readsData: try client.info().features.contains(.pageData))
+    }
+
+    public func canSee(_ field: PageField) -> Bool { PageObservation.moduleCanSee(field, readsData: readsData) }
 
     public func observe(pid: Int32, address: UInt64, name: (Int32?, UInt64) -> String) throws -> PageObservation {
         let page = address & ~(pageSize - 1)
@@ -27,7 +37,7 @@ public final class ModuleObserver: PageObserver {
         var attempt = 0
         while true {
             attempt += 1
-            let entry = try client.entries(pid: pid, start: page, end: page + pageSize).first
+            let entry = try client.entries(pid: pid, start: page, end: page + pageSize, readData: readsData).first
             let vma = try client.vma(pid: pid, containing: page)
             var rmap: [String]?
             // GET_RMAP answers for anon and file folios; KSM pages use rmap_items, which it does not walk.
@@ -39,7 +49,7 @@ public final class ModuleObserver: PageObserver {
                     continue   // the page changed kind or went away after GET_PTES read it
                 }
             }
-            return PageObservation(module: entry, at: page, vma: vma, rmap: rmap)
+            return PageObservation(module: entry, at: page, vma: vma, rmap: rmap, dataRead: readsData)
         }
     }
 }

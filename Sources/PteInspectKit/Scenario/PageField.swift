@@ -32,6 +32,8 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
     case vmaFlag(VmaFlag)  // one decoded vm_flags bit
     // The reverse map
     case rmap              // the (actor, address) pairs where rmap finds the page mapped
+    // The page's contents
+    case data              // its first 4 bytes, read by the module without touching the PTE (ContentTag)
 
     public var description: String {
         switch self {
@@ -74,6 +76,7 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
         case .vmaChain: return "vma.anon_vma_chain"
         case let .vmaFlag(flag): return "vma.\(flag.rawValue)"
         case .rmap: return "rmap"
+        case .data: return "data"
         }
     }
 

@@ -11,8 +11,10 @@ public struct PageObservation: Equatable {
 extension PageObservation {
     /// From the module: the entry that maps `address` (a PMD record covers 2 MiB: the values are
     /// those of the 4 KiB page inside it), the VMA containing it, and the rmap hits, already
-    /// named by the caller.
-    public init(module entry: PageTableEntry?, at address: UInt64, vma: VmaRecord?, rmap: [String]?, pageShift: UInt64 = 12) {
+    /// named by the caller. `dataRead`: the entry was read with READ_DATA, so `data` is seen (the
+    /// first 4 bytes of an anonymous page, absent elsewhere; of a PMD record, its first page only).
+    public init(module entry: PageTableEntry?, at address: UInt64, vma: VmaRecord?, rmap: [String]?, pageShift: UInt64 = 12,
+                dataRead: Bool = false) {
         var v: [PageField: FieldValue] = [:]
         let sub = entry.map { (address - $0.address) >> pageShift } ?? 0
         v[.virtualPage] = .hex(address >> pageShift)
@@ -70,11 +72,14 @@ extension PageObservation {
             v[.vmaFlag(flag)] = vma.map { .bool($0.flags.contains(flag)) } ?? .absent
         }
         v[.rmap] = rmap.map { .set($0) } ?? .absent
+        if dataRead {
+            v[.data] = sub == 0 ? entry?.data.map { .hex(UInt64($0)) } ?? .absent : .absent
+        }
         self.init(v)
     }
 
-    /// The fields the module backend fills.
-    public static func moduleCanSee(_ field: PageField) -> Bool { true }
+    /// The fields the module backend fills (`data` only from a module that reads it, 0.4.0).
+    public static func moduleCanSee(_ field: PageField, readsData: Bool = true) -> Bool { field != .data || readsData }
 
     /// From /proc/PID/pagemap + /proc/kpageflags + /proc/kpagecount (nil: no entry there).
     /// Soft-dirty is left out on purpose: pagemap also reports it for a VMA with VM_SOFTDIRTY, so

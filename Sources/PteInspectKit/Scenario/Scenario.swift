@@ -42,7 +42,9 @@ public enum Action {
     case mapKind(String, PageKind)
     /// `pages` pages of /dev/pteinspect (VM_PFNMAP, remap_pfn_range); binds `symbol`.
     case mapFixture(String, pages: Int, shared: Bool)
-    case write(Loc)
+    /// Stores a u32 at the page's start: `value`, or (nil) the step's `ContentTag`, which says
+    /// who wrote the page when (the data checks).
+    case write(Loc, value: UInt32? = nil)
     case read(Loc)
     /// fork(); the child becomes the actor `child`, with the same symbols.
     case fork(child: String)
@@ -98,7 +100,7 @@ public enum Action {
         case let .mapKind(symbol, kind): return "make a \(kind) page: \(kind.recipe) -> \(symbol)"
         case let .mapFixture(symbol, pages, shared):
             return "mmap \(pages) page\(pages == 1 ? "" : "s") of /dev/pteinspect \(shared ? "MAP_SHARED" : "MAP_PRIVATE") (remap_pfn_range) -> \(symbol)"
-        case let .write(loc): return "write \(loc)"
+        case let .write(loc, value): return "write \(loc)" + (value.map { " 0x" + String($0, radix: 16) } ?? "")
         case let .read(loc): return "read \(loc)"
         case let .fork(child): return "fork -> \(child)"
         case let .mremap(symbol, pages): return "mremap \(symbol) (\(pages) page\(pages == 1 ? "" : "s"), MREMAP_MAYMOVE|MREMAP_FIXED) to a fresh range"

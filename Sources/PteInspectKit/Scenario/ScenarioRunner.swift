@@ -82,7 +82,7 @@ public final class ScenarioRunner {
             _ = logged()
             return KernelSplat.report(in: scenarioLog) != nil
         }
-        let state = RunState()
+        let state = RunState(content: ContentModel(scenario))
         var steps: [StepResult] = []
         do {
             state.fifoDirectory = try makeTemporaryDirectory()
@@ -113,7 +113,7 @@ public final class ScenarioRunner {
         var previous: [PageRef: PageObservation] = [:]
         for (offset, step) in scenario.steps.enumerated() {
             let number = offset + 1
-            let outcome = perform(step, state)
+            let outcome = perform(step, number: number, state)
             if case .succeeded = outcome, case let .mapKind(_, kind) = step.action, state.hang == nil,
                let reason = state.kindNotMade ?? (kind.swapped ? state.kindNotSwapped : nil) {
                 // The kernel would not make the kind here: its semantics cannot be shown (cow.c's SKIP).
@@ -183,7 +183,8 @@ public final class ScenarioRunner {
             }
             let context = EvaluationContext(current: current, history: history, locations: locations, outcome: outcome,
                                             canSee: observer.canSee, backend: observer.backend, kernel: environment.kernel)
-            let results = error == nil ? step.expectations.map(context.evaluate) : []
+            var results = error == nil ? step.expectations.map(context.evaluate) : []
+            if error == nil, let check = dataCheck(pages, state.content) { results.append(check) }
             let result = StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: changed,
                                     expectations: results, error: error)
             steps.append(result)
@@ -209,6 +210,29 @@ public final class ScenarioRunner {
             afterStep?(scenario, result)
         }
         return ScenarioResult(scenario: scenario, backend: observer.backend, steps: steps)
+    }
+
+    /// The data check of one step: every watched page whose first bytes the module read holds
+    /// what `ContentModel` says its actor wrote or inherited; nil when no page was checked (the
+    /// backend cannot read data, or no page is present with a known content). A wrong page is
+    /// named with whose write it holds instead, and what that means (a leak, a lost write).
+    private func dataCheck(_ pages: [(ref: PageRef, location: String, observation: PageObservation)], _ model: ContentModel) -> ExpectationResult? {
+        guard observer.canSee(.data) else { return nil }
+        var assertions: [Assertion] = []
+        var mismatches: [Mismatch] = []
+        for (ref, _, observation) in pages {
+            guard case let .hex(raw)? = observation[.data], let expected = model.expected(ref), let want = expected.value else { continue }
+            let got = UInt32(truncatingIfNeeded: raw)
+            let assertion = Assertion.field(ref, .data, .value(.hex(UInt64(want))))
+            assertions.append(assertion)
+            guard got != want else { continue }
+            mismatches.append(Mismatch(assertion: assertion.description,
+                                       expected: "0x\(String(want, radix: 16)) (\(model.describe(want)))",
+                                       observed: "0x\(String(got, radix: 16)) (\(model.describe(got))): \(model.diagnose(ref, got: got, want: want))"))
+        }
+        guard !assertions.isEmpty else { return nil }
+        let expectation = Expectation(ContentModel.checkSummary, kernels: ContentModel.checkKernels, cite: ContentModel.checkCitation, assertions)
+        return ExpectationResult(expectation: expectation, verdict: mismatches.isEmpty ? .pass : .fail, reason: nil, mismatches: mismatches)
     }
 
     /// Where a helper was stuck: how long it had been awaited and its /proc state.
@@ -266,7 +290,7 @@ public final class ScenarioRunner {
 
     // MARK: - Performing steps
 
-    private func perform(_ step: Step, _ state: RunState) -> StepOutcome {
+    private func perform(_ step: Step, number: Int, _ state: RunState) -> StepOutcome {
         do {
             if step.action.isSystem {
                 // A wait with a bound of its own (ksmd's merge) gets that bound on top.
@@ -289,13 +313,25 @@ public final class ScenarioRunner {
                 return .succeeded("0x" + String(address, radix: 16))
             }
             func sharing(_ shared: Bool) -> Sharing { shared ? .shared : .private }
+            let content = state.content
+            /// What the actor stores at `loc` (the data checks): the step's tag.
+            func tag(_ loc: Loc, by actor: String? = nil) -> UInt32? {
+                content.tag(actor ?? step.actor, step: number, page: loc.page)?.value
+            }
             switch step.action {
-            case let .map(symbol, pages, prot, shared): return try bind(symbol, .map(pages: pages, prot, sharing(shared)))
-            case let .mapTHP(symbol): return try bind(symbol, .mapTHP)
+            case let .map(symbol, pages, prot, shared):
+                defer { content.map(step.actor, symbol, shared: shared, file: false) }
+                return try bind(symbol, .map(pages: pages, prot, sharing(shared)))
+            case let .mapTHP(symbol):
+                defer { content.map(step.actor, symbol, shared: false, file: false) }
+                return try bind(symbol, .mapTHP)
             case let .mapKind(symbol, kind):
                 let outcome = try bind(symbol, kind.shape == .small ? .map(pages: 1, .readWrite, .private) : .mapTHP)
+                content.map(step.actor, symbol, shared: false, file: false)
                 let base = try at(Loc(symbol))
-                try make(kind, at: base, worker, state)
+                try make(kind, at: base, worker, state, tag: tag(Loc(symbol)))
+                content.store(step.actor, Loc(symbol), tag(Loc(symbol)))
+                if kind.shape == .thpSingle { content.advise(step.actor, Loc(symbol, 1), pages: kind.pages - 1, .dontneed) }
                 // The folio is checked before it is paged out: a swapped kind is that kind swapped.
                 state.kindNotMade = kindNotMade(PageKind(kind.shape), at: PageRef(step.actor, symbol), state)
                 if kind.swapped, state.kindNotMade == nil {
@@ -303,37 +339,66 @@ public final class ScenarioRunner {
                     state.kindNotSwapped = kindNotMade(kind, at: PageRef(step.actor, symbol), state)
                 }
                 return outcome
-            case let .mapFile(symbol, file, pages, prot, shared): return try bind(symbol, .mapFile(name: file, pages: pages, prot, sharing(shared)))
-            case let .mapFixture(symbol, pages, shared): return try bind(symbol, .mapFixture(pages: pages, sharing(shared)))
-            case let .write(loc): try worker.send(.write(try at(loc)))
+            case let .mapFile(symbol, file, pages, prot, shared):
+                defer { content.map(step.actor, symbol, shared: shared, file: true) }
+                return try bind(symbol, .mapFile(name: file, pages: pages, prot, sharing(shared)))
+            case let .mapFixture(symbol, pages, shared):
+                // Module-owned RAM: what a private COW copy of it holds before a write is its, not a tag.
+                defer { content.map(step.actor, symbol, shared: shared, file: true) }
+                return try bind(symbol, .mapFixture(pages: pages, sharing(shared)))
+            case let .write(loc, value):
+                let stored = value ?? tag(loc)
+                try worker.send(.write(try at(loc), value: stored ?? 0))
+                content.store(step.actor, loc, stored)
             case let .read(loc): return .succeeded(try worker.send(.read(try at(loc))))
             case let .fork(child):
                 let directory = state.fifoDirectory ?? "/tmp"
                 let forked = try worker.forkWorker(fifoDirectory: directory)
                 state.actors.append((child, forked))
                 state.symbols[child] = state.symbols[step.actor] ?? [:]
+                content.fork(step.actor, child: child)
                 return .succeeded("pid \(forked.pid)")
             case let .mremap(symbol, pages): return try bind(symbol, .mremap(try at(Loc(symbol)), pages: pages))
             case let .mprotect(loc, pages, prot): try worker.send(.mprotect(try at(loc), pages: pages, prot))
-            case let .madvise(loc, pages, advice): try worker.send(.madvise(try at(loc), pages: pages, advice))
+            case let .madvise(loc, pages, advice):
+                try worker.send(.madvise(try at(loc), pages: pages, advice))
+                content.advise(step.actor, loc, pages: pages, advice)
             case .drain: try worker.send(.drain)
             case let .uffdOpen(move): return .succeeded(try worker.send(.uffdOpen(move: move)))
             case let .uffdRegister(loc, pages, modes): return .succeeded(try worker.send(.uffdRegister(try at(loc), pages: pages, modes)))
-            case let .uffdCopy(loc, pages, wp): try worker.send(.uffdCopy(try at(loc), pages: pages, writeProtect: wp))
-            case let .uffdZeropage(loc, pages): try worker.send(.uffdZeropage(try at(loc), pages: pages))
+            case let .uffdCopy(loc, pages, wp):
+                // Page i of the copy starts with the tag of page loc+i (tags of one step differ in their page only).
+                let first = tag(loc)
+                try worker.send(.uffdCopy(try at(loc), pages: pages, writeProtect: wp, first: first ?? 0))
+                content.set(step.actor, loc, pages: pages) { page in
+                    first == nil ? .unknown : content.tag(step.actor, step: number, page: page).map { .stored($0.value) } ?? .unknown
+                }
+            case let .uffdZeropage(loc, pages):
+                try worker.send(.uffdZeropage(try at(loc), pages: pages))
+                content.set(step.actor, loc, pages: pages) { _ in .zero }
             case let .uffdWriteProtect(loc, pages, on): try worker.send(.uffdWriteProtect(try at(loc), pages: pages, on: on))
             case let .uffdContinue(loc, pages): return .succeeded(try worker.send(.uffdContinue(try at(loc), pages: pages)))
-            case let .uffdMove(from, to, pages): return .succeeded(try worker.send(.uffdMove(from: try at(from), to: try at(to), pages: pages)))
+            case let .uffdMove(from, to, pages):
+                let moved = try worker.send(.uffdMove(from: try at(from), to: try at(to), pages: pages))
+                content.move(step.actor, from: from, to: to, pages: pages)
+                return .succeeded(moved)
             case let .memWrite(target, loc), let .memRead(target, loc):
                 guard let other = state.worker(target), let address = state.address(PageRef(target, loc), pageSize: pageSize) else {
                     throw ScenarioError.unbound("no page \(target):\(loc)")
                 }
-                if case .memWrite = step.action { return .succeeded(try worker.send(.memWrite(pid: other.pid, address))) }
+                if case .memWrite = step.action {
+                    // The writer's tag, in the target's page: a leak report names who wrote it.
+                    let stored = tag(loc)
+                    let reply = try worker.send(.memWrite(pid: other.pid, address, value: stored ?? 0))
+                    content.store(target, loc, stored)
+                    return .succeeded(reply)
+                }
                 return .succeeded(try worker.send(.memRead(pid: other.pid, address)))
             case let .pin(loc, pages, write, longterm):
                 try worker.send(.pin(try at(loc), pages: UInt64(pages), write: write, longterm: longterm))
             case let .unpin(loc, pages): try worker.send(.unpin(try at(loc), pages: UInt64(pages)))
             case .exit:
+                content.exit(step.actor)
                 worker.stop()
                 if let note = worker.leftBehind { state.leftBehind.append("\(step.actor): \(note)") }
                 state.actors.removeAll { $0.name == step.actor }
@@ -356,14 +421,14 @@ public final class ScenarioRunner {
     /// The rest of `map-kind` once the range is mapped at `base`, up to the page-out of a swapped
     /// kind (PageKind.recipe; cow.c's
     /// do_run_with_thp() and run_with_base_page() make them the same way).
-    private func make(_ kind: PageKind, at base: UInt64, _ worker: WorkerProcess, _ state: RunState) throws {
+    private func make(_ kind: PageKind, at base: UInt64, _ worker: WorkerProcess, _ state: RunState, tag: UInt32?) throws {
         if let control = kind.mthpControl {
             // Only this size may be chosen: alloc_anon_folio() tries the highest enabled order
             // that fits the 2 MiB-aligned VMA first (6.12 mm/memory.c L4654), so the PMD size is off.
             _ = try performSystem(.setting(path: PageKind.pmdControl, value: "never"), state)
             _ = try performSystem(.setting(path: control, value: "always"), state)
         }
-        try worker.send(.write(base))
+        try worker.send(.write(base, value: tag ?? 0))
         let page = pageSize
         switch kind.shape {
         case .thpPTE, .thpSingle:
@@ -472,6 +537,10 @@ public enum ScenarioError: Error, CustomStringConvertible {
 
 /// The actors and machine state of one run; `finish` puts everything back.
 private final class RunState {
+    /// What each page must hold (the data checks), kept by `perform` as the steps succeed.
+    let content: ContentModel
+    init(content: ContentModel) { self.content = content }
+
     var actors: [(name: String, worker: WorkerProcess)] = []
     var symbols: [String: [String: UInt64]] = [:]
     var fifoDirectory: String?

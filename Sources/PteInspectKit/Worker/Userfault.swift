@@ -29,8 +29,14 @@ enum Userfault {
             var ioctls: UInt64 = 0
             guard pti_uffd_register(fd, start, length(pages), mode, &ioctls) == 0 else { throw .system("UFFDIO_REGISTER") }
             return "ioctls=0x\(String(ioctls, radix: 16))"
-        case let .uffdCopy(start, pages, writeProtect):
-            let source = [UInt8](repeating: 0xa5, count: Int(length(pages)))
+        case let .uffdCopy(start, pages, writeProtect, first):
+            var source = [UInt8](repeating: 0xa5, count: Int(length(pages)))
+            if let first {
+                let size = Int(length(1))
+                source.withUnsafeMutableBytes { bytes in
+                    for i in 0..<pages { bytes.storeBytes(of: first &+ UInt32(truncatingIfNeeded: i), toByteOffset: i * size, as: UInt32.self) }
+                }
+            }
             var copied: Int64 = 0
             let mode: UInt64 = writeProtect ? UInt64(UFFDIO_COPY_MODE_WP) : 0
             let result = source.withUnsafeBytes {

@@ -57,9 +57,9 @@ public enum WorkerLoop {
         case .ping: return ""
         case let .map(pages, protection, sharing): return try map(pages: pages, protection, sharing)
         case .mapTHP: return try mapTHP()
-        case let .write(address): try pointer(address).pointee = 0x5a; return ""
+        case let .write(address, value): try store(value, at: address); return ""
         case let .read(address): return "\(try pointer(address).pointee)"
-        case let .fill(address, pages): try fill(address, pages: pages); return ""
+        case let .fill(address, pages, first): try fill(address, pages: pages, first: first); return ""
         case let .mremap(address, pages): return try move(address, pages: pages)
         case let .mprotect(address, pages, protection): try protect(address, pages: pages, protection); return ""
         case let .mapFixture(pages, sharing): return try mapFixture(pages: pages, sharing)
@@ -71,7 +71,7 @@ public enum WorkerLoop {
         case let .churn(seconds, seed): return "\(Churn.run(seconds: seconds, seed: seed))"
         case .uffdOpen, .uffdRegister, .uffdCopy, .uffdZeropage, .uffdWriteProtect, .uffdMove, .uffdContinue:
             return try Userfault.run(command, fd: &uffd)
-        case let .memWrite(pid, address): _ = try remoteAccess(pid: pid, address, write: true); return ""
+        case let .memWrite(pid, address, value): try remoteWrite(pid: pid, address, value); return ""
         case let .memRead(pid, address): return "\(try remoteAccess(pid: pid, address, write: false))"
         case .fork: return try forkChild(fifos: nil, &children)
         case let .forkWorker(input, output): return try forkChild(fifos: (input, output), &children)
@@ -179,12 +179,20 @@ public enum WorkerLoop {
         return hex(aligned)
     }
 
-    private static func fill(_ address: UInt64, pages: UInt64) throws(WorkerFailure) {
+    private static func fill(_ address: UInt64, pages: UInt64, first: UInt32?) throws(WorkerFailure) {
         for i in 0..<pages {
             let (page, overflow) = address.addingReportingOverflow(i * UInt64(pageSize))
             guard !overflow else { throw WorkerFailure(call: "usage", message: "fill: the range wraps the address space") }
-            try pointer(page).pointee = 0x5a
+            try store(first.map { $0 &+ UInt32(truncatingIfNeeded: i) }, at: page)
         }
+    }
+
+    /// The byte 0x5a, or `value` as a u32 (one aligned store, so the module reads all of it or
+    /// none of it; an unaligned address is refused).
+    private static func store(_ value: UInt32?, at address: UInt64) throws(WorkerFailure) {
+        guard let value else { try pointer(address).pointee = 0x5a; return }
+        guard address % 4 == 0 else { throw WorkerFailure(call: "usage", message: "write: a u32 value needs a 4-byte aligned address") }
+        UnsafeMutableRawPointer(try pointer(address)).storeBytes(of: value, as: UInt32.self)
     }
 
     private static func move(_ address: UInt64, pages: Int) throws(WorkerFailure) -> String {
@@ -238,6 +246,21 @@ public enum WorkerLoop {
         }
         guard let scratch else { throw WorkerFailure(message: "no scratch page") }
         guard madvise(scratch, pageSize, MADV_COLD) == 0 else { throw .system("madvise(MADV_COLD)") }
+    }
+
+    /// A write through /proc/PID/mem: the byte 0x3c, or `value` as a u32.
+    private static func remoteWrite(pid: Int32, _ address: UInt64, _ value: UInt32?) throws(WorkerFailure) {
+        guard let value else { _ = try remoteAccess(pid: pid, address, write: true); return }
+        let path = "/proc/\(pid)/mem"
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw .system("open(\(path))") }
+        defer { close(fd) }
+        var word = value
+        let done = pwrite(fd, &word, 4, off_t(Int64(bitPattern: address)))
+        guard done == 4 else {
+            if done >= 0 { errno = EIO }
+            throw .system("pwrite(" + path + ")")
+        }
     }
 
     /// One byte through /proc/PID/mem; the byte read (or written).

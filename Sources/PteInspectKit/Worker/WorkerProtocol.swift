@@ -104,12 +104,13 @@ public enum WorkerCommand: Equatable, Sendable {
     case mapFile(name: String, pages: Int, Protection, Sharing)
     /// 4 MiB between guard pages, MADV_HUGEPAGE on its 2 MiB-aligned middle. That address.
     case mapTHP
-    /// One byte stored at the address (a write fault if it is not writable yet).
-    case write(UInt64)
+    /// One byte (0x5a) stored at the address, or the u32 `value` (a write fault if it is not
+    /// writable yet). Scenarios store a `ContentTag`.
+    case write(UInt64, value: UInt32? = nil)
     /// One byte loaded (a read fault if nothing is mapped yet). Replies with the byte.
     case read(UInt64)
-    /// One byte stored in each of `pages` pages.
-    case fill(UInt64, pages: UInt64)
+    /// One byte (0x5a) stored in each of `pages` pages, or the u32 `first + i` at the start of page i.
+    case fill(UInt64, pages: UInt64, first: UInt32? = nil)
     /// mremap(MREMAP_MAYMOVE|MREMAP_FIXED) of `pages` pages into a fresh range between guard pages. The new address.
     case mremap(UInt64, pages: Int)
     case mprotect(UInt64, pages: Int, Protection)
@@ -125,8 +126,9 @@ public enum WorkerCommand: Equatable, Sendable {
     /// userfaultfd() + UFFDIO_API (with UFFD_FEATURE_MOVE when `move`). Replies "features=0x.. ioctls=0x..".
     case uffdOpen(move: Bool)
     case uffdRegister(UInt64, pages: Int, UffdModes)
-    /// UFFDIO_COPY of pages filled with 0xa5 (UFFDIO_COPY_MODE_WP when `writeProtect`).
-    case uffdCopy(UInt64, pages: Int, writeProtect: Bool)
+    /// UFFDIO_COPY of pages filled with 0xa5, page i starting with the u32 `first + i` when given
+    /// (UFFDIO_COPY_MODE_WP when `writeProtect`).
+    case uffdCopy(UInt64, pages: Int, writeProtect: Bool, first: UInt32? = nil)
     case uffdZeropage(UInt64, pages: Int)
     /// UFFDIO_CONTINUE (MINOR mode: map the page already in the page cache).
     case uffdContinue(UInt64, pages: Int)
@@ -136,8 +138,8 @@ public enum WorkerCommand: Equatable, Sendable {
     case uffdMove(from: UInt64, to: UInt64, pages: Int)
     /// Change the worker's own address space at random for `seconds` (the stress test's target). Replies with the operation count.
     case churn(seconds: Double, seed: UInt64)
-    /// One byte written or read through /proc/PID/mem (FOLL_FORCE).
-    case memWrite(pid: Int32, UInt64)
+    /// One byte (0x3c) or the u32 `value` written, or one byte read, through /proc/PID/mem (FOLL_FORCE).
+    case memWrite(pid: Int32, UInt64, value: UInt32? = nil)
     case memRead(pid: Int32, UInt64)
     /// fork(); the child holds its copy idle until released or until the worker exits. The child's pid.
     case fork
@@ -192,7 +194,7 @@ public enum WorkerCommand: Equatable, Sendable {
         "map": "map PAGES [r|rw|none] [private|shared]",
         "map-file": "map-file NAME PAGES [r|rw|none] [private|shared]",
         "map-thp": "map-thp",
-        "write": "write ADDR", "read": "read ADDR", "fill": "fill ADDR PAGES",
+        "write": "write ADDR [VALUE]", "read": "read ADDR", "fill": "fill ADDR PAGES [FIRST]",
         "mremap": "mremap ADDR PAGES",
         "mprotect": "mprotect ADDR PAGES r|rw|none",
         "map-pfn": "map-pfn PAGES private|shared",
@@ -201,13 +203,13 @@ public enum WorkerCommand: Equatable, Sendable {
         "drain": "drain",
         "uffd-open": "uffd-open [move]",
         "uffd-register": "uffd-register ADDR PAGES missing|wp|minor[,...]",
-        "uffd-copy": "uffd-copy ADDR PAGES [wp]",
+        "uffd-copy": "uffd-copy ADDR PAGES [wp] [FIRST]",
         "uffd-zeropage": "uffd-zeropage ADDR PAGES",
         "uffd-continue": "uffd-continue ADDR PAGES",
         "uffd-wp": "uffd-wp ADDR PAGES on|off",
         "uffd-move": "uffd-move SRC DST PAGES",
         "churn": "churn SECONDS SEED",
-        "mem-write": "mem-write PID ADDR", "mem-read": "mem-read PID ADDR",
+        "mem-write": "mem-write PID ADDR [VALUE]", "mem-read": "mem-read PID ADDR",
         "fork": "fork [IN-FIFO OUT-FIFO]",
         "release": "release CHILD-PID",
         "exit": "exit",
@@ -216,13 +218,15 @@ public enum WorkerCommand: Equatable, Sendable {
     /// The command as one line (no newline).
     public var line: String {
         func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+        func value(_ word: UInt32?) -> [String] { word.map { [hex(UInt64($0))] } ?? [] }
         let words: [String]
         switch self {
         case .ping, .mapTHP, .drain, .fork, .exit: words = []
         case let .map(pages, protection, sharing): words = ["\(pages)", protection.rawValue, sharing.rawValue]
         case let .mapFile(name, pages, protection, sharing): words = [name, "\(pages)", protection.rawValue, sharing.rawValue]
-        case let .write(address), let .read(address): words = [hex(address)]
-        case let .fill(address, pages): words = [hex(address), "\(pages)"]
+        case let .write(address, stored): words = [hex(address)] + value(stored)
+        case let .read(address): words = [hex(address)]
+        case let .fill(address, pages, first): words = [hex(address), "\(pages)"] + value(first)
         case let .mremap(address, pages), let .uffdZeropage(address, pages), let .uffdContinue(address, pages):
             words = [hex(address), "\(pages)"]
         case let .mprotect(address, pages, protection): words = [hex(address), "\(pages)", protection.rawValue]
@@ -234,11 +238,12 @@ public enum WorkerCommand: Equatable, Sendable {
         case let .madvise(address, pages, advice): words = [hex(address), "\(pages)", advice.rawValue]
         case let .uffdOpen(move): words = move ? ["move"] : []
         case let .uffdRegister(address, pages, modes): words = [hex(address), "\(pages)", modes.description]
-        case let .uffdCopy(address, pages, writeProtect): words = [hex(address), "\(pages)"] + (writeProtect ? ["wp"] : [])
+        case let .uffdCopy(address, pages, writeProtect, first): words = [hex(address), "\(pages)"] + (writeProtect ? ["wp"] : []) + value(first)
         case let .uffdWriteProtect(address, pages, on): words = [hex(address), "\(pages)", on ? "on" : "off"]
         case let .uffdMove(from, to, pages): words = [hex(from), hex(to), "\(pages)"]
         case let .churn(seconds, seed): words = ["\(seconds)", "\(seed)"]
-        case let .memWrite(pid, address), let .memRead(pid, address): words = ["\(pid)", hex(address)]
+        case let .memWrite(pid, address, stored): words = ["\(pid)", hex(address)] + value(stored)
+        case let .memRead(pid, address): words = ["\(pid)", hex(address)]
         case let .forkWorker(input, output): words = [input, output]
         case let .release(pid): words = ["\(pid)"]
         }
@@ -269,6 +274,13 @@ public enum WorkerCommand: Equatable, Sendable {
             guard i < arguments.count, let value = Int32(arguments[i]), value > 0 else { throw bad }
             return value
         }
+        /// An optional u32 in hex at `i` (a value to store).
+        func word(_ i: Int) throws(WorkerFailure) -> UInt32? {
+            guard i < arguments.count else { return nil }
+            let text = arguments[i]
+            guard text.hasPrefix("0x"), let value = UInt32(text.dropFirst(2), radix: 16) else { throw bad }
+            return value
+        }
         func count(_ allowed: ClosedRange<Int>) throws(WorkerFailure) {
             guard allowed.contains(arguments.count) else { throw bad }
         }
@@ -287,9 +299,9 @@ public enum WorkerCommand: Equatable, Sendable {
             self = .mapFile(name: arguments[0], pages: try pages(1), try optional(2, default: Protection.readWrite),
                             try optional(3, default: Sharing.private))
         case "map-thp": try count(0...0); self = .mapTHP
-        case "write": try count(1...1); self = .write(try address(0))
+        case "write": try count(1...2); self = .write(try address(0), value: try word(1))
         case "read": try count(1...1); self = .read(try address(0))
-        case "fill": try count(2...2); self = .fill(try address(0), pages: UInt64(try pages(1)))
+        case "fill": try count(2...3); self = .fill(try address(0), pages: UInt64(try pages(1)), first: try word(2))
         case "mremap": try count(2...2); self = .mremap(try address(0), pages: try pages(1))
         case "mprotect":
             try count(3...3)
@@ -319,9 +331,11 @@ public enum WorkerCommand: Equatable, Sendable {
             guard let modes = UffdModes(names: arguments[2]) else { throw bad }
             self = .uffdRegister(try address(0), pages: try pages(1), modes)
         case "uffd-copy":
-            try count(2...3)
-            guard arguments.count == 2 || arguments[2] == "wp", try pages(1) <= WorkerCommand.maximumCopyPages else { throw bad }
-            self = .uffdCopy(try address(0), pages: try pages(1), writeProtect: arguments.count == 3)
+            try count(2...4)
+            let writeProtect = arguments.count > 2 && arguments[2] == "wp"
+            let valueAt = writeProtect ? 3 : 2
+            guard arguments.count <= valueAt + 1, try pages(1) <= WorkerCommand.maximumCopyPages else { throw bad }
+            self = .uffdCopy(try address(0), pages: try pages(1), writeProtect: writeProtect, first: try word(valueAt))
         case "uffd-zeropage": try count(2...2); self = .uffdZeropage(try address(0), pages: try pages(1))
         case "uffd-continue": try count(2...2); self = .uffdContinue(try address(0), pages: try pages(1))
         case "uffd-wp":
@@ -333,7 +347,7 @@ public enum WorkerCommand: Equatable, Sendable {
             try count(2...2)
             guard let seconds = Double(arguments[0]), seconds > 0, seconds <= 3600, let seed = UInt64(arguments[1]) else { throw bad }
             self = .churn(seconds: seconds, seed: seed)
-        case "mem-write": try count(2...2); self = .memWrite(pid: try pid(0), try address(1))
+        case "mem-write": try count(2...3); self = .memWrite(pid: try pid(0), try address(1), value: try word(2))
         case "mem-read": try count(2...2); self = .memRead(pid: try pid(0), try address(1))
         case "fork":
             guard arguments.count == 0 || arguments.count == 2 else { throw bad }

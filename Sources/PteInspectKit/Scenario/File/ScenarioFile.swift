@@ -385,7 +385,7 @@ struct ScenarioFileReader {
             state.bind(actor, symbol, pages: 512)   // the 2 MiB-aligned MADV_HUGEPAGE range (WorkerCommand.mapTHP)
         case let .mapKind(symbol, kind):
             state.bind(actor, symbol, pages: kind.pages)
-        case let .write(loc), let .read(loc), let .mprotect(loc, _, _), let .madvise(loc, _, _), let .uffdRegister(loc, _, _),
+        case let .write(loc, _), let .read(loc), let .mprotect(loc, _, _), let .madvise(loc, _, _), let .uffdRegister(loc, _, _),
              let .uffdCopy(loc, _, _), let .uffdZeropage(loc, _), let .uffdWriteProtect(loc, _, _), let .uffdContinue(loc, _),
              let .pin(loc, _, _, _), let .unpin(loc, _):
             try needs(loc)

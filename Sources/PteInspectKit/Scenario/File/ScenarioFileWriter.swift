@@ -84,7 +84,7 @@ public enum ScenarioFileWriter {
         case let .mapTHP(symbol): return "map-thp \(symbol)"
         case let .mapKind(symbol, _): return "map-kind \(symbol)"
         case let .mapFixture(symbol, pages, shared): return "map-pfn \(symbol) \(pages) \(sharing(shared))"
-        case let .write(loc): return "write \(loc)"
+        case let .write(loc, value): return "write \(loc)" + (value.map { " 0x" + String($0, radix: 16) } ?? "")
         case let .read(loc): return "read \(loc)"
         case let .fork(child): return "fork \(child)"
         case let .mremap(symbol, pages): return "mremap \(symbol) \(pages)"

@@ -53,7 +53,7 @@ enum ScenarioGrammar {
         "map-thp": "map-thp NAME",
         "map-kind": "map-kind NAME (in a scenario with kinds:)",
         "map-pfn": "map-pfn NAME PAGES private|shared",
-        "write": "write PAGE", "read": "read PAGE",
+        "write": "write PAGE [VALUE]", "read": "read PAGE",
         "fork": "fork CHILD",
         "mremap": "mremap NAME PAGES",
         "mprotect": "mprotect PAGE PAGES r|rw|none",
@@ -120,7 +120,14 @@ enum ScenarioGrammar {
         case "map-pfn":
             try arity(3...3)
             return .mapFixture(try symbol(0), pages: try count(args[1], "page count"), shared: try shared(2))
-        case "write": try arity(1...1); return .write(try loc(args[0]))
+        case "write":
+            try arity(1...2)
+            guard args.count == 2 else { return .write(try loc(args[0])) }
+            let word = args[1]
+            guard word.hasPrefix("0x"), let value = UInt32(word.dropFirst(2), radix: 16) else {
+                throw GrammarError(message: "'\(text)': a write's value is a u32 in hex (e.g. 0x5a5a5a5a: equal pages for KSM), not '\(word)'")
+            }
+            return .write(try loc(args[0]), value: value)
         case "read": try arity(1...1); return .read(try loc(args[0]))
         case "fork": try arity(1...1); return .fork(child: try symbol(0))
         case "mremap": try arity(2...2); return .mremap(try symbol(0), pages: try count(args[1], "page count"))
@@ -196,7 +203,7 @@ enum ScenarioGrammar {
             .virtualPage, .mapped, .present, .swapped, .level, .pfn, .write, .dirty, .young, .special, .softDirty, .uffdWP,
             .swapExclusive, .swapSlot, .pteMarker, .zeroPage, .normalPage, .pfnLinear, .anon, .anonExclusive, .ksm, .swapCache, .large,
             .mapcount, .refcount, .folioMapcount, .folioOrder, .mappedOnce, .index, .linearIndex, .indexIsLinear, .pageAnonVma,
-            .vmaExists, .vmaPgoff, .vmaAnonVma, .vmaAnonVmaRoot, .vmaChain, .rmap,
+            .vmaExists, .vmaPgoff, .vmaAnonVma, .vmaAnonVmaRoot, .vmaChain, .rmap, .data,
         ]
         for field in simple { table[field.description] = field }
         for flag in VmaFlag.allCases { table[PageField.vmaFlag(flag).description] = .vmaFlag(flag) }
@@ -222,7 +229,7 @@ enum ScenarioGrammar {
         case .normalPage: return .boolOrText
         case .pteMarker, .vmaChain, .rmap: return .set
         case .pfn, .virtualPage, .index, .linearIndex, .pageAnonVma, .vmaPgoff, .vmaAnonVma, .vmaAnonVmaRoot,
-             .mapcount, .refcount, .folioMapcount, .folioOrder: return .number
+             .mapcount, .refcount, .folioMapcount, .folioOrder, .data: return .number
         default: return .bool
         }
     }
@@ -246,7 +253,11 @@ enum ScenarioGrammar {
         case .number:
             let value = text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
             guard let value else { throw GrammarError(message: "\(field) is a number (decimal or 0x hex), not '\(text)'") }
-            return .number(value)
+            guard field != .data || value <= UInt64(UInt32.max) else {
+                throw GrammarError(message: "data is the page's first 4 bytes, a u32: '\(text)' does not fit")
+            }
+            // Hex literals stay hex (addresses, identities, page data read better that way).
+            return text.hasPrefix("0x") ? .hex(value) : .number(value)
         case .text:
             // level is the only text field: the entry's page-table level
             guard field != .level || text == "pte" || text == "pmd" else { throw GrammarError(message: "level is pte or pmd, not '\(text)'") }

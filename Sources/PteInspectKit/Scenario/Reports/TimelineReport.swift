@@ -65,6 +65,13 @@ public enum TimelineReport {
             guard case let .set(hits)? = o[.rmap] else { return value(o, .rmap) }
             return String(hits.count)
         },
+        // The page's first 4 bytes: "s4" the tag of step 4's write (a step has one actor: it
+        // says who), "s4+1" that write's page +1 (a page mapped elsewhere shows that), 0, or hex.
+        Column(header: "DATA", fields: [.data]) { o in
+            guard case let .hex(raw)? = o[.data] else { return value(o, .data) }
+            guard let tag = ContentTag(value: UInt32(truncatingIfNeeded: raw)) else { return raw == 0 ? "0" : "0x" + String(raw, radix: 16) }
+            return "s\(tag.step)" + (tag.page == 0 ? "" : "+\(tag.page)")
+        },
     ]
 
     public static func header(backend: String, kernel: String) -> String {

@@ -17,6 +17,8 @@
  * Bumped on any incompatible change of commands or attribute meaning.
  * 2: GET_PTES replies carry their entries as PTEINSPECT_A_ENTRY structs, many per message (1: one
  *    message per entry, one attribute per field).
+ * Additions that keep the version (a client that does not use them sees no change):
+ *   module 0.4.0: GET_PTES's READ_DATA flag and struct pteinspect_entry.data (FEAT_PAGE_DATA).
  */
 #define PTEINSPECT_GENL_VERSION		2
 
@@ -25,9 +27,9 @@ enum pteinspect_cmd {
 	/* doit: reply carries MODULE_VERSION, KERNEL_RELEASE, PAGE_SIZE, FEATURES, PROTOCOL. */
 	PTEINSPECT_CMD_GET_INFO,
 	/*
-	 * dump: request carries PID, START, END; every non-none entry in [START, END), ascending by
-	 * address, holes skipped, as one PTEINSPECT_A_ENTRY (struct pteinspect_entry) each, as many
-	 * per reply message as the dump's skb holds.
+	 * dump: request carries PID, START, END (and optionally READ_DATA); every non-none entry in
+	 * [START, END), ascending by address, holes skipped, as one PTEINSPECT_A_ENTRY (struct
+	 * pteinspect_entry) each, as many per reply message as the dump's skb holds.
 	 */
 	PTEINSPECT_CMD_GET_PTES,
 	/*
@@ -123,6 +125,13 @@ enum pteinspect_attr {
 	/* GET_PTES reply (protocol 2): one page-table entry, repeated in a message */
 	PTEINSPECT_A_ENTRY,		/* binary: struct pteinspect_entry */
 
+	/*
+	 * GET_PTES request (module 0.4.0, FEAT_PAGE_DATA): flag. Also read the first 4 bytes of
+	 * each present anonymous page (KSM pages included) and of the zero page, through the
+	 * kernel's own mapping of the page, never the target's: entry.data, HAS_DATA.
+	 */
+	PTEINSPECT_A_READ_DATA,		/* flag */
+
 	__PTEINSPECT_A_MAX,
 	PTEINSPECT_A_MAX = __PTEINSPECT_A_MAX - 1
 };
@@ -138,7 +147,8 @@ enum pteinspect_attr {
  * encodes a PTE), so expanding a run gives back every entry as read; populated anonymous memory
  * with consecutive PFNs gives long runs (in the spirit of PAGEMAP_SCAN's struct page_region).
  * Fields are in host byte order like every netlink attribute; a field whose group is not in @has
- * is 0, as are @reserved and, in a run of one, @raw_step. The attribute payload is 4-byte aligned
+ * is 0, as is, in a run of one, @raw_step. With READ_DATA, @data is one of the fields that stay:
+ * a run holds pages whose first 4 bytes are equal. The attribute payload is 4-byte aligned
  * (NLA_ALIGNTO): read the u64 fields unaligned. Protocol 1 sent one message per entry with an
  * attribute per field: 172 bytes an entry (tools/bench, README).
  */
@@ -171,7 +181,13 @@ struct pteinspect_entry {
 	__u8 mapping_kind;	/* HAS_PAGE: PTEINSPECT_MAPPING_* */
 	__u8 folio_order;	/* HAS_PAGE: folio_order() */
 	__u8 pte_marker;	/* HAS_MARKER: PTEINSPECT_MARKER_* */
-	__u8 reserved[4];	/* 0 */
+	__u32 data;		/* HAS_DATA: the page's first 4 bytes (a u32 in host byte order), read
+				 * under the page-table lock through the kernel's mapping of the page
+				 * (kmap_local_page()): the target's PTE is not touched, its accessed
+				 * bit stays as it was. Only when the request had READ_DATA, only for
+				 * anonymous pages and the zero page, never a hardware-poisoned page.
+				 * A PMD record's is its first page's. 0 before module 0.4.0 (it was
+				 * reserved) */
 };
 
 /*
@@ -189,6 +205,7 @@ struct pteinspect_entry {
 #define PTEINSPECT_HAS_MAPPING_ID	(1U << 4) /* mapping_id */
 #define PTEINSPECT_HAS_MARKER		(1U << 5) /* pte_marker (kind PTE_MARKER) */
 #define PTEINSPECT_HAS_INDEX		(1U << 6) /* index */
+#define PTEINSPECT_HAS_DATA		(1U << 7) /* data (READ_DATA requests, module 0.4.0) */
 
 /* PTEINSPECT_A_FEATURES */
 #define PTEINSPECT_FEAT_SWP_EXCLUSIVE	(1ULL << 0) /* __HAVE_ARCH_PTE_SWP_EXCLUSIVE */
@@ -201,6 +218,7 @@ struct pteinspect_entry {
 #define PTEINSPECT_FEAT_VMAS		(1ULL << 7) /* GET_VMAS */
 #define PTEINSPECT_FEAT_RMAP		(1ULL << 8) /* GET_RMAP (anon and file folios, not KSM) */
 #define PTEINSPECT_FEAT_FIXTURES	(1ULL << 9) /* /dev/pteinspect: PFNMAP mmap, PIN/UNPIN */
+#define PTEINSPECT_FEAT_PAGE_DATA	(1ULL << 10) /* GET_PTES READ_DATA, entry.data (0.4.0) */
 
 /*
  * PTEINSPECT_A_NORMAL_PAGE: vm_normal_page() / vm_normal_page_pmd() recomputed (mm/memory.c,

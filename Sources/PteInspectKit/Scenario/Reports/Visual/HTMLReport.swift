@@ -64,7 +64,7 @@ public enum HTMLReport {
     static let stripFields = [
         "present", "swapped", "pfn", "pte.write", "pte.dirty", "pte.young", "pte.special", "swap.slot", "swap.exclusive", "PageAnon",
         "PageAnonExclusive", "PageKsm", "PageSwapCache", "mapcount", "refcount", "index", "linear_page_index", "vma.vm_pgoff",
-        "vma.anon_vma", "page.anon_vma",
+        "vma.anon_vma", "page.anon_vma", "data",
     ]
 
     static func stepBlock(_ step: SavedReport.Step) -> String {
