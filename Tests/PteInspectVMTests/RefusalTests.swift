@@ -45,8 +45,18 @@ final class RefusalTests: ModuleTestCase {
         assertRefused([.u64(Attr.pid, UInt64(pid)), .u64(Attr.start, 0), .u64(Attr.end, 4096)], errno: EINVAL, message: "invalid attribute length")
         assertRefused([.u32(Attr.pid, pid), .u32(Attr.start, 0), .u64(Attr.end, 4096)], errno: EINVAL, message: "invalid attribute length")
         assertRefused([.u32(Attr.pid, 0), .u64(Attr.start, 0), .u64(Attr.end, 4096)], errno: ERANGE, message: "integer out of range")
-        assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u64(Attr.address, 0)], errno: EINVAL, message: "Unknown attribute type")
-        assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u64(Attr.pageSize, 0)], errno: EINVAL, message: "GET_PTES takes only PID, START and END")
+        // A reply-only attribute (between END and READ_DATA) is refused by name, not as unknown.
+        assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u64(Attr.address, 0)], errno: EINVAL,
+                      message: "GET_PTES takes only PID, START, END and READ_DATA")
+        assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u64(Attr.pageSize, 0)], errno: EINVAL,
+                      message: "GET_PTES takes only PID, START, END and READ_DATA")
+        // READ_DATA (module 0.4.0): a flag, and GET_PTES's only.
+        assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u32(Attr.readData, 1)], errno: EINVAL,
+                      message: "Attribute failed policy validation")
+        assertRefused([.u32(Attr.pid, pid), .flag(Attr.readData)], errno: EINVAL,
+                      message: "READ_DATA is a GET_PTES flag: VMAs have no page data", command: Command.getVmas)
+        assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .flag(Attr.readData)], errno: EINVAL,
+                      message: "READ_DATA is a GET_PTES flag, not GET_RMAP's", command: Command.getRmap)
         assertRefused([.u32(Attr.pid, pid), .u64(Attr.pageSize, 0)], errno: EINVAL, message: "GET_VMAS takes only PID, START and END", command: Command.getVmas)
         assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.pageSize, 0)], errno: EINVAL, message: "GET_RMAP takes only PID and START", command: Command.getRmap)
         assertRefused([.u32(Attr.pid, pid), .u64(Attr.start, 0), .u64(Attr.end, 4096), .u32(200, 1)], errno: EINVAL, message: "Unknown attribute type")
