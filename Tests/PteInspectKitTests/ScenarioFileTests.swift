@@ -102,6 +102,33 @@ final class ScenarioFileTests: XCTestCase {
         assertError(file(steps: "  - parent: map P 1\n  - parent: write P 0x1 0x2\n"), line: 9, column: 13, "write PAGE [VALUE]")
     }
 
+    /// `all` counts from the page to the end of its mapping at that step: the run's page kind, a
+    /// mremap's new length; a name no step maps is an error where it is written.
+    func testAllCountsTheRestOfTheMapping() throws {
+        let text = file(steps: "  - parent: map P 4\n  - parent: madvise P+1 all pageout\n  - parent: mremap P all\n"
+            + "  - parent: mprotect P+3 all r\n")
+        let steps = try XCTUnwrap(try ScenarioFile.parse(text, file: "my.yaml").first).steps
+        XCTAssertEqual(steps.map(\.description), ["parent: mmap 4 pages PROT_READ|PROT_WRITE MAP_PRIVATE|MAP_ANONYMOUS, MADV_NOHUGEPAGE -> P",
+                                                  "parent: madvise P+1 3 pages MADV_PAGEOUT",
+                                                  "parent: mremap P (4 pages, MREMAP_MAYMOVE|MREMAP_FIXED) to a fresh range",
+                                                  "parent: mprotect P+3 1 pages PROT_READ"])
+        assertError(file(steps: "  - parent: map P 1\n  - parent: madvise Q all pageout\n"), line: 9, column: 13,
+                    "'all' counts the pages of 'Q', which no earlier step of this actor maps")
+        let kinds = try ScenarioFile.parse("""
+            name: k
+            title: t
+            summary: s
+            kinds: [small, thp]
+            watch: [parent:P]
+            kernels:
+              all: {basis: "always"}
+            steps:
+              - parent: map-kind P
+              - parent: madvise P all pageout
+            """, file: "k.yaml")
+        XCTAssertEqual(kinds.map { $0.steps[1].description }, ["parent: madvise P 1 pages MADV_PAGEOUT", "parent: madvise P 512 pages MADV_PAGEOUT"])
+    }
+
     /// A write stores the step's tag unless it gives a value (KSM's equal pages); `data` is a field.
     func testAWriteTakesAValueAndDataIsAField() throws {
         let text = file(steps: "  - parent: map P 1\n  - parent: write P 0x5a5a5a5a\n    expect:\n      - summary: s\n"

@@ -344,7 +344,12 @@ struct ScenarioFileReader {
         }
         let text = try string(actionNode, "an action")
         let kind = state.kind
-        let action = try grammar(actionNode) { () throws(GrammarError) in try ScenarioGrammar.action(text, system: isSystem, kind: kind) }
+        let lengths = state.length
+        let action = try grammar(actionNode) { () throws(GrammarError) in
+            try ScenarioGrammar.action(text, system: isSystem, kind: kind) { symbol in
+                (state.bound[actor]?.contains(symbol) ?? false) ? lengths[PageRef(actor, symbol)] : nil
+            }
+        }
         try checkAction(action, actor: actor, actionNode, &state)
         var label: String?
         var expectations: [Expectation] = []

@@ -78,7 +78,10 @@ enum ScenarioGrammar {
     ]
 
     /// An actor's action ("write P+1") or, for `system`, a system action ("swapoff").
-    static func action(_ text: String, system: Bool, kind: PageKind? = nil) throws(GrammarError) -> Action {
+    /// `length`: the pages an actor's mapping has at this step (nil: not mapped), for the page
+    /// count `all` ("madvise P all pageout": from P to the mapping's end, whatever the run's page
+    /// kind makes it).
+    static func action(_ text: String, system: Bool, kind: PageKind? = nil, length: (String) -> Int? = { _ in nil }) throws(GrammarError) -> Action {
         let words = text.split(separator: " ", omittingEmptySubsequences: true)
         guard let verb = words.first.map(String.init) else { throw GrammarError(message: "an empty action") }
         let usage = system ? systemUsage : actionUsage
@@ -101,6 +104,17 @@ enum ScenarioGrammar {
             guard i < args.count else { return false }
             let sharing: Sharing = try choice(args[i], "sharing")
             return sharing == .shared
+        }
+        /// A page count from `loc` on: a number, or `all`, the rest of the mapping.
+        func pages(_ word: Substring, from loc: Loc) throws(GrammarError) -> Int {
+            guard word == "all" else { return try count(word, "page count") }
+            guard let total = length(loc.symbol) else {
+                throw GrammarError(message: "'\(text)': 'all' counts the pages of '\(loc.symbol)', which no earlier step of this actor maps")
+            }
+            guard loc.page < total else {
+                throw GrammarError(message: "'\(text)': \(loc) is past the end of '\(loc.symbol)' (\(total) page\(total == 1 ? "" : "s"))")
+            }
+            return total - loc.page
         }
         func symbol(_ i: Int) throws(GrammarError) -> String {
             let name = String(args[i])
@@ -130,9 +144,13 @@ enum ScenarioGrammar {
             return .write(try loc(args[0]), value: value)
         case "read": try arity(1...1); return .read(try loc(args[0]))
         case "fork": try arity(1...1); return .fork(child: try symbol(0))
-        case "mremap": try arity(2...2); return .mremap(try symbol(0), pages: try count(args[1], "page count"))
-        case "mprotect": try arity(3...3); return .mprotect(try loc(args[0]), pages: try count(args[1], "page count"), try choice(args[2], "protection"))
-        case "madvise": try arity(3...3); return .madvise(try loc(args[0]), pages: try count(args[1], "page count"), try choice(args[2], "madvise advice"))
+        case "mremap": try arity(2...2); return .mremap(try symbol(0), pages: try pages(args[1], from: Loc(try symbol(0))))
+        case "mprotect":
+            try arity(3...3)
+            return .mprotect(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])), try choice(args[2], "protection"))
+        case "madvise":
+            try arity(3...3)
+            return .madvise(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])), try choice(args[2], "madvise advice"))
         case "drain": try arity(0...0); return .drain
         case "uffd-open":
             try arity(0...1)
@@ -145,21 +163,22 @@ enum ScenarioGrammar {
                 let bad = args[2].split(separator: ",").first { name in !names.contains(String(name)) }.map(String.init) ?? String(args[2])
                 throw GrammarError(message: "unknown userfaultfd mode '\(bad)'\(didYouMean(bad, names)); modes: \(names.joined(separator: ", ")), joined by ','")
             }
-            return .uffdRegister(try loc(args[0]), pages: try count(args[1], "page count"), modes: modes)
+            return .uffdRegister(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])), modes: modes)
         case "uffd-copy":
             try arity(2...3)
-            guard let pages = Int(args[1]), pages <= WorkerCommand.maximumCopyPages else {
+            let count = try pages(args[1], from: try loc(args[0]))
+            guard count <= WorkerCommand.maximumCopyPages else {
                 throw GrammarError(message: "'\(text)': uffd-copy copies at most \(WorkerCommand.maximumCopyPages) pages (the worker allocates the source)")
             }
             guard args.count == 2 || args[2] == "wp" else { throw GrammarError(message: "'\(text)': expected \(form)") }
-            return .uffdCopy(try loc(args[0]), pages: try count(args[1], "page count"), writeProtect: args.count == 3)
-        case "uffd-zeropage": try arity(2...2); return .uffdZeropage(try loc(args[0]), pages: try count(args[1], "page count"))
+            return .uffdCopy(try loc(args[0]), pages: count, writeProtect: args.count == 3)
+        case "uffd-zeropage": try arity(2...2); return .uffdZeropage(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])))
         case "uffd-wp":
             try arity(3...3)
             guard args[2] == "on" || args[2] == "off" else { throw GrammarError(message: "'\(text)': expected \(form)") }
-            return .uffdWriteProtect(try loc(args[0]), pages: try count(args[1], "page count"), on: args[2] == "on")
-        case "uffd-continue": try arity(2...2); return .uffdContinue(try loc(args[0]), pages: try count(args[1], "page count"))
-        case "uffd-move": try arity(3...3); return .uffdMove(from: try loc(args[0]), to: try loc(args[1]), pages: try count(args[2], "page count"))
+            return .uffdWriteProtect(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])), on: args[2] == "on")
+        case "uffd-continue": try arity(2...2); return .uffdContinue(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])))
+        case "uffd-move": try arity(3...3); return .uffdMove(from: try loc(args[0]), to: try loc(args[1]), pages: try pages(args[2], from: try loc(args[0])))
         case "mem-write", "mem-read":
             try arity(1...1)
             let ref = try pageRef(args[0])
@@ -170,8 +189,8 @@ enum ScenarioGrammar {
             guard options.allSatisfy({ $0 == "w" || $0 == "l" }), Set(options).count == options.count else {
                 throw GrammarError(message: "'\(text)': expected \(form) (w: FOLL_WRITE, l: FOLL_LONGTERM)")
             }
-            return .pin(try loc(args[0]), pages: try count(args[1], "page count"), write: options.contains("w"), longterm: options.contains("l"))
-        case "unpin": try arity(2...2); return .unpin(try loc(args[0]), pages: try count(args[1], "page count"))
+            return .pin(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])), write: options.contains("w"), longterm: options.contains("l"))
+        case "unpin": try arity(2...2); return .unpin(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])))
         case "exit": try arity(0...0); return .exit
         case "swapoff": try arity(0...0); return .swapoff
         case "swapon": try arity(0...0); return .swapon
