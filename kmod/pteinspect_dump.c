@@ -123,6 +123,16 @@ static int begin_dump(struct netlink_callback *cb, struct netlink_ext_ack *extac
 	err = parse_range(attrs, extack, &start, &end);
 	if (err)
 		return err;
+	/*
+	 * Page contents are what /proc/PID/mem gives, which needs ptrace access to the target
+	 * (mm_access(), PTRACE_MODE_ATTACH); ptrace_may_access() is not exported, so READ_DATA
+	 * asks for CAP_SYS_PTRACE on top of CAP_SYS_ADMIN: the capability that overrides it.
+	 */
+	if (attrs[PTEINSPECT_A_READ_DATA] && !netlink_capable(cb->skb, CAP_SYS_PTRACE)) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[PTEINSPECT_A_READ_DATA],
+				    "READ_DATA reads page contents: it needs CAP_SYS_PTRACE too (as /proc/PID/mem needs ptrace access)");
+		return -EPERM;
+	}
 
 	pid = find_get_pid(nla_get_u32(attrs[PTEINSPECT_A_PID]));
 	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;

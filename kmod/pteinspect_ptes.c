@@ -316,18 +316,30 @@ static void read_page_state(struct pteinspect_emit *e, struct pteinspect_entry *
  * memory, which may be mapped with other cache attributes than the direct map's. Never a
  * hardware-poisoned page: a load from it raises a machine check (mm/memory-failure.c).
  *
- * The target may store to the page meanwhile: the value is one aligned 4-byte load, old or new
- * (data_race(): the race is the point, not a bug).
+ * The target may store to the page meanwhile: its store is one aligned u32, and the copy may see
+ * the old bytes or the new (data_race(): the race is the point, not a bug).
  */
 static void read_page_data(struct pteinspect_entry *r, struct page *page)
 {
 	const void *kaddr;
+	u32 data;
+	unsigned long left;
 
 	if (PageHWPoison(page))
 		return;
 	kaddr = kmap_local_page(page);
-	r->data = data_race(READ_ONCE(*(const u32 *)kaddr));
+	/*
+	 * copy_mc_to_kernel(), not a plain load: memory_failure() marks a page poisoned only after
+	 * the error is found, and a load from a poisoned line that is not marked yet would be a fatal
+	 * machine check; this one returns what it could not copy instead (x86: copy_mc_fragile /
+	 * copy_mc_enhanced_fast_string; elsewhere a memcpy(), include/linux/uaccess.h). Never
+	 * sleeps: callable under the PTE lock.
+	 */
+	left = data_race(copy_mc_to_kernel(&data, kaddr, sizeof(data)));
 	kunmap_local(kaddr);
+	if (left)
+		return;
+	r->data = data;
 	r->has |= PTEINSPECT_HAS_DATA;
 }
 
@@ -719,14 +731,15 @@ static int walk_range(struct mm_struct *mm, struct pteinspect_dump_ctx *ctx,
 int pteinspect_ptes_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct pteinspect_dump_ctx *ctx = pteinspect_dump_ctx(cb);
-	struct pteinspect_emit e = { .skb = skb, .cb = cb, .budget = ENTRY_BUDGET,
-				     .read_data = ctx->read_data };
+	struct pteinspect_emit e = { .skb = skb, .cb = cb, .budget = ENTRY_BUDGET };
 	struct mm_struct *mm;
 	int err;
 
 	mm = pteinspect_dump_lock_mm(cb, &err);
 	if (!mm)
 		return err;
+	/* only now: before v6.5 the first call above is what parsed the request (begin_dump()) */
+	e.read_data = ctx->read_data;
 	err = walk_range(mm, ctx, &e);
 	pteinspect_dump_unlock_mm(mm);
 	if (e.hdr)

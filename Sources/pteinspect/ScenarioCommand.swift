@@ -67,7 +67,9 @@ struct ScenarioSource: ParsableArguments {
             print("pteinspect: no scenario \(unknown.joined(separator: ", ")) \(files.isEmpty ? "in the catalog" : "in the files given"); known: \(all.map(\.name).joined(separator: ", "))", to: &stderr)
             throw ExitStatus.cannotRun
         }
-        return names.flatMap { name in all.filter { picked($0, name) } }
+        // In the order asked, each once (a NAME and its NAME[KIND] name one run).
+        var seen = Set<String>()
+        return names.flatMap { name in all.filter { picked($0, name) } }.filter { seen.insert($0.name).inserted }
     }
 }
 

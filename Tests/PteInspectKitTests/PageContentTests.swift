@@ -86,6 +86,24 @@ final class PageContentTests: XCTestCase {
         XCTAssertNil(model.expected(PageRef("child", "P", 2)))
     }
 
+    /// Each wrong value is named for what it is: a lost write, a leak, a page mapped elsewhere,
+    /// zeros, bytes of nobody's.
+    func testAWrongValueIsDiagnosed() throws {
+        let scenario = Scenario(name: "t", title: "t", summary: "", watch: [], steps: [Step("parent", .fork(child: "child"))])
+        let model = ContentModel(scenario)
+        model.map("parent", "P", shared: false, file: false)
+        let two = try XCTUnwrap(model.tag("parent", step: 2, page: 0)?.value)
+        let four = try XCTUnwrap(model.tag("parent", step: 4, page: 0)?.value)
+        let childs = try XCTUnwrap(model.tag("child", step: 5, page: 0)?.value)
+        let otherPage = try XCTUnwrap(model.tag("parent", step: 4, page: 3)?.value)
+        XCTAssertEqual(model.diagnose(p, got: two, want: four), "older contents: the write of step 4 is not in this page (a lost write)")
+        XCTAssertEqual(model.diagnose(p, got: childs, want: four), "child's write is visible in parent's private page: a copy-on-write leak between processes")
+        XCTAssertEqual(model.diagnose(p, got: otherPage, want: four), "the contents of page +3: the page is mapped at the wrong place")
+        XCTAssertEqual(model.diagnose(p, got: 0, want: four), "the page lost its contents (it reads as zeros)")
+        XCTAssertTrue(model.diagnose(p, got: 0x1234, want: four).hasPrefix("the page holds bytes no step of this scenario wrote"))
+        XCTAssertEqual(model.describe(childs), "child's write of page +0 at step 5")
+    }
+
     func forkCow() -> Scenario {
         Scenario(name: "data-fork", title: "t", summary: "", actors: ["parent"], watch: [p, c], steps: [
             Step("parent", .map("P", pages: 1)),

@@ -98,8 +98,10 @@ final class ScenarioFileTests: XCTestCase {
         assertError(check("parent:P.pfn ~= 1"), line: 14, column: 13, "unknown comparison '~='")
         assertError(file(steps: "  - system: write P\n"), line: 8, column: 13, "'write' is an actor's action")
         assertError(file(steps: "  - parent: map P 1\n  - parent: write P 5a\n"), line: 9, column: 13,
-                    "a write's value is a u32 in hex (e.g. 0x5a5a5a5a: equal pages for KSM), not '5a'")
+                    "a write's value is a u32 in hex (e.g. 0x11223344: equal pages for KSM), not '5a'")
         assertError(file(steps: "  - parent: map P 1\n  - parent: write P 0x1 0x2\n"), line: 9, column: 13, "write PAGE [VALUE]")
+        assertError(file(steps: "  - parent: map P 1\n  - parent: write P 0x5a001000\n"), line: 9, column: 13,
+                    "0x5a001000 looks like a step's tag (top byte 0x5a, see Data checks): choose another value")
     }
 
     /// `all` counts from the page to the end of its mapping at that step: the run's page kind, a
@@ -131,15 +133,15 @@ final class ScenarioFileTests: XCTestCase {
 
     /// A write stores the step's tag unless it gives a value (KSM's equal pages); `data` is a field.
     func testAWriteTakesAValueAndDataIsAField() throws {
-        let text = file(steps: "  - parent: map P 1\n  - parent: write P 0x5a5a5a5a\n    expect:\n      - summary: s\n"
-            + "        kernels: all\n        cite: {file: f, function: g}\n        check:\n          - parent:P.data == 0x5a5a5a5a\n")
+        let text = file(steps: "  - parent: map P 1\n  - parent: write P 0x11223344\n    expect:\n      - summary: s\n"
+            + "        kernels: all\n        cite: {file: f, function: g}\n        check:\n          - parent:P.data == 0x11223344\n")
         let scenario = try XCTUnwrap(try ScenarioFile.parse(text, file: "my.yaml").first)
         guard case let .write(loc, value) = scenario.steps[1].action else { return XCTFail("\(scenario.steps[1].action)") }
         XCTAssertEqual(loc, Loc("P"))
-        XCTAssertEqual(value, 0x5a5a_5a5a)
-        XCTAssertEqual(scenario.steps[1].expectations.first?.assertions.first?.description, "parent:P.data == 0x5a5a5a5a")
+        XCTAssertEqual(value, 0x1122_3344)
+        XCTAssertEqual(scenario.steps[1].expectations.first?.assertions.first?.description, "parent:P.data == 0x11223344")
         XCTAssertEqual(try ScenarioFile.parse(ScenarioFileWriter.yaml(scenario), file: "again.yaml").first?.steps[1].description,
-                       "parent: write P 0x5a5a5a5a")
+                       "parent: write P 0x11223344")
     }
 
     func testAPageOfAMappingNoStepCreatesIsAnError() {

@@ -192,20 +192,22 @@ extension ContentModel {
         "the writer's PTE is pointed at a copy made before its write (__wp_page_copy_user()), every other mapping keeps the old page",
         document: "001 (PG_anon_exclusive: a page shared after fork is never reused by one side)")
 
-    /// What a wrong value means for `ref`, whose page should hold `want`.
+    /// What a wrong value means for `ref`, whose page should hold `want`. Explicit values of a
+    /// scenario never carry the tag marker (the grammar refuses them), so a tag is a step's write.
     func diagnose(_ ref: PageRef, got: UInt32, want: UInt32) -> String {
         guard let tag = ContentTag(value: got), tag.actor < actorNames.count else {
             return got == 0 ? "the page lost its contents (it reads as zeros)"
                 : "the page holds bytes no step of this scenario wrote (another page's contents, or the kernel's)"
         }
         let writer = actorNames[tag.actor]
-        if writer != ref.actor, expected(ref) != nil, (mappings[ref.actor]?[ref.loc.symbol]?.shared == nil) {
-            return "\(writer)'s write is visible in \(ref.actor)'s private page: a copy-on-write leak between processes"
-        }
-        if let wanted = ContentTag(value: want), wanted.actor == tag.actor, wanted.step > tag.step {
-            return "an older write: the write of step \(wanted.step) was lost"
+        if let wanted = ContentTag(value: want), tag.step < wanted.step {
+            // Older than what should be there: whoever wrote it, the later write did not land here.
+            return "older contents: the write of step \(wanted.step) is not in this page (a lost write)"
         }
         if tag.page != ref.loc.page { return "the contents of page +\(tag.page): the page is mapped at the wrong place" }
+        if writer != ref.actor, mappings[ref.actor]?[ref.loc.symbol]?.shared == nil {
+            return "\(writer)'s write is visible in \(ref.actor)'s private page: a copy-on-write leak between processes"
+        }
         return "a write this page should not see"
     }
 }

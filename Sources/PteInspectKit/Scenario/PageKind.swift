@@ -98,15 +98,48 @@ public struct PageKind: Hashable, CustomStringConvertible {
 
     static let pmdControl = "/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/enabled"
 
+    /// The counter that says a folio of this kind went to swap whole, not split first: for a PMD
+    /// THP /proc/vmstat thp_swpout, for an mTHP hugepages-NkB/stats/swpout (6.10+), both counted
+    /// by count_swpout_vm_event() (mm/page_io.c, 6.1 and 6.12); nil for a small page.
+    var swapOutCounter: (path: String, key: String?, name: String)? {
+        switch shape {
+        case .small: return nil
+        case .thp, .thpPTE, .thpSingle: return ("/proc/vmstat", "thp_swpout", "thp_swpout")
+        case let .mthp(kB):
+            return ("/sys/kernel/mm/transparent_hugepage/hugepages-\(kB)kB/stats/swpout", nil, "hugepages-\(kB)kB/stats/swpout")
+        }
+    }
+
+    /// The counter's value now (nil: this kernel has no such counter).
+    func swapOutCount() -> UInt64? {
+        guard let counter = swapOutCounter, let text = try? String(contentsOfFile: counter.path, encoding: .utf8) else { return nil }
+        guard let key = counter.key else { return UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            if words.count == 2, words[0] == key { return UInt64(words[1]) }
+        }
+        return nil
+    }
+
+    /// How the page-out went, for the step's outcome: whole, or split first (the kind's pages
+    /// then went out as small pages: on 6.1 and 6.12 MADV_PAGEOUT splits a large folio it does not
+    /// map whole, and reclaim splits one it finds no contiguous swap space for).
+    func swapOutNote(before: UInt64?, after: UInt64?) -> String? {
+        guard let counter = swapOutCounter else { return nil }
+        guard let before, let after else { return "this kernel has no \(counter.name): whether the folio went out whole is not known" }
+        return after > before ? "swapped out whole (\(counter.name) +\(after - before))"
+            : "split before swap-out (\(counter.name) +0): its pages went out as small pages"
+    }
+
     /// What `map-kind` does, in words (the step's description).
     public var recipe: String {
         var words: String
         switch shape {
-        case .small: words = "mmap 1 page MADV_NOHUGEPAGE, write it"
+        case .small: words = "mmap 1 page, write it (a 1-page VMA holds no large folio)"
         case .thp: words = "mmap 4 MiB, MADV_HUGEPAGE on its 2 MiB-aligned middle, write its first byte (a PMD THP)"
         case .thpPTE: words = "a PMD THP (MADV_HUGEPAGE, write), then mprotect its second page r and back to rw (splits the PMD: 512 PTEs)"
         case .thpSingle: words = "a PMD THP split by mprotect, then MADV_DONTNEED of pages +1..+511 (one PTE of the THP left)"
-        case let .mthp(kB): words = "hugepages-\(kB)kB/enabled = always, hugepages-2048kB/enabled = never, a 2 MiB-aligned MADV_HUGEPAGE range, write its first byte (a \(kB) KiB folio)"
+        case let .mthp(kB): words = "hugepages-\(kB)kB/enabled = always, every other size never, a 2 MiB-aligned MADV_HUGEPAGE range, write its first byte (a \(kB) KiB folio)"
         }
         if swapped { words += "; then MADV_PAGEOUT of its \(pages) page\(pages == 1 ? "" : "s")" }
         return words

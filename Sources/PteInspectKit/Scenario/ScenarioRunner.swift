@@ -116,7 +116,17 @@ public final class ScenarioRunner {
             let outcome = perform(step, number: number, state)
             if case .succeeded = outcome, case let .mapKind(_, kind) = step.action, state.hang == nil,
                let reason = state.kindNotMade ?? (kind.swapped ? state.kindNotSwapped : nil) {
-                // The kernel would not make the kind here: its semantics cannot be shown (cow.c's SKIP).
+                // The kernel would not make the kind here: its semantics cannot be shown (cow.c's
+                // SKIP) — unless it complained while trying (a BUG splitting or paging out): CRASH.
+                if let splat = splatReport() {
+                    state.kill()
+                    let result = faulted(number: number, step: step, outcome: outcome, pages: [], hang: nil, splat: splat,
+                                         recent: scenarioLog, leftBehind: state.leftBehind, otherwise: nil)
+                    steps.append(result)
+                    afterStep?(scenario, result)
+                    finish(state)
+                    return ScenarioResult(scenario: scenario, backend: observer.backend, steps: steps)
+                }
                 state.kill()
                 finish(state)
                 return ScenarioResult(scenario: scenario, backend: observer.backend, steps: steps,
@@ -319,12 +329,15 @@ public final class ScenarioRunner {
                 content.tag(actor ?? step.actor, step: number, page: loc.page)?.value
             }
             switch step.action {
+            // The account of a mapping starts once it exists (a refused mmap leaves the old one).
             case let .map(symbol, pages, prot, shared):
-                defer { content.map(step.actor, symbol, shared: shared, file: false) }
-                return try bind(symbol, .map(pages: pages, prot, sharing(shared)))
+                let outcome = try bind(symbol, .map(pages: pages, prot, sharing(shared)))
+                content.map(step.actor, symbol, shared: shared, file: false)
+                return outcome
             case let .mapTHP(symbol):
-                defer { content.map(step.actor, symbol, shared: false, file: false) }
-                return try bind(symbol, .mapTHP)
+                let outcome = try bind(symbol, .mapTHP)
+                content.map(step.actor, symbol, shared: false, file: false)
+                return outcome
             case let .mapKind(symbol, kind):
                 let outcome = try bind(symbol, kind.shape == .small ? .map(pages: 1, .readWrite, .private) : .mapTHP)
                 content.map(step.actor, symbol, shared: false, file: false)
@@ -335,17 +348,24 @@ public final class ScenarioRunner {
                 // The folio is checked before it is paged out: a swapped kind is that kind swapped.
                 state.kindNotMade = kindNotMade(PageKind(kind.shape), at: PageRef(step.actor, symbol), state)
                 if kind.swapped, state.kindNotMade == nil {
+                    let before = kind.swapOutCount()
                     try worker.send(.madvise(base, pages: kind.pages, .pageout))
                     state.kindNotSwapped = kindNotMade(kind, at: PageRef(step.actor, symbol), state)
+                    // Whether the folio went out whole is part of what the kernel did: the outcome says it.
+                    if case let .succeeded(address) = outcome, let note = kind.swapOutNote(before: before, after: kind.swapOutCount()) {
+                        return .succeeded(address + "; " + note)
+                    }
                 }
                 return outcome
             case let .mapFile(symbol, file, pages, prot, shared):
-                defer { content.map(step.actor, symbol, shared: shared, file: true) }
-                return try bind(symbol, .mapFile(name: file, pages: pages, prot, sharing(shared)))
+                let outcome = try bind(symbol, .mapFile(name: file, pages: pages, prot, sharing(shared)))
+                content.map(step.actor, symbol, shared: shared, file: true)
+                return outcome
             case let .mapFixture(symbol, pages, shared):
                 // Module-owned RAM: what a private COW copy of it holds before a write is its, not a tag.
-                defer { content.map(step.actor, symbol, shared: shared, file: true) }
-                return try bind(symbol, .mapFixture(pages: pages, sharing(shared)))
+                let outcome = try bind(symbol, .mapFixture(pages: pages, sharing(shared)))
+                content.map(step.actor, symbol, shared: shared, file: true)
+                return outcome
             case let .write(loc, value):
                 let stored = value ?? tag(loc)
                 try worker.send(.write(try at(loc), value: stored ?? 0))
@@ -367,8 +387,9 @@ public final class ScenarioRunner {
             case let .uffdOpen(move): return .succeeded(try worker.send(.uffdOpen(move: move)))
             case let .uffdRegister(loc, pages, modes): return .succeeded(try worker.send(.uffdRegister(try at(loc), pages: pages, modes)))
             case let .uffdCopy(loc, pages, wp):
-                // Page i of the copy starts with the tag of page loc+i (tags of one step differ in their page only).
-                let first = tag(loc)
+                // Page i of the copy starts with the tag of page loc+i (tags of one step differ in
+                // their page only): none if a page number would not fit its 12 bits.
+                let first = loc.page + pages <= 4096 ? tag(loc) : nil
                 try worker.send(.uffdCopy(try at(loc), pages: pages, writeProtect: wp, first: first ?? 0))
                 content.set(step.actor, loc, pages: pages) { page in
                     first == nil ? .unknown : content.tag(step.actor, step: number, page: page).map { .stored($0.value) } ?? .unknown
@@ -424,8 +445,15 @@ public final class ScenarioRunner {
     private func make(_ kind: PageKind, at base: UInt64, _ worker: WorkerProcess, _ state: RunState, tag: UInt32?) throws {
         if let control = kind.mthpControl {
             // Only this size may be chosen: alloc_anon_folio() tries the highest enabled order
-            // that fits the 2 MiB-aligned VMA first (6.12 mm/memory.c L4654), so the PMD size is off.
-            _ = try performSystem(.setting(path: PageKind.pmdControl, value: "never"), state)
+            // that fits the 2 MiB-aligned VMA first (6.12 mm/memory.c L4654), so every other
+            // size, the PMD one included, is off (each put back when the scenario ends).
+            let directory = "/sys/kernel/mm/transparent_hugepage"
+            let sizes = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for size in sizes.sorted() where size.hasPrefix("hugepages-") && size.hasSuffix("kB") {
+                let path = "\(directory)/\(size)/enabled"
+                guard path != control, FileManager.default.fileExists(atPath: path) else { continue }
+                _ = try performSystem(.setting(path: path, value: "never"), state)
+            }
             _ = try performSystem(.setting(path: control, value: "always"), state)
         }
         try worker.send(.write(base, value: tag ?? 0))

@@ -139,7 +139,10 @@ enum ScenarioGrammar {
             guard args.count == 2 else { return .write(try loc(args[0])) }
             let word = args[1]
             guard word.hasPrefix("0x"), let value = UInt32(word.dropFirst(2), radix: 16) else {
-                throw GrammarError(message: "'\(text)': a write's value is a u32 in hex (e.g. 0x5a5a5a5a: equal pages for KSM), not '\(word)'")
+                throw GrammarError(message: "'\(text)': a write's value is a u32 in hex (e.g. 0x11223344: equal pages for KSM), not '\(word)'")
+            }
+            guard ContentTag(value: value) == nil else {
+                throw GrammarError(message: "'\(text)': \(word) looks like a step's tag (top byte 0x5a, see Data checks): choose another value")
             }
             return .write(try loc(args[0]), value: value)
         case "read": try arity(1...1); return .read(try loc(args[0]))

@@ -128,7 +128,8 @@ enum pteinspect_attr {
 	/*
 	 * GET_PTES request (module 0.4.0, FEAT_PAGE_DATA): flag. Also read the first 4 bytes of
 	 * each present anonymous page (KSM pages included) and of the zero page, through the
-	 * kernel's own mapping of the page, never the target's: entry.data, HAS_DATA.
+	 * kernel's own mapping of the page, never the target's: entry.data, HAS_DATA. Needs
+	 * CAP_SYS_PTRACE besides CAP_SYS_ADMIN (page contents, as /proc/PID/mem): EPERM.
 	 */
 	PTEINSPECT_A_READ_DATA,		/* flag */
 
