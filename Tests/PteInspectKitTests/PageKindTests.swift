@@ -131,4 +131,18 @@ final class PageKindTests: XCTestCase {
         XCTAssertEqual(lines.last?.last, "SKIP")
         XCTAssertEqual(TimelineReport.kindTable([]), "")
     }
+
+    /// A swapped kind's step says whether its folio went out whole or split first, by the
+    /// kernel's own counters (count_swpout_vm_event(), mm/page_io.c).
+    func testTheSwapOutSaysWholeOrSplit() throws {
+        let thp = try XCTUnwrap(PageKind(name: "thp-pte-swapped"))
+        XCTAssertEqual(thp.swapOutCounter?.name, "thp_swpout")
+        XCTAssertEqual(thp.swapOutNote(before: 3, after: 4), "swapped out whole (thp_swpout +1)")
+        XCTAssertEqual(thp.swapOutNote(before: 3, after: 3), "split before swap-out (thp_swpout +0): its pages went out as small pages")
+        let mthp = try XCTUnwrap(PageKind(name: "mthp-64kB-swapped"))
+        XCTAssertEqual(mthp.swapOutCounter?.path, "/sys/kernel/mm/transparent_hugepage/hugepages-64kB/stats/swpout")
+        XCTAssertEqual(mthp.swapOutNote(before: nil, after: nil),
+                       "this kernel has no hugepages-64kB/stats/swpout: whether the folio went out whole is not known")
+        XCTAssertNil(PageKind(name: "small-swapped")?.swapOutNote(before: 1, after: 2), "a small page has nothing to split")
+    }
 }
