@@ -104,6 +104,24 @@ final class PageContentTests: XCTestCase {
         XCTAssertEqual(model.describe(childs), "child's write of page +0 at step 5")
     }
 
+    /// A private page the process wrote that is not anonymous: the write went through to a page
+    /// the process does not own (Dirty COW: a FOLL_FORCE write into the page cache). FAIL.
+    func testAPrivateWriteInAPageThatIsNotAnonymousFails() throws {
+        let observer = FakeObserver(visible: [.present, .anon, .data]) { _ in
+            PageObservation([.present: .bool(true), .anon: .bool(false), .data: .absent])
+        }
+        let runner = ScenarioRunner(observer: observer, environment: environment(), executable: ScenarioEngineTests.pteinspectBinary)
+        let result = runner.run(Scenario(name: "t", title: "t", summary: "", watch: [p], steps: [
+            Step("parent", .map("P", pages: 1)),
+            Step("parent", .write(Loc("P"))),
+        ]))
+        XCTAssertEqual(result.verdict, .fail)
+        XCTAssertNil(result.steps[0].expectations.first, "a fresh page expects zeros: nothing stored, nothing to check there")
+        let mismatch = try XCTUnwrap(result.steps[1].expectations.first?.mismatches.first)
+        XCTAssertEqual(mismatch.expected, "0x5a002000 (parent's write of page +0 at step 2) in an anonymous copy")
+        XCTAssertTrue(mismatch.observed.hasPrefix("a page that is not anonymous (PageAnon 0, not read)"), mismatch.observed)
+    }
+
     func forkCow() -> Scenario {
         Scenario(name: "data-fork", title: "t", summary: "", actors: ["parent"], watch: [p, c], steps: [
             Step("parent", .map("P", pages: 1)),

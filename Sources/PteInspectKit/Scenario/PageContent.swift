@@ -112,6 +112,9 @@ final class ContentModel {
     /// What `ref` should hold now; nil for a page the model does not know (no mapping bound).
     func expected(_ ref: PageRef) -> PageContent? { mappings[ref.actor]?[ref.loc.symbol]?[ref.loc.page] }
 
+    /// Whether `ref`'s mapping is private (MAP_PRIVATE): its written pages are the process's own copies.
+    func isPrivate(_ ref: PageRef) -> Bool { mappings[ref.actor]?[ref.loc.symbol].map { $0.shared == nil } ?? false }
+
     /// A tag as a person reads it: "parent's write of P+1 at step 3".
     func describe(_ value: UInt32) -> String {
         guard let tag = ContentTag(value: value), tag.actor < actorNames.count else {

@@ -231,6 +231,18 @@ public final class ScenarioRunner {
         var assertions: [Assertion] = []
         var mismatches: [Mismatch] = []
         for (ref, _, observation) in pages {
+            // A private page the process wrote must be an anonymous copy: a present page that is
+            // not anonymous (a file's, a fixture's) holding the write means it went through to
+            // memory the process does not own (the Dirty COW class: a FOLL_FORCE write into the page cache).
+            if case let .stored(want)? = model.expected(ref), model.isPrivate(ref), observation[.present] == .bool(true),
+               observation[.anon] == .bool(false) {
+                let assertion = Assertion.field(ref, .data, .value(.hex(UInt64(want))))
+                assertions.append(assertion)
+                mismatches.append(Mismatch(assertion: assertion.description,
+                                           expected: "0x\(String(want, radix: 16)) (\(model.describe(want))) in an anonymous copy",
+                                           observed: "a page that is not anonymous (PageAnon 0, not read): the private write went to memory the process does not own"))
+                continue
+            }
             guard case let .hex(raw)? = observation[.data], let expected = model.expected(ref), let want = expected.value else { continue }
             let got = UInt32(truncatingIfNeeded: raw)
             let assertion = Assertion.field(ref, .data, .value(.hex(UInt64(want))))
