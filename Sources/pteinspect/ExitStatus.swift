@@ -50,8 +50,12 @@ func report(_ error: Error) -> ExitCode {
         return ExitStatus.cannotRun
     case let error as NetlinkError:
         print("pteinspect: \(error)", to: &stderr)
-        if case .kernel(_, let errno, _, _) = error, errno == EPERM {
-            print("pteinspect: run as root (CAP_SYS_ADMIN in the initial user namespace is required)", to: &stderr)
+        if case let .kernel(_, errno, message, _) = error, errno == EPERM {
+            if message?.contains("CAP_SYS_PTRACE") == true {
+                print("pteinspect: page contents (--data) need CAP_SYS_PTRACE as well as CAP_SYS_ADMIN: run as root with both, or leave out --data", to: &stderr)
+            } else {
+                print("pteinspect: run as root (CAP_SYS_ADMIN in the initial user namespace is required)", to: &stderr)
+            }
         }
         if case .system = error { return ExitStatus.cannotRun }
         return ExitStatus.failure

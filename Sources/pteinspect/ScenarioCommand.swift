@@ -78,8 +78,15 @@ struct ScenarioList: ParsableCommand {
 
     @OptionGroup var source: ScenarioSource
 
+    @Flag(help: "Print only the names, one per line (a scenario over kinds as NAME[KIND], one line per kind), for scripts.")
+    var names = false
+
     func run() throws {
         let scenarios = try source.scenarios()
+        if names {
+            for scenario in scenarios { print(scenario.name) }
+            return
+        }
         print(TextTable.render(header: ["NAME", "TITLE"], rows: scenarios.map { [$0.name, $0.title] }))
         let from = source.files.isEmpty ? (try? ScenarioCatalog.folder()) ?? "?" : source.files.joined(separator: ", ")
         print("\(scenarios.count) scenario\(scenarios.count == 1 ? "" : "s") from \(from)")

@@ -24,11 +24,14 @@ public enum KTAPReport {
     }
 
     /// One scenario's result: its expectations as a subtest, then its own result line.
-    public static func render(_ result: ScenarioResult, number position: Int) -> String {
+    /// `seconds`, when given, is how long the scenario took: a diagnostic line before its result
+    /// line (where to look when a run gets slow; KTAP readers skip it).
+    public static func render(_ result: ScenarioResult, number position: Int, seconds: Double? = nil) -> String {
         var out = ""
         let name = result.scenario.name
+        let took = seconds.map { "# \(name) took " + String(format: "%.1f", $0) + " s\n" } ?? ""
         if result.verdict == .skip && result.steps.isEmpty {
-            return "ok \(position) \(name) # SKIP \(clean(result.reason ?? ""))\n"
+            return took + "ok \(position) \(name) # SKIP \(clean(result.reason ?? ""))\n"
         }
         var lines: [String] = []
         for step in result.steps {
@@ -74,6 +77,7 @@ public enum KTAPReport {
         }
         let directive = result.verdict == .skip ? " # SKIP \(clean(result.reason ?? ""))" : ""
         if result.verdict == .hang || result.verdict == .crash { out += "# \(result.verdict.rawValue)\n" }
+        out += took
         out += "\(result.verdict.isFailure ? "not ok" : "ok") \(position) \(name)\(directive)\n"
         return out
     }

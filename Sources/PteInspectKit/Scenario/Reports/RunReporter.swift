@@ -23,6 +23,8 @@ public final class RunReporter: @unchecked Sendable {
     private var announced: String?
     private var ended = false
     private let began = Deadline(seconds: 0)
+    /// When the scenario in progress started (seconds since the report began).
+    private var currentBegan: Double?
 
     /// `write` gets each piece of the report and must flush it (default: standard output).
     /// `style` colours the human format (a terminal's), never the machine-read ones.
@@ -59,7 +61,10 @@ public final class RunReporter: @unchecked Sendable {
     }
 
     public func started(_ scenario: Scenario) {
-        lock.withLock { current = (scenario, results.count + 1) }
+        lock.withLock {
+            current = (scenario, results.count + 1)
+            currentBegan = began.elapsed
+        }
     }
 
     /// After each step (the human timeline prints it at once).
@@ -80,11 +85,12 @@ public final class RunReporter: @unchecked Sendable {
             let position = progress()   // this scenario's number, before it counts as done
             results.append(result)
             current = nil
+            defer { currentBegan = nil }
             switch format {
             case .human:
                 if announced != result.scenario.name { write(TimelineReport.scenarioHeader(result.scenario, progress: position)) }
                 write(TimelineReport.verdictLine(result))
-            case .ktap: write(KTAPReport.render(result, number: results.count))
+            case .ktap: write(KTAPReport.render(result, number: results.count, seconds: currentBegan.map { began.elapsed - $0 }))
             case .jsonl: write(ScenarioJSONReport.Lines.scenario(result))
             case .json, .html, .dot: break
             }
