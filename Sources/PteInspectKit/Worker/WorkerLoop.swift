@@ -251,32 +251,34 @@ public enum WorkerLoop {
     /// A write through /proc/PID/mem: the byte 0x3c, or `value` as a u32.
     private static func remoteWrite(pid: Int32, _ address: UInt64, _ value: UInt32?) throws(WorkerFailure) {
         guard let value else { _ = try remoteAccess(pid: pid, address, write: true); return }
-        let path = "/proc/\(pid)/mem"
-        let fd = open(path, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw .system("open(\(path))") }
-        defer { close(fd) }
         var word = value
-        let done = pwrite(fd, &word, 4, off_t(Int64(bitPattern: address)))
-        guard done == 4 else {
-            if done >= 0 { errno = EIO }
-            throw .system("pwrite(" + path + ")")
+        try withUnsafeMutableBytes(of: &word) { (bytes) throws(WorkerFailure) in
+            try procMem(pid: pid, address, bytes, write: true)
         }
     }
 
     /// One byte through /proc/PID/mem; the byte read (or written).
     private static func remoteAccess(pid: Int32, _ address: UInt64, write: Bool) throws(WorkerFailure) -> UInt8 {
+        var byte: UInt8 = 0x3c
+        try withUnsafeMutableBytes(of: &byte) { (bytes) throws(WorkerFailure) in
+            try procMem(pid: pid, address, bytes, write: write)
+        }
+        return byte
+    }
+
+    /// `bytes` read from or written to `address` of process `pid` through /proc/PID/mem (the
+    /// kernel's FOLL_FORCE access, mem_rw()); a short transfer is EIO: the page could not be reached.
+    private static func procMem(pid: Int32, _ address: UInt64, _ bytes: UnsafeMutableRawBufferPointer, write: Bool) throws(WorkerFailure) {
         let path = "/proc/\(pid)/mem"
         let fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC)
         guard fd >= 0 else { throw .system("open(\(path))") }
         defer { close(fd) }
-        var byte: UInt8 = 0x3c
         let offset = off_t(Int64(bitPattern: address))
-        let done = write ? pwrite(fd, &byte, 1, offset) : pread(fd, &byte, 1, offset)
-        guard done == 1 else {
-            if done >= 0 { errno = EIO }   // a short transfer: the page could not be reached
+        let done = write ? pwrite(fd, bytes.baseAddress, bytes.count, offset) : pread(fd, bytes.baseAddress, bytes.count, offset)
+        guard done == bytes.count else {
+            if done >= 0 { errno = EIO }
             throw .system((write ? "pwrite(" : "pread(") + path + ")")
         }
-        return byte
     }
 
     /// The child's pid; throws `BecameWorker` in a child that now serves commands from `fifos`.
