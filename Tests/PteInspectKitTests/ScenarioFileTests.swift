@@ -102,6 +102,8 @@ final class ScenarioFileTests: XCTestCase {
         assertError(file(steps: "  - parent: map P 1\n  - parent: write P 0x1 0x2\n"), line: 9, column: 13, "write PAGE [VALUE]")
         assertError(file(steps: "  - parent: map P 1\n  - parent: write P 0x5a001000\n"), line: 9, column: 13,
                     "0x5a001000 looks like a step's tag (top byte 0x5a, see Data checks): choose another value")
+        assertError(file(steps: "  - parent: map P 1\n  - parent: write P 0x0\n"), line: 9, column: 13,
+                    "0 is what a fresh page holds")
     }
 
     /// `all` counts from the page to the end of its mapping at that step: the run's page kind, a

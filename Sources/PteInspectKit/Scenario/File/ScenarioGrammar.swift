@@ -141,6 +141,9 @@ enum ScenarioGrammar {
             guard word.hasPrefix("0x"), let value = UInt32(word.dropFirst(2), radix: 16) else {
                 throw GrammarError(message: "'\(text)': a write's value is a u32 in hex (e.g. 0x11223344: equal pages for KSM), not '\(word)'")
             }
+            guard value != 0 else {
+                throw GrammarError(message: "'\(text)': 0 is what a fresh page holds (the data check could not tell the write happened, and a split may map an all-zero page to the zero page): choose another value")
+            }
             guard ContentTag(value: value) == nil else {
                 throw GrammarError(message: "'\(text)': \(word) looks like a step's tag (top byte 0x5a, see Data checks): choose another value")
             }
