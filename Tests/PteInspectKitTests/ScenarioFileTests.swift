@@ -235,6 +235,41 @@ final class ScenarioFileTests: XCTestCase {
         XCTAssertNoThrow(try ScenarioFile.parse(check("parent:P.mapcount ==  1"), file: "ok.yaml"))
     }
 
+    /// An expectation's own `requires:`: read, refused when misspelt, and a SKIP with the
+    /// machine's reason when unmet (the rest of the step still counts).
+    func testAnExpectationsRequirementIsReadCheckedAndSkipsWhenUnmet() throws {
+        let steps = """
+              - parent: map P 1
+                expect:
+                  - summary: needs zswap off
+                    kernels: all
+                    requires: [zswap-off, zram-swap]
+                    cite: {file: f, function: g}
+                    check: ["parent:P.mapped == 0"]
+            """
+        let scenario = try XCTUnwrap(ScenarioFile.parse(file(steps: steps), file: "ok.yaml").first)
+        let expectation = try XCTUnwrap(scenario.steps.first?.expectations.first)
+        XCTAssertEqual(expectation.requirements, [.zswapOff, .synchronousSwap])
+        assertError(file(steps: steps.replacingOccurrences(of: "zswap-off,", with: "zswap-of,")), line: 12, column: 20,
+                    "unknown requirement 'zswap-of' (did you mean 'zswap-off'?)")
+        let environment = ScenarioEnvironment(kernelRelease: "6.12.118", isRoot: true, module: nil, fixtureDevice: false,
+                                              swapDevices: ["/dev/zram0"], thpMode: "always", ksm: true,
+                                              userfaultfdProblem: nil, uffdioMove: true, zswapEnabled: true)
+        let page = PageRef("parent", "P")
+        let context = EvaluationContext(current: [page: PageObservation([.mapped: .bool(false)])], canSee: { _ in true },
+                                        backend: .module, kernel: environment.kernel, unmet: environment.unmet)
+        let result = context.evaluate(expectation)
+        XCTAssertEqual(result.verdict, .skip)
+        XCTAssertTrue(result.reason?.contains("zswap is enabled") ?? false, result.reason ?? "")
+        var zswapOff = environment
+        zswapOff.zswapEnabled = false
+        XCTAssertEqual(EvaluationContext(current: [page: PageObservation([.mapped: .bool(false)])], canSee: { _ in true },
+                                         backend: .module, kernel: zswapOff.kernel, unmet: zswapOff.unmet).evaluate(expectation).verdict, .pass)
+        var disk = zswapOff
+        disk.swapDevices = ["/dev/vda2"]
+        XCTAssertTrue(disk.unmet(.synchronousSwap)?.contains("/dev/vda2") ?? false)
+    }
+
     /// Text a folded block cannot carry (line breaks, tabs, runs of spaces) comes back the same.
     func testTheWriterKeepsAwkwardText() throws {
         let odd = "two lines\nand a\ttab,  two spaces: \"quoted\" \\ and a bell \u{7}"
@@ -287,6 +322,7 @@ final class ScenarioFileTests: XCTestCase {
                 XCTAssertEqual(e.summary, f.summary, at, file: file, line: line)
                 XCTAssertEqual(e.kernels, f.kernels, "\(at): \(e.summary)", file: file, line: line)
                 XCTAssertEqual(e.citation, f.citation, "\(at): \(e.summary)", file: file, line: line)
+                XCTAssertEqual(e.requirements, f.requirements, "\(at): \(e.summary)", file: file, line: line)
                 XCTAssertEqual(e.assertions, f.assertions, "\(at): \(e.summary)", file: file, line: line)
             }
         }

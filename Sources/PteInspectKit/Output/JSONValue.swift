@@ -9,6 +9,9 @@ public indirect enum JSONValue: Equatable {
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
+    /// JSON text rendered before, inserted as it is (RunReporter renders each scenario once, not
+    /// again in every rewrite of `--json-out`). Not indented by `pretty`.
+    case raw(String)
 
     public static func hex(_ value: UInt64) -> JSONValue { .string("0x" + String(value, radix: 16)) }
 
@@ -29,6 +32,7 @@ public indirect enum JSONValue: Equatable {
         case let .int(value): out += String(value)
         case let .uint(value): out += String(value)
         case let .string(value): out += Self.quote(value)
+        case let .raw(text): out += text
         case let .array(values):
             if values.isEmpty { out += "[]"; return }
             out += "["
@@ -49,6 +53,8 @@ public indirect enum JSONValue: Equatable {
     }
 
     static func quote(_ text: String) -> String {
+        // Most strings need no escape: copy them whole (per-scalar appends were a report's cost).
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5c || $0 == 0x7f }) { return "\"" + text + "\"" }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

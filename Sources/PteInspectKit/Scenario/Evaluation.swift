@@ -59,10 +59,13 @@ public struct EvaluationContext {
     public var canSee: (PageField) -> Bool
     public var backend: Backend
     public var kernel: KernelVersion?
+    /// Why an expectation's own requirement is not met here (ScenarioEnvironment.unmet), or nil.
+    public var unmet: (Requirement) -> String?
 
     public init(current: [PageRef: PageObservation], history: [String: [PageRef: PageObservation]] = [:],
                 locations: [PageRef: String] = [:], outcome: StepOutcome = .succeeded(""),
-                canSee: @escaping (PageField) -> Bool, backend: Backend, kernel: KernelVersion?) {
+                canSee: @escaping (PageField) -> Bool, backend: Backend, kernel: KernelVersion?,
+                unmet: @escaping (Requirement) -> String? = { _ in nil }) {
         self.current = current
         self.history = history
         self.locations = locations
@@ -70,6 +73,7 @@ public struct EvaluationContext {
         self.canSee = canSee
         self.backend = backend
         self.kernel = kernel
+        self.unmet = unmet
     }
 
     public func evaluate(_ expectation: Expectation) -> ExpectationResult {
@@ -81,6 +85,9 @@ public struct EvaluationContext {
         }
         if kernel == nil, expectation.kernels.from != nil || expectation.kernels.below != nil {
             return skip("the running kernel's version could not be read")
+        }
+        for requirement in expectation.requirements {
+            if let reason = unmet(requirement) { return skip(reason) }
         }
         let unseen = expectation.fields.filter { !canSee($0) }.sorted()
         if !unseen.isEmpty {

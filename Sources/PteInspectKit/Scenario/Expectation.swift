@@ -152,12 +152,17 @@ public struct Expectation {
     public let assertions: [Assertion]
     public let kernels: KernelRange
     public let citation: Citation
+    /// What the machine must offer for it to hold (besides the scenario's own requirements);
+    /// an unmet one makes this expectation a SKIP with the reason.
+    public let requirements: [Requirement]
 
-    public init(_ summary: String, kernels: KernelRange, cite citation: Citation, _ assertions: [Assertion]) {
+    public init(_ summary: String, kernels: KernelRange, cite citation: Citation, _ assertions: [Assertion],
+                requires requirements: [Requirement] = []) {
         self.summary = summary
         self.assertions = assertions
         self.kernels = kernels
         self.citation = citation
+        self.requirements = requirements
     }
 
     public var fields: Set<PageField> { assertions.reduce(into: []) { $0.formUnion($1.fields) } }

@@ -158,6 +158,8 @@ public enum Requirement: Hashable, CustomStringConvertible {
     case ksm
     case uffdioMove        // UFFDIO_MOVE in this kernel (6.8+)
     case notUffdioMove     // the kernel lacks UFFDIO_MOVE (the 6.1 refusal case)
+    case synchronousSwap   // the swap device in use is zram (SWP_SYNCHRONOUS_IO: swap-in skips the swap cache)
+    case zswapOff          // zswap is not enabled (a large folio cannot be swapped in whole once it has been)
 
     public var description: String {
         switch self {
@@ -170,6 +172,8 @@ public enum Requirement: Hashable, CustomStringConvertible {
         case .ksm: return "KSM"
         case .uffdioMove: return "UFFDIO_MOVE (Linux 6.8+)"
         case .notUffdioMove: return "a kernel without UFFDIO_MOVE"
+        case .synchronousSwap: return "zram swap (SWP_SYNCHRONOUS_IO)"
+        case .zswapOff: return "zswap off"
         }
     }
 }

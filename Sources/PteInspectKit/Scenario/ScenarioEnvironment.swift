@@ -18,9 +18,11 @@ public struct ScenarioEnvironment {
     /// nil when userfaultfd works; otherwise why not.
     public var userfaultfdProblem: String?
     public var uffdioMove: Bool
+    /// /sys/module/zswap/parameters/enabled (nil: no zswap in this kernel).
+    public var zswapEnabled: Bool?
 
     public init(kernelRelease: String, isRoot: Bool, module: ModuleInfo?, fixtureDevice: Bool, swapDevices: [String],
-                thpMode: String?, ksm: Bool, userfaultfdProblem: String?, uffdioMove: Bool) {
+                thpMode: String?, ksm: Bool, userfaultfdProblem: String?, uffdioMove: Bool, zswapEnabled: Bool? = nil) {
         self.kernelRelease = kernelRelease
         self.isRoot = isRoot
         self.module = module
@@ -30,6 +32,7 @@ public struct ScenarioEnvironment {
         self.ksm = ksm
         self.userfaultfdProblem = userfaultfdProblem
         self.uffdioMove = uffdioMove
+        self.zswapEnabled = zswapEnabled
     }
 
     public static func probe(module: ModuleInfo?) -> ScenarioEnvironment {
@@ -65,10 +68,13 @@ public struct ScenarioEnvironment {
                 close(withMove)
             }
         }
+        let zswap = (try? String(contentsOfFile: "/sys/module/zswap/parameters/enabled", encoding: .utf8))
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "Y" }
         return ScenarioEnvironment(
             kernelRelease: release, isRoot: geteuid() == 0, module: module,
             fixtureDevice: access("/dev/pteinspect", F_OK) == 0, swapDevices: devices, thpMode: thp,
-            ksm: access("/sys/kernel/mm/ksm/run", W_OK) == 0, userfaultfdProblem: problem, uffdioMove: move)
+            ksm: access("/sys/kernel/mm/ksm/run", W_OK) == 0, userfaultfdProblem: problem, uffdioMove: move,
+            zswapEnabled: zswap)
     }
 
     /// Why `requirement` is not met here, or nil.
@@ -97,6 +103,16 @@ public struct ScenarioEnvironment {
         case .notUffdioMove:
             if let userfaultfdProblem { return userfaultfdProblem }
             return uffdioMove ? "this kernel (\(kernelRelease)) has UFFDIO_MOVE; this scenario shows its absence" : nil
+        case .synchronousSwap:
+            // zram sets SWP_SYNCHRONOUS_IO (its bdev is synchronous): do_swap_page() then reads a
+            // page with swap count 1 straight into a new folio, without the swap cache.
+            guard let device = swapDevices.first else { return unmet(.swap) }
+            return device.hasPrefix("/dev/zram") ? nil
+                : "holds for a zram swap device (SWP_SYNCHRONOUS_IO: swap-in without the swap cache); the swap in use here is \(device)"
+        case .zswapOff:
+            return zswapEnabled == true
+                ? "zswap is enabled (/sys/module/zswap/parameters/enabled): once it has been, a large folio is swapped in as order-0 pages (zswap_never_enabled(), 6.12 mm/memory.c alloc_swap_folio())"
+                : nil
         }
     }
 }

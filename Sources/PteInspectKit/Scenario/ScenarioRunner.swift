@@ -192,7 +192,8 @@ public final class ScenarioRunner {
                 if !fields.isEmpty { changed[ref] = fields }
             }
             let context = EvaluationContext(current: current, history: history, locations: locations, outcome: outcome,
-                                            canSee: observer.canSee, backend: observer.backend, kernel: environment.kernel)
+                                            canSee: observer.canSee, backend: observer.backend, kernel: environment.kernel,
+                                            unmet: environment.unmet)
             var results = error == nil ? step.expectations.map(context.evaluate) : []
             if error == nil, let check = dataCheck(pages, state.content) { results.append(check) }
             let result = StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: changed,

@@ -115,6 +115,7 @@ struct ScenarioFileReader {
     static let requirementNames: [String: Requirement] = [
         "root": .root, "module": .module, "fixture-device": .fixtureDevice, "swap": .swap, "userfaultfd": .userfaultfd,
         "thp": .thp, "ksm": .ksm, "uffdio-move": .uffdioMove, "no-uffdio-move": .notUffdioMove,
+        "zram-swap": .synchronousSwap, "zswap-off": .zswapOff,
     ]
 
     /// The kinds a `kinds:` list (or an expectation's) names, in order; a group word
@@ -162,16 +163,7 @@ struct ScenarioFileReader {
         let title = try string(value("title")!, "title")
         let summary = try string(value("summary")!, "summary").trimmingCharacters(in: .whitespacesAndNewlines)
         let documents = try value("documents").map { try strings($0, "documents").map(\.0) } ?? []
-        var requirements: [Requirement] = []
-        if let node = value("requires") {
-            for (word, item) in try strings(node, "requires") {
-                guard let requirement = Self.requirementNames[word] else {
-                    let names = Self.requirementNames.keys.sorted()
-                    throw error(item, "unknown requirement '\(word)'\(didYouMean(word, names)); one of: \(names.joined(separator: ", "))")
-                }
-                requirements.append(requirement)
-            }
-        }
+        let requirements = try value("requires").map { try self.requirements($0) } ?? []
         var actors = ["parent"]
         if let node = value("actors") {
             actors = []
@@ -415,7 +407,20 @@ struct ScenarioFileReader {
         }
     }
 
-    static let expectationKeys = ["summary", "kernels", "kinds", "cite", "check"]
+    /// A `requires:` list (a scenario's or an expectation's).
+    func requirements(_ node: Node) throws -> [Requirement] {
+        var requirements: [Requirement] = []
+        for (word, item) in try strings(node, "requires") {
+            guard let requirement = Self.requirementNames[word] else {
+                let names = Self.requirementNames.keys.sorted()
+                throw error(item, "unknown requirement '\(word)'\(didYouMean(word, names)); one of: \(names.joined(separator: ", "))")
+            }
+            requirements.append(requirement)
+        }
+        return requirements
+    }
+
+    static let expectationKeys = ["summary", "kernels", "kinds", "requires", "cite", "check"]
 
     /// nil: the expectation is for other kinds than this reading's (its `kinds:` leaves it out).
     func expectation(_ node: Node, _ state: Validation, kernels: [String: KernelRange], citations: [String: Citation]) throws -> Expectation? {
@@ -436,7 +441,8 @@ struct ScenarioFileReader {
             try checkAssertion(assertion, item, state)
             assertions.append(assertion)
         }
-        return Expectation(summary, kernels: range, cite: citation, assertions)
+        let requirements = try entries.first(where: { $0.key == "requires" }).map { try self.requirements($0.value) } ?? []
+        return Expectation(summary, kernels: range, cite: citation, assertions, requires: requirements)
     }
 
     /// Every page a check reads must be one some step has mapped by now, every label one an

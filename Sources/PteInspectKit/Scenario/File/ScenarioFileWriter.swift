@@ -41,6 +41,9 @@ public enum ScenarioFileWriter {
                 } else {
                     out += "        kernels:\n" + rangeBody(expectation.kernels, indent: 10)
                 }
+                if !expectation.requirements.isEmpty {
+                    out += "        requires: [" + expectation.requirements.map(requirementName).joined(separator: ", ") + "]\n"
+                }
                 out += "        cite:\n" + citationBody(expectation.citation, indent: 10)
                 out += "        check:\n"
                 for assertion in expectation.assertions { out += "          - \(scalar(checkText(assertion)))\n" }

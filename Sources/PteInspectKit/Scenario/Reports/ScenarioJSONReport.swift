@@ -81,8 +81,10 @@ public enum ScenarioJSONReport {
     /// `complete`: every selected scenario has its result here (false in the copy `--json-out`
     /// rewrites after each scenario while the run goes on, and in one that ended early).
     /// `interrupted`: why the run ended before its last scenario.
+    /// `rendered`: the objects of `results` rendered before, in order (RunReporter keeps them).
     public static func render(_ results: [ScenarioResult], kernel: String, backend: String,
-                              planned: Int? = nil, complete: Bool = true, interrupted: String? = nil) -> JSONValue {
+                              planned: Int? = nil, complete: Bool = true, interrupted: String? = nil,
+                              rendered: [String]? = nil) -> JSONValue {
         let count = { (verdict: Verdict) in Int64(results.filter { $0.verdict == verdict }.count) }
         return .object([
             ("schema", .string(schema)),
@@ -94,7 +96,7 @@ public enum ScenarioJSONReport {
             ("interrupted", interrupted.map { .string($0) } ?? .null),
             ("summary", .object([("pass", .int(count(.pass))), ("fail", .int(count(.fail))), ("skip", .int(count(.skip))),
                                  ("hang", .int(count(.hang))), ("crash", .int(count(.crash)))])),
-            ("scenarios", .array(results.map(json))),
+            ("scenarios", .array(rendered.map { $0.map(JSONValue.raw) } ?? results.map(json))),
         ])
     }
 

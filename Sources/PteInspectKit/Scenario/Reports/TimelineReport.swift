@@ -186,6 +186,9 @@ public enum TimelineReport {
                 out += "   expect: \(expectation.summary)\n"
                 for assertion in expectation.assertions { out += "     - \(assertion.description)\n" }
                 out += "     kernels: \(expectation.kernels) (\(expectation.kernels.basis))\n"
+                if !expectation.requirements.isEmpty {
+                    out += "     requires: \(expectation.requirements.map(\.description).joined(separator: ", "))\n"
+                }
                 out += "     source: \(expectation.citation)\n"
                 let fields = expectation.fields.sorted().map(\.description)
                 if !fields.isEmpty { out += "     needs: \(fields.joined(separator: ", "))\n" }
