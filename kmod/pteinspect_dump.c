@@ -126,7 +126,9 @@ static int begin_dump(struct netlink_callback *cb, struct netlink_ext_ack *extac
 	/*
 	 * Page contents are what /proc/PID/mem gives, which needs ptrace access to the target
 	 * (mm_access(), PTRACE_MODE_ATTACH); ptrace_may_access() is not exported, so READ_DATA
-	 * asks for CAP_SYS_PTRACE on top of CAP_SYS_ADMIN: the capability that overrides it.
+	 * asks for CAP_SYS_PTRACE on top of CAP_SYS_ADMIN: the capability that overrides its
+	 * credential checks. Not the LSM hooks it also runs (Yama's ptrace_scope=3 refuses even
+	 * CAP_SYS_PTRACE there): this check is the capability only.
 	 */
 	if (attrs[PTEINSPECT_A_READ_DATA] && !netlink_capable(cb->skb, CAP_SYS_PTRACE)) {
 		NL_SET_ERR_MSG_ATTR(extack, attrs[PTEINSPECT_A_READ_DATA],

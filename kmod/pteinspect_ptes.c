@@ -332,8 +332,9 @@ static void read_page_data(struct pteinspect_entry *r, struct page *page)
 	 * copy_mc_to_kernel(), not a plain load: memory_failure() marks a page poisoned only after
 	 * the error is found, and a load from a poisoned line that is not marked yet would be a fatal
 	 * machine check; this one returns what it could not copy instead (x86: copy_mc_fragile /
-	 * copy_mc_enhanced_fast_string; elsewhere a memcpy(), include/linux/uaccess.h). Never
-	 * sleeps: callable under the PTE lock.
+	 * copy_mc_enhanced_fast_string where the CPU has them, arch/x86/lib/copy_mc.c; otherwise,
+	 * and on other architectures, a plain memcpy() with no recovery, include/linux/uaccess.h).
+	 * Never sleeps: callable under the PTE lock.
 	 */
 	left = data_race(copy_mc_to_kernel(&data, kaddr, sizeof(data)));
 	kunmap_local(kaddr);
@@ -343,7 +344,7 @@ static void read_page_data(struct pteinspect_entry *r, struct page *page)
 	r->has |= PTEINSPECT_HAS_DATA;
 }
 
-/* Whether READ_DATA reads @page, mapped by an entry with decision @normal and flags @ef. */
+/* Whether READ_DATA reads the page of entry @r (its vm_normal_page() decision), with entry flags @ef. */
 static bool data_readable(const struct pteinspect_entry *r, u32 ef)
 {
 	if (r->normal_page == PTEINSPECT_NORMAL_ZERO_PAGE)

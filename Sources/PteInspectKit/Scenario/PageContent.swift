@@ -118,7 +118,7 @@ final class ContentModel {
     /// A tag as a person reads it: "parent's write of P+1 at step 3".
     func describe(_ value: UInt32) -> String {
         guard let tag = ContentTag(value: value), tag.actor < actorNames.count else {
-            return value == 0 ? "zeros" : "not a tag of this scenario"
+            return value == 0 ? "zeros" : "not a step's tag: a value a step wrote, or bytes nobody in this scenario wrote"
         }
         return "\(actorNames[tag.actor])'s write of page +\(tag.page) at step \(tag.step)"
     }
@@ -200,7 +200,7 @@ extension ContentModel {
     func diagnose(_ ref: PageRef, got: UInt32, want: UInt32) -> String {
         guard let tag = ContentTag(value: got), tag.actor < actorNames.count else {
             return got == 0 ? "the page lost its contents (it reads as zeros)"
-                : "the page holds bytes no step of this scenario wrote (another page's contents, or the kernel's)"
+                : "the page holds bytes other than the ones it should (another page's contents, or the kernel's)"
         }
         let writer = actorNames[tag.actor]
         if let wanted = ContentTag(value: want), tag.step < wanted.step {

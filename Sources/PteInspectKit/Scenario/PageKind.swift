@@ -100,7 +100,8 @@ public struct PageKind: Hashable, CustomStringConvertible {
 
     /// The counter that says a folio of this kind went to swap whole, not split first: for a PMD
     /// THP /proc/vmstat thp_swpout, for an mTHP hugepages-NkB/stats/swpout (6.10+), both counted
-    /// by count_swpout_vm_event() (mm/page_io.c, 6.1 and 6.12); nil for a small page.
+    /// by count_swpout_vm_event() (mm/page_io.c, 6.1 and 6.12; on 6.12 not for a folio that is all zeros,
+    /// which swap_writepage() records in the zeromap without I/O, nor for one zswap stores); nil for a small page.
     var swapOutCounter: (path: String, key: String?, name: String)? {
         switch shape {
         case .small: return nil
