@@ -100,7 +100,7 @@ final class PageContentTests: XCTestCase {
         XCTAssertEqual(model.diagnose(p, got: childs, want: four), "child's write is visible in parent's private page: a copy-on-write leak between processes")
         XCTAssertEqual(model.diagnose(p, got: otherPage, want: four), "the contents of page +3: the page is mapped at the wrong place")
         XCTAssertEqual(model.diagnose(p, got: 0, want: four), "the page lost its contents (it reads as zeros)")
-        XCTAssertTrue(model.diagnose(p, got: 0x1234, want: four).hasPrefix("the page holds bytes no step of this scenario wrote"))
+        XCTAssertTrue(model.diagnose(p, got: 0x1234, want: four).hasPrefix("the page holds bytes other than the ones it should"))
         XCTAssertEqual(model.describe(childs), "child's write of page +0 at step 5")
     }
 
