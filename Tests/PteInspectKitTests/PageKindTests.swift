@@ -52,6 +52,18 @@ final class PageKindTests: XCTestCase {
         XCTAssertNil(PageKind(name: "mthp-2048kB"), "the PMD size is 'thp'")
         XCTAssertEqual(PageKind(name: "mthp-64kB")?.pages, 16)
         XCTAssertEqual(PageKind(name: "mthp-64kB")?.order, 4)
+        // shmem: small and PMD THP; a paged-out shmem page leaves no swap PTE, so no -swapped kind
+        XCTAssertEqual(PageKind(name: "shmem-thp")?.pages, 512)
+        XCTAssertEqual(PageKind(name: "shmem")?.isShmem, true)
+        XCTAssertNil(PageKind(name: "shmem-swapped"))
+        XCTAssertNil(PageKind(name: "shmem-thp-swapped"))
+        XCTAssertEqual(PageKind.groups["large"]?(PageKind(.shmemTHP)), true)
+        XCTAssertEqual(PageKind.groups["large"]?(PageKind(.shmem)), false)
+        XCTAssertEqual(PageKind.groups["anonymous"]?(PageKind(.shmem)), false)
+        XCTAssertEqual(PageKind.groups["pte-mapped-large"]?(PageKind(.shmemTHP)), false)
+        XCTAssertNotNil(PageKind(.shmem).notMade(PageObservation([.present: .bool(true), .anon: .bool(true), .large: .bool(false)])),
+                        "an anonymous page is not the shmem kind")
+        XCTAssertNil(PageKind(.shmemTHP).notMade(PageObservation([.present: .bool(true), .anon: .bool(false), .level: .text("pmd"), .folioOrder: .number(9)])))
         XCTAssertEqual(PageKind(name: "thp-single-swapped"), PageKind(.thpSingle, swapped: true))
     }
 

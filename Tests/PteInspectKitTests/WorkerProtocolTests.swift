@@ -8,7 +8,7 @@ final class WorkerProtocolTests: XCTestCase {
     /// One value of every command, with arguments away from their defaults.
     static let everyCommand: [WorkerCommand] = [
         .ping, .map(pages: 3, .read, .shared), .map(pages: 1, .readWrite, .private), .map(pages: 2, .none, .private),
-        .mapFile(name: "shm-a", pages: 4, .read, .shared), .mapTHP, .write(0x7f00_0000_1000), .write(0x1000, value: 0x5a01_2000), .read(0x1000),
+        .mapFile(name: "shm-a", pages: 4, .read, .shared), .mapTHP(), .mapTHP(sharing: .shared), .write(0x7f00_0000_1000), .write(0x1000, value: 0x5a01_2000), .read(0x1000),
         .fill(0x7f00_0000_0000, pages: 512), .fill(0x1000, pages: 2, first: 0x5a00_1000), .mremap(0x7f12_3456_7000, pages: 2), .mprotect(0x7000, pages: 1, .none),
         .mapFixture(pages: 8, .shared), .pin(0x7000, pages: 2, write: true, longterm: true),
         .pin(0x7000, pages: 1, write: false, longterm: true), .pin(0x7000, pages: 1, write: false, longterm: false),

@@ -4,7 +4,9 @@ import Foundation
 /// its steps): the scenario runs once per kind, and `map-kind` makes that kind at P. The kinds are
 /// the runners of the kernel's tools/testing/selftests/mm/cow.c (6.12: run_with_base_page(),
 /// run_with_thp() with THP_RUN_PMD / THP_RUN_PTE / THP_RUN_SINGLE_PTE and their *_SWAPOUT
-/// variants, one per THP size), made the same way. docs/design/page-kinds-research.md maps what
+/// variants, one per THP size), made the same way; and shared anonymous memory (shmem, small and
+/// a PMD THP: cow.c's run_with_memfd() / run_with_memfd_hugetlb() side, for scenarios where the
+/// page is shared, not copied). docs/design/page-kinds-research.md maps what
 /// fork, the write after it, MADV_PAGEOUT, swap-in and mremap do to each on 6.1 and 6.12.
 public struct PageKind: Hashable, CustomStringConvertible {
     public enum Shape: Hashable {
@@ -19,7 +21,14 @@ public struct PageKind: Hashable, CustomStringConvertible {
         case thpSingle
         /// A multi-size THP of `kB` KiB (anonymous mTHP, 6.8+), mapped by PTEs.
         case mthp(kB: Int)
+        /// A page of a MAP_SHARED|MAP_ANONYMOUS mapping: shmem, in its file's page cache (MADV_NOHUGEPAGE).
+        case shmem
+        /// A PMD-mapped shmem THP: shmem_enabled advise, a 2 MiB-aligned shared anonymous MADV_HUGEPAGE range.
+        case shmemTHP
     }
+
+    /// shmem, not anonymous memory: shared, never copied on write, not swapped by a swap PTE.
+    public var isShmem: Bool { shape == .shmem || shape == .shmemTHP }
 
     public let shape: Shape
     /// Paged out after it is made (MADV_PAGEOUT over the whole folio), as cow.c's *_SWAPOUT runners.
@@ -45,6 +54,8 @@ public struct PageKind: Hashable, CustomStringConvertible {
         case .thpPTE: return "thp-pte"
         case .thpSingle: return "thp-single"
         case let .mthp(kB): return "mthp-\(kB)kB"
+        case .shmem: return "shmem"
+        case .shmemTHP: return "shmem-thp"
         }
     }
 
@@ -57,6 +68,10 @@ public struct PageKind: Hashable, CustomStringConvertible {
         case "thp": self.init(.thp, swapped: swapped)
         case "thp-pte": self.init(.thpPTE, swapped: swapped)
         case "thp-single": self.init(.thpSingle, swapped: swapped)
+        // A paged-out shmem page leaves no swap PTE (the entry is in its file's page cache, the
+        // PTE is cleared): not a kind a swap PTE can be checked on.
+        case "shmem" where !swapped: self.init(.shmem)
+        case "shmem-thp" where !swapped: self.init(.shmemTHP)
         default:
             guard base.hasPrefix("mthp-"), base.hasSuffix("kB"), let kB = Int(base.dropFirst("mthp-".count).dropLast(2)),
                   Self.mthpSizes.contains(kB) else { return nil }
@@ -67,22 +82,29 @@ public struct PageKind: Hashable, CustomStringConvertible {
     /// Every name, for error messages.
     public static var names: [String] {
         let shapes = ["small", "thp", "thp-pte", "thp-single"] + mthpSizes.map { "mthp-\($0)kB" }
-        return shapes + shapes.map { $0 + "-swapped" }
+        return shapes + shapes.map { $0 + "-swapped" } + ["shmem", "shmem-thp"]
     }
 
     /// Words an expectation's `kinds:` may use for several kinds at once.
     public static let groups: [String: (PageKind) -> Bool] = [
         "swapped": { $0.swapped },
         "resident": { !$0.swapped },
-        "large": { $0.shape != .small },
-        "pte-mapped-large": { if case .thp = $0.shape { return false }; return $0.shape != .small },
+        "large": { $0.shape != .small && $0.shape != .shmem },
+        "pte-mapped-large": {
+            switch $0.shape {
+            case .thpPTE, .thpSingle, .mthp: return true
+            case .small, .thp, .shmem, .shmemTHP: return false
+            }
+        },
+        "anonymous": { !$0.isShmem },
+        "shmem": { $0.isShmem },
     ]
 
     /// Pages the folio spans: what `map-kind` maps.
     public var pages: Int {
         switch shape {
-        case .small: return 1
-        case .thp, .thpPTE, .thpSingle: return 512
+        case .small, .shmem: return 1
+        case .thp, .thpPTE, .thpSingle, .shmemTHP: return 512
         case let .mthp(kB): return kB * 1024 / Int(SystemPage.size)
         }
     }
@@ -98,13 +120,18 @@ public struct PageKind: Hashable, CustomStringConvertible {
 
     static let pmdControl = "/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/enabled"
 
+    /// shmem's THP setting (mm/shmem.c shmem_enabled_store(); 2.6.38's "huge=" for the internal mount).
+    static let shmemControl = "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+    /// 6.11+: anonymous shmem's per-size setting; PMD size defaults to "inherit" (the top-level one).
+    static let shmemPMDControl = "/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/shmem_enabled"
+
     /// The counter that says a folio of this kind went to swap whole, not split first: for a PMD
     /// THP /proc/vmstat thp_swpout, for an mTHP hugepages-NkB/stats/swpout (6.10+), both counted
     /// by count_swpout_vm_event() (mm/page_io.c, 6.1 and 6.12; on 6.12 not for a folio that is all zeros,
     /// which swap_writepage() records in the zeromap without I/O, nor for one zswap stores); nil for a small page.
     var swapOutCounter: (path: String, key: String?, name: String)? {
         switch shape {
-        case .small: return nil
+        case .small, .shmem, .shmemTHP: return nil
         case .thp, .thpPTE, .thpSingle: return ("/proc/vmstat", "thp_swpout", "thp_swpout")
         case let .mthp(kB):
             return ("/sys/kernel/mm/transparent_hugepage/hugepages-\(kB)kB/stats/swpout", nil, "hugepages-\(kB)kB/stats/swpout")
@@ -141,6 +168,8 @@ public struct PageKind: Hashable, CustomStringConvertible {
         case .thpPTE: words = "a PMD THP (MADV_HUGEPAGE, write), then mprotect its second page r and back to rw (splits the PMD: 512 PTEs)"
         case .thpSingle: words = "a PMD THP split by mprotect, then MADV_DONTNEED of pages +1..+511 (one PTE of the THP left)"
         case let .mthp(kB): words = "hugepages-\(kB)kB/enabled = always, every other size never, a 2 MiB-aligned MADV_HUGEPAGE range, write its first byte (a \(kB) KiB folio)"
+        case .shmem: words = "mmap 1 page MAP_SHARED|MAP_ANONYMOUS, write it (a shmem page)"
+        case .shmemTHP: words = "shmem_enabled = advise, a 2 MiB-aligned MAP_SHARED|MAP_ANONYMOUS MADV_HUGEPAGE range, write its first byte (a PMD-mapped shmem THP)"
         }
         if swapped { words += "; then MADV_PAGEOUT of its \(pages) page\(pages == 1 ? "" : "s")" }
         return words
@@ -148,7 +177,13 @@ public struct PageKind: Hashable, CustomStringConvertible {
 
     /// Why this kind cannot be made on this machine, or nil: checked before the scenario runs.
     func unmet(_ environment: ScenarioEnvironment) -> String? {
-        if shape != .small, let reason = environment.unmet(.thp) { return "kind \(self) " + reason }
+        if shape == .shmemTHP {
+            guard access(Self.shmemControl, W_OK) == 0 else {
+                return "kind \(self): no writable \(Self.shmemControl) (CONFIG_TRANSPARENT_HUGEPAGE with shmem, root)"
+            }
+        } else if shape != .small && shape != .shmem, let reason = environment.unmet(.thp) {
+            return "kind \(self) " + reason
+        }
         if swapped, let reason = environment.unmet(.swap) { return "kind \(self) " + reason }
         if let control = mthpControl, access(control, W_OK) != 0 {
             return "kind \(self): this kernel (\(environment.kernelRelease)) has no \(control): anonymous multi-size THP came in v6.8 "
@@ -174,6 +209,13 @@ public struct PageKind: Hashable, CustomStringConvertible {
         switch shape {
         case .small:
             return page[.large] == .bool(false) ? nil : "P is in a large folio (order \(value(.folioOrder))), not an order-0 page"
+        case .shmem:
+            guard page[.anon] == .bool(false) else { return "P is an anonymous page (PageAnon \(value(.anon))), not shmem" }
+            return page[.large] == .bool(false) ? nil : "P is in a large shmem folio (order \(value(.folioOrder))), not an order-0 page"
+        case .shmemTHP:
+            guard page[.anon] == .bool(false) else { return "P is an anonymous page (PageAnon \(value(.anon))), not shmem" }
+            return page[.level] == .text("pmd") && page[.folioOrder]?.matches(.number(9)) == true ? nil
+                : "the kernel did not map a PMD shmem THP at P (level \(value(.level)), order \(value(.folioOrder))): shmem THP allocation failed or is off"
         case .thp:
             return page[.level] == .text("pmd") ? nil
                 : "the kernel did not map a PMD THP at P (level \(value(.level)), order \(value(.folioOrder))): THP allocation failed (fragmented memory?) or THP is off"

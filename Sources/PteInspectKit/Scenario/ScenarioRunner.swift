@@ -350,12 +350,19 @@ public final class ScenarioRunner {
                 content.map(step.actor, symbol, shared: shared, file: false)
                 return outcome
             case let .mapTHP(symbol):
-                let outcome = try bind(symbol, .mapTHP)
+                let outcome = try bind(symbol, .mapTHP())
                 content.map(step.actor, symbol, shared: false, file: false)
                 return outcome
             case let .mapKind(symbol, kind):
-                let outcome = try bind(symbol, kind.shape == .small ? .map(pages: 1, .readWrite, .private) : .mapTHP)
-                content.map(step.actor, symbol, shared: false, file: false)
+                let mapping: WorkerCommand
+                switch kind.shape {
+                case .small: mapping = .map(pages: 1, .readWrite, .private)
+                case .shmem: mapping = .map(pages: 1, .readWrite, .shared)
+                case .shmemTHP: mapping = .mapTHP(sharing: .shared)
+                case .thp, .thpPTE, .thpSingle, .mthp: mapping = .mapTHP()
+                }
+                let outcome = try bind(symbol, mapping)
+                content.map(step.actor, symbol, shared: kind.isShmem, file: false)
                 let base = try at(Loc(symbol))
                 try make(kind, at: base, worker, state, tag: tag(Loc(symbol)))
                 content.store(step.actor, Loc(symbol), tag(Loc(symbol)))
@@ -471,6 +478,14 @@ public final class ScenarioRunner {
             }
             _ = try performSystem(.setting(path: control, value: "always"), state)
         }
+        if kind.shape == .shmemTHP {
+            // A shmem THP for a MADV_HUGEPAGE range (shmem_huge_global_enabled(): SHMEM_HUGE_ADVISE
+            // and VM_HUGEPAGE); on 6.11+ anonymous shmem's PMD size follows it when "inherit".
+            _ = try performSystem(.setting(path: PageKind.shmemControl, value: "advise"), state)
+            if FileManager.default.fileExists(atPath: PageKind.shmemPMDControl) {
+                _ = try performSystem(.setting(path: PageKind.shmemPMDControl, value: "inherit"), state)
+            }
+        }
         try worker.send(.write(base, value: tag))
         let page = pageSize
         switch kind.shape {
@@ -483,7 +498,7 @@ public final class ScenarioRunner {
                 // cow.c THP_RUN_SINGLE_PTE: "Discard all but a single subpage of that PTE-mapped THP".
                 try worker.send(.madvise(base + page, pages: kind.pages - 1, .dontneed))
             }
-        case .small, .thp, .mthp:
+        case .small, .thp, .mthp, .shmem, .shmemTHP:
             break
         }
     }

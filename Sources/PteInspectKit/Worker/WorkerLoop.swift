@@ -56,7 +56,7 @@ public enum WorkerLoop {
         switch command {
         case .ping: return ""
         case let .map(pages, protection, sharing): return try map(pages: pages, protection, sharing)
-        case .mapTHP: return try mapTHP()
+        case let .mapTHP(sharing): return try mapTHP(sharing)
         case let .write(address, value): try store(value, at: address); return ""
         case let .read(address): return "\(try pointer(address).pointee)"
         case let .fill(address, pages, first): try fill(address, pages: pages, first: first); return ""
@@ -163,7 +163,7 @@ public enum WorkerLoop {
         return hex(mapped)
     }
 
-    private static func mapTHP() throws(WorkerFailure) -> String {
+    private static func mapTHP(_ sharing: Sharing) throws(WorkerFailure) -> String {
         let huge = 2 << 20
         // Between PROT_NONE guard pages, as `map`: without them 6.1 placed the 4 MiB right
         // against an earlier anonymous mapping and expanded that VMA (mm/mmap.c mmap_region(),
@@ -174,7 +174,14 @@ public enum WorkerLoop {
         guard mprotect(base, 2 * huge, PROT_READ | PROT_WRITE) == 0 else { throw .system("mprotect") }
         // 6.1 does not align anonymous mmaps to 2 MiB: use the aligned 2 MiB inside the 4 MiB.
         let start = (UInt(bitPattern: base) + UInt(huge) - 1) & ~UInt(huge - 1)
-        let aligned = try raw(UInt64(start))
+        var aligned = try raw(UInt64(start))
+        if sharing == .shared {
+            // shmem: a PMD can map its THP only where the address and the file offset agree
+            // modulo 2 MiB (transhuge_vma_suitable()); a shared anonymous mapping starts at offset 0.
+            guard let shared = mmap(aligned, huge, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0),
+                  shared != MAP_FAILED else { throw .system("mmap(MAP_SHARED)") }
+            aligned = shared
+        }
         guard madvise(aligned, huge, MADV_HUGEPAGE) == 0 else { throw .system("madvise(MADV_HUGEPAGE)") }
         return hex(aligned)
     }

@@ -184,7 +184,7 @@ public final class WorkerProcess {
     }
 
     /// A 2 MiB-aligned, MADV_HUGEPAGE range where a fault may map a PMD THP.
-    public func mapTHP() throws -> UInt64 { try sendForAddress(.mapTHP) }
+    public func mapTHP() throws -> UInt64 { try sendForAddress(.mapTHP()) }
 
     public func write(_ address: UInt64) throws { try send(.write(address)) }
     public func read(_ address: UInt64) throws { try send(.read(address)) }

@@ -103,7 +103,9 @@ public enum WorkerCommand: Equatable, Sendable {
     /// `pages` long; the same name maps the same file again), between guard pages. The address.
     case mapFile(name: String, pages: Int, Protection, Sharing)
     /// 4 MiB between guard pages, MADV_HUGEPAGE on its 2 MiB-aligned middle. That address.
-    case mapTHP
+    /// `shared`: the middle 2 MiB is MAP_SHARED|MAP_ANONYMOUS (shmem, its file offset 0 at a
+    /// 2 MiB boundary, so a shmem THP can be PMD-mapped there).
+    case mapTHP(sharing: Sharing = .private)
     /// One byte (0x5a) stored at the address, or the u32 `value` (a write fault if it is not
     /// writable yet). Scenarios store a `ContentTag`.
     case write(UInt64, value: UInt32? = nil)
@@ -193,7 +195,7 @@ public enum WorkerCommand: Equatable, Sendable {
         "ping": "ping",
         "map": "map PAGES [r|rw|none] [private|shared]",
         "map-file": "map-file NAME PAGES [r|rw|none] [private|shared]",
-        "map-thp": "map-thp",
+        "map-thp": "map-thp [private|shared]",
         "write": "write ADDR [VALUE]", "read": "read ADDR", "fill": "fill ADDR PAGES [FIRST]",
         "mremap": "mremap ADDR PAGES",
         "mprotect": "mprotect ADDR PAGES r|rw|none",
@@ -221,7 +223,8 @@ public enum WorkerCommand: Equatable, Sendable {
         func value(_ word: UInt32?) -> [String] { word.map { [hex(UInt64($0))] } ?? [] }
         let words: [String]
         switch self {
-        case .ping, .mapTHP, .drain, .fork, .exit: words = []
+        case .ping, .drain, .fork, .exit: words = []
+        case let .mapTHP(sharing): words = sharing == .shared ? [sharing.rawValue] : []
         case let .map(pages, protection, sharing): words = ["\(pages)", protection.rawValue, sharing.rawValue]
         case let .mapFile(name, pages, protection, sharing): words = [name, "\(pages)", protection.rawValue, sharing.rawValue]
         case let .write(address, stored): words = [hex(address)] + value(stored)
@@ -298,7 +301,7 @@ public enum WorkerCommand: Equatable, Sendable {
             try count(2...4)
             self = .mapFile(name: arguments[0], pages: try pages(1), try optional(2, default: Protection.readWrite),
                             try optional(3, default: Sharing.private))
-        case "map-thp": try count(0...0); self = .mapTHP
+        case "map-thp": try count(0...1); self = .mapTHP(sharing: try optional(0, default: Sharing.private))
         case "write": try count(1...2); self = .write(try address(0), value: try word(1))
         case "read": try count(1...1); self = .read(try address(0))
         case "fill": try count(2...3); self = .fill(try address(0), pages: UInt64(try pages(1)), first: try word(2))
