@@ -206,14 +206,13 @@ public struct PageKind: Hashable, CustomStringConvertible {
             return nil
         }
         guard page[.present] == .bool(true) else { return "P is not present after the write (present \(value(.present)))" }
+        if isShmem, page[.anon] != .bool(false) { return "P is an anonymous page (PageAnon \(value(.anon))), not shmem" }
         switch shape {
         case .small:
             return page[.large] == .bool(false) ? nil : "P is in a large folio (order \(value(.folioOrder))), not an order-0 page"
         case .shmem:
-            guard page[.anon] == .bool(false) else { return "P is an anonymous page (PageAnon \(value(.anon))), not shmem" }
             return page[.large] == .bool(false) ? nil : "P is in a large shmem folio (order \(value(.folioOrder))), not an order-0 page"
         case .shmemTHP:
-            guard page[.anon] == .bool(false) else { return "P is an anonymous page (PageAnon \(value(.anon))), not shmem" }
             return page[.level] == .text("pmd") && page[.folioOrder]?.matches(.number(9)) == true ? nil
                 : "the kernel did not map a PMD shmem THP at P (level \(value(.level)), order \(value(.folioOrder))): shmem THP allocation failed or is off"
         case .thp:

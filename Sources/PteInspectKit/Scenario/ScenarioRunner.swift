@@ -580,7 +580,8 @@ public final class ScenarioRunner {
     }
 
     private func makeTemporaryDirectory() throws -> String {
-        var template = Array("/tmp/pteinspect-scenario-XXXXXX".utf8CString)
+        // mkdtemp() replaces the template's last six characters, which must be X.
+        var template = Array(("/tmp/pteinspect-scenario-" + String(repeating: "X", count: 6)).utf8CString)
         guard let made = mkdtemp(&template) else { throw NetlinkError.system(call: "mkdtemp", errno: errno) }
         return String(cString: made)
     }
