@@ -34,6 +34,15 @@ final class ScenarioFileTests: XCTestCase {
         }
     }
 
+    func testACitationNamesItsPlacePerKernelLine() {
+        XCTAssertEqual(Citation("mm/memory.c", "do_swap_page", "`x` (6.1.192 L1)").description, "mm/memory.c do_swap_page(): `x` (6.1.192 L1)")
+        XCTAssertEqual(Citation("mm/mmap.c (6.1), mm/vma.c (6.12)", "copy_vma").description, "mm/mmap.c copy_vma() (6.1), mm/vma.c copy_vma() (6.12)")
+        XCTAssertEqual(Citation.place(file: "mm/rmap.c", function: "folio_add_new_anon_rmap (6.12), page_add_new_anon_rmap (6.1)"),
+                       "mm/rmap.c page_add_new_anon_rmap() (6.1), mm/rmap.c folio_add_new_anon_rmap() (6.12)")
+        // a name with a space that is not a kernel line stays as written
+        XCTAssertEqual(Citation.place(file: "mm/rmap.c", function: "try_to_unmap_one"), "mm/rmap.c try_to_unmap_one()")
+    }
+
     func testTheDocsExampleLoads() throws {
         let scenarios = try ScenarioFile.load(path: Self.repository + "/docs/examples/fork-cow.yaml")
         let scenario = try XCTUnwrap(scenarios.first)
@@ -47,7 +56,9 @@ final class ScenarioFileTests: XCTestCase {
         let fork = scenario.steps[3].expectations
         XCTAssertEqual(fork.map(\.assertions.count), [3, 4, 4])
         XCTAssertEqual(fork[0].kernels.from, KernelVersion(5, 19))
-        XCTAssertEqual(fork[0].citation.function, "copy_present_pte")
+        XCTAssertEqual(fork[0].citation.function, "copy_present_pte (6.1), copy_present_ptes (6.12)")
+        XCTAssertTrue(fork[0].citation.description.hasPrefix("mm/memory.c copy_present_pte() (6.1), mm/memory.c copy_present_ptes() (6.12): "),
+                      fork[0].citation.description)
         XCTAssertEqual(fork[2].assertions.map(\.description), [
             "child:P.vma.anon_vma != parent:P.vma.anon_vma", "child:P.vma.anon_vma_chain contains parent:P.vma.anon_vma",
             "child:P.page.anon_vma == parent:P.vma.anon_vma", "parent:P.rmap == {parent:P, child:P}",

@@ -59,9 +59,11 @@ public struct KernelRange: CustomStringConvertible, Equatable {
 }
 
 /// Where an expectation comes from: the kernel file and function that decide it, and the
-/// background document where one applies. A line number names its tree ("6.1.192 L4053",
-/// "6.12.117 L4544": Debian's linux-source-6.1 and linux-source-6.12); an unmarked one is the
-/// 6.1.192 tree's (shared/semantics.md).
+/// background document where one applies. Where the kernel lines spell it differently, `file`
+/// and `function` name it per line: "page_add_new_anon_rmap (6.1), folio_add_new_anon_rmap (6.12)".
+/// In `detail`, code between backticks is a verbatim quote and a line number names its tree
+/// ("6.1.192 L4053", "6.12.118 L4553": Debian's linux-source-6.1 and linux-source-6.12);
+/// tools/cite-check checks both against those trees (docs/scenario-format.md, "Citations").
 public struct Citation: CustomStringConvertible, Equatable {
     public let file: String
     public let function: String
@@ -76,10 +78,33 @@ public struct Citation: CustomStringConvertible, Equatable {
     }
 
     public var description: String {
-        var text = "\(file) \(function)()"
+        var text = Citation.place(file: file, function: function)
         if let detail { text += ": \(detail)" }
         if let document { text += " [\(document)]" }
         return text
+    }
+
+    /// "mm/memory.c do_swap_page()"; per kernel line where the file or the function is given per
+    /// line: "mm/mmap.c copy_vma() (6.1), mm/vma.c copy_vma() (6.12)".
+    public static func place(file: String, function: String) -> String {
+        let files = perLine(file), functions = perLine(function)
+        guard files != nil || functions != nil else { return "\(file) \(function)()" }
+        let lines = Array(Set((files ?? [:]).keys).union((functions ?? [:]).keys))
+            .sorted { (KernelVersion(release: $0) ?? KernelVersion(0)) < (KernelVersion(release: $1) ?? KernelVersion(0)) }
+        return lines.map { line in
+            "\(files?[line] ?? file) \(functions?[line] ?? function)() (\(line))"
+        }.joined(separator: ", ")
+    }
+
+    /// "a (6.1), b (6.12)" -> ["6.1": "a", "6.12": "b"]; nil for a plain name.
+    static func perLine(_ value: String) -> [String: String]? {
+        var out: [String: String] = [:]
+        for part in value.split(separator: ",") {
+            let words = part.split(separator: " ")
+            guard words.count == 2, let last = words.last, last.hasPrefix("("), last.hasSuffix(")") else { return nil }
+            out[String(last.dropFirst().dropLast())] = String(words[0])
+        }
+        return out.isEmpty ? nil : out
     }
 }
 

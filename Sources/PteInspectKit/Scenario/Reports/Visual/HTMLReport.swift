@@ -115,7 +115,7 @@ public enum HTMLReport {
             out += "<p class=\"kernels\">kernels: \(escape(range.isEmpty ? "all" : range)) (\(escape(kernels.basis)))</p>"
         }
         if let citation = expectation.citation {
-            var text = "\(citation.file) \(citation.function)()"
+            var text = Citation.place(file: citation.file, function: citation.function)
             if let detail = citation.detail { text += ": " + detail }
             if let document = citation.document { text += " [\(document)]" }
             out += "<p class=\"citation\">source: \(escape(text))</p>"
