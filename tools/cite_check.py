@@ -323,6 +323,10 @@ class LineRef:
     quotes: list = dataclasses.field(default_factory=list)
 
 
+def code_spans(detail):
+    return [(m.start(), m.end()) for m in re.finditer(r"~?`[^`]*`", detail)]
+
+
 def parse_detail(detail):
     """Quotes, paraphrases (skipped), line references and named functions of a detail."""
     quotes, refs, named = [], [], set()
@@ -475,6 +479,7 @@ def check_use(use, trees, lines_known):
                 continue
             q.hits = getattr(q, "hits", {})
             q.hits[line] = [h for h, _ in hits]
+        unanchored_stale = False
         for r in refs:
             if not r.version or line_of(r.version) != line:
                 continue
@@ -494,11 +499,20 @@ def check_use(use, trees, lines_known):
                     pass   # a line number beside the quoted ones: it must lie inside a function, below
                 else:
                     # where the quotes are now: the reference moves by the distance to the nearest one
-                    delta = 0 if mine else group_shift(anchored, siblings, line)
+                    if stale:
+                        # the old tree is gone: its lines started where the group's first quote
+                        # started, so the group moves by that quote's move (a wide range would keep
+                        # a 9-line move inside its tolerance)
+                        lead = min(anchored[0].hits[line], key=lambda h: abs(h - siblings[0].first))
+                        delta = lead - siblings[0].first
+                        if abs(delta) <= TOLERANCE and mine:
+                            delta = 0   # as near as the author put it: only the label is stale
+                    else:
+                        delta = 0 if mine else group_shift(anchored, siblings, line)
                     new = "%s L%d" % (tree.version, r.first + delta) + ("-%d" % (r.last + delta) if r.last != r.first else "")
                     old = "%s L%d%s" % (r.version, r.first, "-%d" % r.last if r.last != r.first else "")
-                    what = "moved: %s -> %s" % (old, new) if delta else "stale tree label: %s -> %s (the quoted code has not moved)" % (old, new)
-                    findings.append(Finding(use.where, tree.version, what, (r, delta)))
+                    if delta:
+                        findings.append(Finding(use.where, tree.version, "moved: %s -> %s" % (old, new), (r, delta)))
                     bad.append(None)
                     continue
             if s is None:
@@ -510,7 +524,13 @@ def check_use(use, trees, lines_known):
                 bad.append("%s L%d%s is not inside %s (it is in %s)" % (r.version, r.first, "-%d" % r.last if r.last != r.first else "",
                                                                        " / ".join(n + "()" for n, _ in candidates) or fname + "()", (holder + "()") if holder else "no function"))
             elif stale:
+                unanchored_stale = True
                 bad.append("%s L%d: stale tree label, and no quote to follow: quote the code it points at, or give the %s line by hand" % (r.version, r.first, tree.version))
+        stale_labels = sorted({m.group(0) for m in VERSION_RE.finditer(use.detail) if line_of(m.group(0)) == line and m.group(0) != tree.version
+                               and not any(a <= m.start() < e for a, e in code_spans(use.detail))})
+        for label in ([] if unanchored_stale else stale_labels):
+            findings.append(Finding(use.where, tree.version, "stale tree label: %s -> %s" % (label, tree.version), (label, tree.version)))
+            bad.append(None)
         for b in bad:
             if b:
                 findings.append(Finding(use.where, tree.version, b))
@@ -543,24 +563,31 @@ def short(text, n=60):
 
 
 def apply_fixes(path, text, fixes):
-    """Rewrite line references in place: fixes = [(detail node, LineRef, delta, new version)]."""
+    """Rewrite the citations' line numbers and tree labels in place. fixes: (detail node, LineRef,
+    shift) for a line number whose quoted code moved, (detail node, old version, new version) for a
+    stale tree label (every occurrence in that detail). A line number is found in the file as the
+    same occurrence of its text in the detail (YAML quoting and folding leave 'L1234' as it is)."""
     edits = []
-    for node, r, delta, version in fixes:
+    for node, what, change in fixes:
         a, b = node.start_mark.index, node.end_mark.index
         region = text[a:b]
-        old_lines = "L%d%s" % (r.first, "-%d" % r.last if r.last != r.first else "")
-        new_lines = "L%d%s" % (r.first + delta, "-%d" % (r.last + delta) if r.last != r.first else "")
-        pattern = re.compile(r"%s(\s+)%s(?![\d-])" % (re.escape(r.version), re.escape(old_lines)))
-        m = pattern.search(region)
-        if m:
-            edits.append((a + m.start(), a + m.end(), "%s%s%s" % (version, m.group(1), new_lines)))
-        else:
-            m = re.search(r"(?<![\w])%s(?![\d-])" % re.escape(old_lines), region)
-            if m:
-                edits.append((a + m.start(), a + m.end(), new_lines))
-            lab = re.search(re.escape(r.version), region)
-            if lab:
-                edits.append((a + lab.start(), a + lab.end(), version))
+        if isinstance(what, str):
+            for m in re.finditer(r"(?<![\w.])%s(?![\w.]*\d)" % re.escape(what), region):
+                edits.append((a + m.start(), a + m.end(), change))
+            continue
+        r, delta = what, change
+        if not delta:
+            continue
+        detail = scalar(node) or ""
+        token = detail[r.start:r.end]
+        k = len(re.findall(r"(?<!\w)%s(?!\w)" % re.escape(token), detail[:r.start]))
+        hits = list(re.finditer(r"(?<!\w)%s(?!\w)" % re.escape(token), region))
+        if k < len(hits):
+            m = hits[k]
+            new = "L%d%s" % (r.first + delta, "-%d" % (r.last + delta) if r.last != r.first else "")
+            if token != "L%d%s" % (r.first, "-%d" % r.last if r.last != r.first else ""):
+                continue   # an 'L2206/2248' list: left for a person
+            edits.append((a + m.start(), a + m.end(), new))
     for start, end, new in sorted(set(edits), reverse=True):
         text = text[:start] + new + text[end:]
     return text
@@ -643,6 +670,33 @@ def check_ranges(path, text, commits):
             if not ok:
                 out.append(Finding(mark(path, node), "", "the range (from %s, below %s) names %s (%s%s) in its basis, but neither bound follows it"
                                    % (lo, hi, h, c["release"], (", stable " + ", ".join(c["stable"])) if c.get("stable") else "")))
+    return out
+
+
+def check_prose(path, text, tree_versions):
+    """Line numbers in a summary, a kernel range's basis or note: the checker cannot follow them
+    (no function named for it to look in), but one with a tree label no installed tree has is
+    stale and must be looked at by hand."""
+    out = []
+    installed = set(tree_versions.values())
+
+    def walk(node):
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value in ("summary", "basis", "note", "title") and isinstance(v, yaml.ScalarNode):
+                    yield v
+                else:
+                    yield from walk(v)
+        elif isinstance(node, yaml.SequenceNode):
+            for v in node.value:
+                yield from walk(v)
+
+    for node in walk(yaml.compose(text)):
+        for m in re.finditer(r"(?<![\w.])(\d+\.\d+\.\d+)(?:\s+[\w/.+-]+\.[ch])?\s+L\d+", node.value):
+            version = m.group(1)
+            if line_of(version) in tree_versions and version not in installed:
+                out.append(Finding(mark(path, node), "", "a line number of %s in prose (%s): the tree is %s now; check it and relabel it by hand"
+                                   % (version, short(m.group(0), 40), tree_versions[line_of(version)])))
     return out
 
 

@@ -119,7 +119,7 @@ class SmallTree(unittest.TestCase):
         findings, _, _ = self.check("`pte = maybe_mkwrite(pte_mkdirty(pte), vma);` ... `return helper(0);` (6.1.192 L14, L18)")
         self.assertEqual(findings, [])
         findings, _, _ = self.check("`pte = maybe_mkwrite(pte_mkdirty(pte), vma);` ... `return helper(0);` (6.12.117 L14, L18)")
-        self.assertEqual(sorted(f.message for f in findings if f.fix), ["moved: 6.12.117 L14 -> 6.12.118 L23", "moved: 6.12.117 L18 -> 6.12.118 L27"])
+        self.assertEqual(sorted(f.message for f in findings if f.fix), ["moved: 6.12.117 L14 -> 6.12.118 L23", "moved: 6.12.117 L18 -> 6.12.118 L27", "stale tree label: 6.12.117 -> 6.12.118"])
 
     def test_a_paraphrase_is_not_looked_for(self):
         findings, _, _ = self.check("~`pte_mkwrite() only for FAULT_FLAG_WRITE`")
@@ -136,21 +136,30 @@ class SmallTree(unittest.TestCase):
         self.assertEqual(len(moved), 1)
         self.assertIn("6.12.118 L14 -> 6.12.118 L23", moved[0].message)
         uses, text = cc.citations_of(path, self.versions)
-        r, delta = moved[0].fix
-        fixed = cc.apply_fixes(path, text, [(uses[0].detail_node, r, delta, "6.12.118")])
+        fixed = cc.apply_fixes(path, text, [(uses[0].detail_node,) + f.fix for f in findings if f.fix])
         self.assertIn("(6.12.118 L23)", fixed)
 
     def test_a_stale_tree_label_follows_its_quote(self):
-        findings, _, _ = self.check("`pte = maybe_mkwrite(pte_mkdirty(pte), vma);` (6.12.117 L14)")
-        self.assertEqual([f.message for f in findings if f.fix], ["moved: 6.12.117 L14 -> 6.12.118 L23"])
+        findings, _, path = self.check("`pte = maybe_mkwrite(pte_mkdirty(pte), vma);` (6.12.117 L14)")
+        self.assertEqual(sorted(f.message for f in findings if f.fix), ["moved: 6.12.117 L14 -> 6.12.118 L23", "stale tree label: 6.12.117 -> 6.12.118"])
+        _, text = cc.citations_of(path, self.versions)
+        uses, _ = cc.citations_of(path, self.versions)
+        fixed = cc.apply_fixes(path, text, [(uses[0].detail_node,) + f.fix for f in findings if f.fix])
+        self.assertIn("(6.12.118 L23)", fixed)
 
     def test_a_stale_label_whose_code_has_not_moved_is_relabelled(self):
         findings, _, _ = self.check("`pte = maybe_mkwrite(pte_mkdirty(pte), vma);` (6.12.117 L22)")
-        self.assertEqual([f.message for f in findings if f.fix], ["stale tree label: 6.12.117 L22 -> 6.12.118 L22 (the quoted code has not moved)"])
+        self.assertEqual([f.message for f in findings if f.fix], ["stale tree label: 6.12.117 -> 6.12.118"])
+
+    def test_a_wide_range_with_a_stale_label_moves_with_its_first_quote(self):
+        # 9 lines moved: inside the tolerance of a 12-line range, but the range started at the quote
+        findings, _, _ = self.check("`pte = maybe_mkwrite(pte_mkdirty(pte), vma);` (6.12.117 L14-25)")
+        self.assertEqual([f.message for f in findings if f.fix], ["moved: 6.12.117 L14-25 -> 6.12.118 L23-34", "stale tree label: 6.12.117 -> 6.12.118"])
 
     def test_a_stale_label_without_a_quote_is_an_error(self):
         findings, _, _ = self.check("the write fault (6.12.117 L25)")
         self.assertTrue(any("stale tree label, and no quote" in f.message and f.fix is None for f in findings))
+        self.assertFalse([f for f in findings if f.fix], "no relabelling while a line number cannot be followed")
 
     def test_a_line_number_outside_the_function(self):
         findings, _, _ = self.check("do_swap_page() (6.1.192 L3)")
@@ -176,6 +185,12 @@ class SmallTree(unittest.TestCase):
         findings, _, _ = self.check("`__folio_set_anon(folio, vma, address, exclusive);` (6.12.118 L3)",
                                     file="mm/rmap.c", function="page_add_new_anon_rmap (6.1), folio_add_new_anon_rmap (6.12)")
         self.assertEqual(findings, [])
+
+    def test_a_stale_line_number_in_prose(self):
+        text = 'kernels:\n  k: {from: "6.11", basis: b, note: "writable since v6.11 (6.12.117 mm/memory.c L4544); 6.12.20 has the fix; 6.12.118 L4553 is fine"}\n'
+        found = cc.check_prose("s.yaml", text, self.versions)
+        self.assertEqual(len(found), 1, [f.message for f in found])
+        self.assertIn("6.12.117", found[0].message)
 
     def test_function_spans(self):
         src = self.trees["6.1"].source("mm/memory.c")
