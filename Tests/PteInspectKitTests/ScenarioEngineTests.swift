@@ -251,6 +251,31 @@ final class ScenarioEngineTests: XCTestCase {
         XCTAssertTrue(TimelineReport.summary(results).contains("scenarios: 1 passed, 1 failed, 1 skipped"))
     }
 
+    /// A failed scenario says which expectation failed, where, and why, in every summary: the
+    /// result's reason and detail, the summary table's notes, KTAP's top level, the JSON report.
+    func testASummaryNamesTheFailedExpectation() throws {
+        let results = try sampleResults()
+        XCTAssertEqual(results[0].reason, "step 2 (parent: write P): writable # really")
+        let detail = try XCTUnwrap(results[0].detail)
+        XCTAssertTrue(detail.hasPrefix("parent:P.pte.write == 1: expected 1, observed 0; per mm/memory.c do_wp_page()"), detail)
+        XCTAssertNil(results[1].detail)
+        let summary = TimelineReport.summary(results)
+        XCTAssertTrue(summary.contains("[1] t: step 2 (parent: write P): writable # really\n    parent:P.pte.write == 1: expected 1, observed 0; per "), summary)
+        XCTAssertFalse(summary.contains("no reason"))
+        let ktap = KTAPReport.render(results).split(separator: "\n").map(String.init)
+        let result = try XCTUnwrap(ktap.firstIndex { $0.hasPrefix("not ok 1 t") })
+        XCTAssertEqual(ktap[result - 2], "# step 2 (parent: write P): writable no. really")
+        XCTAssertTrue(ktap[result - 1].hasPrefix("# parent:P.pte.write == 1: expected 1, observed 0; per mm/memory.c"), ktap[result - 1])
+        let json = ScenarioJSONReport.render(results, kernel: "k", backend: "fake").rendered()
+        let saved = try JSONDecoder().decode(SavedReport.self, from: Data(json.utf8))
+        XCTAssertEqual(saved.scenarios[0].detail, detail)
+        let table = KernelTable.render([saved])
+        XCTAssertTrue(table.contains("FAIL [1]"), table)
+        XCTAssertTrue(table.contains("[1] step 2 (parent: write P): writable # really\n    parent:P.pte.write == 1: expected 1, observed 0"), table)
+        let html = HTMLReport.render([saved])
+        XCTAssertTrue(html.contains("<div class=\"why\">step 2 (parent: write P): writable # really<br/>parent:P.pte.write == 1"), html)
+    }
+
     // MARK: - The catalog
 
     /// A built-in scenario by name (the scenarios/ files).

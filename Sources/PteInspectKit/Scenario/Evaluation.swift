@@ -198,8 +198,13 @@ public struct ScenarioResult {
     public let scenario: Scenario
     public let backend: Backend
     public let verdict: Verdict
-    /// Why the scenario was skipped or could not finish.
+    /// Why the scenario was skipped, could not finish, or failed: for a failure, its first failing
+    /// step and expectation ("step 3 (parent: fork child): the child ...").
     public let reason: String?
+    /// The line a summary prints under a failure's reason: the first mismatch (field, expected,
+    /// observed) and the citation of a failed expectation; the first line of the kernel's report
+    /// for a CRASH or HANG.
+    public let detail: String?
     public let steps: [StepResult]
 
     public var expectationResults: [ExpectationResult] { steps.flatMap(\.expectations) }
@@ -211,12 +216,15 @@ public struct ScenarioResult {
         if let skipReason {
             verdict = .skip
             reason = skipReason
+            detail = nil
         } else if let broken = steps.first(where: { $0.fault != nil }) ?? steps.first(where: { $0.error != nil }) {
             verdict = broken.fault?.verdict ?? .fail
             reason = "step \(broken.number) (\(broken.step.description)): \(broken.error ?? "")"
-        } else if steps.contains(where: { $0.verdict == .fail }) {
+            detail = broken.fault == nil ? nil : broken.kernelReport.first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        } else if let (step, failed) = Self.firstFailedExpectation(steps) {
             verdict = .fail
-            reason = nil
+            reason = Self.headline(step, failed)
+            detail = Self.mismatchLine(failed)
         } else {
             let results = steps.flatMap(\.expectations)
             if !results.isEmpty, results.allSatisfy({ $0.verdict == .skip }) {
@@ -226,6 +234,25 @@ public struct ScenarioResult {
                 verdict = .pass
                 reason = nil
             }
+            detail = nil
         }
+    }
+
+    static func firstFailedExpectation(_ steps: [StepResult]) -> (StepResult, ExpectationResult)? {
+        for step in steps {
+            if let failed = step.expectations.first(where: { $0.verdict == .fail }) { return (step, failed) }
+        }
+        return nil
+    }
+
+    static func headline(_ step: StepResult, _ failed: ExpectationResult) -> String {
+        "step \(step.number) (\(step.step.description)): \(failed.expectation.summary)"
+    }
+
+    /// "parent:P.pte.write == 1: expected 1, observed 0; per mm/memory.c do_wp_page(): ..."
+    static func mismatchLine(_ failed: ExpectationResult) -> String {
+        let first = failed.mismatches.first.map { "\($0.assertion): expected \($0.expected), observed \($0.observed)" } ?? "no mismatch recorded"
+        let more = failed.mismatches.count > 1 ? " (and \(failed.mismatches.count - 1) more)" : ""
+        return first + more + "; per " + failed.expectation.citation.description
     }
 }

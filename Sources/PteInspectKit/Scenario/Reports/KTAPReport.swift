@@ -77,6 +77,11 @@ public enum KTAPReport {
         }
         let directive = result.verdict == .skip ? " # SKIP \(clean(result.reason ?? ""))" : ""
         if result.verdict == .hang || result.verdict == .crash { out += "# \(result.verdict.rawValue)\n" }
+        // What failed, at the top level too: parsers that drop indented subtests (LKFT, LKP) keep it.
+        if result.verdict.isFailure, let reason = result.reason {
+            out += "# \(clean(reason))\n"
+            if let detail = result.detail { out += "# \(clean(detail))\n" }
+        }
         out += took
         out += "\(result.verdict.isFailure ? "not ok" : "ok") \(position) \(name)\(directive)\n"
         return out

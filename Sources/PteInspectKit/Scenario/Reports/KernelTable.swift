@@ -17,7 +17,8 @@ public enum KernelTable {
             [name] + reports.map { report in
                 guard let scenario = report.scenarios.first(where: { $0.name == name }) else { return "-" }
                 guard scenario.verdict != "PASS" else { return "PASS" }
-                let reason = scenario.reason ?? "no reason given"
+                var reason = scenario.reason ?? Self.firstFailure(scenario) ?? "no reason recorded in this report"
+                if let detail = scenario.detail { reason += "\n    " + detail }
                 return "\(scenario.verdict) [\(note(reason))]"
             }
         }
@@ -33,5 +34,18 @@ public enum KernelTable {
         out += totals.joined(separator: "; ") + "\n"
         for (i, text) in notes.enumerated() { out += "[\(i + 1)] \(text)\n" }
         return out
+    }
+
+    /// A report written before failures carried their reason: the first failed expectation, read
+    /// from the steps, with its first mismatch and citation.
+    static func firstFailure(_ scenario: SavedReport.Scenario) -> String? {
+        for step in scenario.steps {
+            guard let failed = step.expectations.first(where: { $0.verdict == "FAIL" }) else { continue }
+            var text = "step \(step.number) (\(step.actor): \(step.action)): \(failed.summary)"
+            if let m = failed.mismatches.first { text += "\n    \(m.assertion): expected \(m.expected), observed \(m.observed)" }
+            if let c = failed.citation { text += "; per " + Citation.place(file: c.file, function: c.function) }
+            return text
+        }
+        return nil
     }
 }

@@ -20,6 +20,8 @@ public struct SavedReport: Decodable {
         public let documents: [String]?
         public let verdict: String
         public let reason: String?
+        /// The line under a failure's reason (a key added within version 1: absent in older reports).
+        public let detail: String?
         public let steps: [Step]
     }
 

@@ -73,6 +73,7 @@ public enum ScenarioJSONReport {
             ("summary", .string(result.scenario.summary)),
             ("verdict", .string(result.verdict.rawValue)),
             ("reason", result.reason.map { .string($0) } ?? .null),
+            ("detail", result.detail.map { .string($0) } ?? .null),
             ("documents", .array(result.scenario.documents.map { .string($0) })),
             ("steps", .array(result.steps.map(json))),
         ])

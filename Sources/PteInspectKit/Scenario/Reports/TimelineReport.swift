@@ -133,18 +133,26 @@ public enum TimelineReport {
             line += " (\(counts[0]) passed, \(counts[1]) failed, \(counts[2]) skipped expectations)"
         }
         if let reason = result.reason { line += ": \(reason)" }
+        if result.verdict.isFailure, let detail = result.detail { line += "\n   " + detail }
         return line + "\n"
     }
 
     public static func summary(_ results: [ScenarioResult]) -> String {
         var out = "\nSummary\n"
+        var failures: [String] = []
         let rows = results.map { result -> [String] in
             let r = result.expectationResults
+            var why = ""
+            if result.verdict == .skip { why = result.reason ?? "" }
+            if result.verdict.isFailure {
+                failures.append("[\(failures.count + 1)] \(result.scenario.name): \(result.reason ?? "")" + (result.detail.map { "\n    " + $0 } ?? ""))
+                why = "[\(failures.count)]"
+            }
             return [result.scenario.name, result.verdict.rawValue, "\(r.filter { $0.verdict == .pass }.count)",
-                    "\(r.filter { $0.verdict == .fail }.count)", "\(r.filter { $0.verdict == .skip }.count)",
-                    result.verdict == .skip ? (result.reason ?? "") : ""]
+                    "\(r.filter { $0.verdict == .fail }.count)", "\(r.filter { $0.verdict == .skip }.count)", why]
         }
-        out += TextTable.render(header: ["SCENARIO", "RESULT", "PASS", "FAIL", "SKIP", "WHY SKIPPED"], rows: rows)
+        out += TextTable.render(header: ["SCENARIO", "RESULT", "PASS", "FAIL", "SKIP", failures.isEmpty ? "WHY SKIPPED" : "WHY"], rows: rows)
+        if !failures.isEmpty { out += "\n" + failures.joined(separator: "\n") + "\n" }
         out += kindTable(results)
         out += "\nscenarios: \(counts(results))\n"
         return out

@@ -38,7 +38,11 @@ public enum HTMLReport {
             out += "<tr><td>\(escape(name))</td>"
             for (k, report) in reports.enumerated() {
                 if let scenario = report.scenarios.first(where: { $0.name == name }) {
-                    out += "<td class=\"\(verdictClass(scenario.verdict))\"><a href=\"#\(escape(anchor(k, name)))\">\(escape(scenario.verdict))</a></td>"
+                    out += "<td class=\"\(verdictClass(scenario.verdict))\"><a href=\"#\(escape(anchor(k, name)))\">\(escape(scenario.verdict))</a>"
+                    if scenario.verdict != "PASS" && scenario.verdict != "SKIP", let why = scenario.reason ?? KernelTable.firstFailure(scenario) {
+                        out += "<div class=\"why\">\(escape(why))" + (scenario.detail.map { "<br/>" + escape($0) } ?? "") + "</div>"
+                    }
+                    out += "</td>"
                 } else {
                     out += "<td>—</td>"
                 }
@@ -56,6 +60,7 @@ public enum HTMLReport {
             out += "<p class=\"documents\">Background: " + documents.map { "seed " + escape($0) }.joined(separator: "; ") + " (shared/seeds/)</p>\n"
         }
         if let reason = scenario.reason { out += "<p class=\"reason\">\(escape(reason))</p>\n" }
+        if let detail = scenario.detail { out += "<p class=\"reason\">\(escape(detail))</p>\n" }
         for step in scenario.steps { out += stepBlock(step) }
         return out + "</section>\n"
     }
@@ -225,7 +230,7 @@ public enum HTMLReport {
     table{border-collapse:collapse;font-size:.8em;margin:.4em 0}td,th{border:1px solid #ccc;padding:.15em .4em;font-family:monospace}
     td.changed{background:#fff3b0;font-weight:bold}.step{margin-left:1em}.outcome{font-family:monospace;color:#555}
     .error{color:#c62828}.kernel-report{background:#f3e5f5;font-size:.75em;overflow-x:auto}
-    .expectations li{margin:.3em 0}.citation,.kernels,.reason{font-size:.8em;color:#555;margin:.1em 0}
+    .overview .why{font-size:.75em;color:#555;max-width:40em}.expectations li{margin:.3em 0}.citation,.kernels,.reason{font-size:.8em;color:#555;margin:.1em 0}
     .mismatch{color:#c62828;margin:.1em 0}
     svg.graph{border:1px solid #eee;background:#fcfcfc}
     .node rect{fill:#fff;stroke:#666}.node.process rect{fill:#e3f2fd}.node.anonVma rect{fill:#fff8e1}
