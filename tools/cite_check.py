@@ -289,6 +289,39 @@ def citations_of(path, tree_versions):
     return list(uses.values()), text
 
 
+DATA_PATH_SWIFT = "Sources/PteInspectKit/Scenario/DataPath.swift"
+SWIFT_STRING = r'"((?:[^"\\]|\\.)*)"'
+
+
+def swift_citations(top, tree_versions):
+    """The data check's citations (DataPath.citation), one `case .NAME: return Citation(...)` a
+    line; each claims every tree, or those from DataPath.fromRelease. Returns (uses, problems)."""
+    path = DATA_PATH_SWIFT
+    text = open(os.path.join(top, path), encoding="utf-8").read()
+    cases = re.search(r"^\s*case ([\w, ]+)$", text, re.M)
+    names = [n.strip() for n in cases.group(1).split(",")] if cases else []
+    since = dict(re.findall(r'fromRelease: String\? \{ self == \.(\w+) \? "([\d.]+)" : nil \}', text))
+    problems, uses = [], []
+    if not names or (not since and "fromRelease" in text):
+        problems.append("%s: cannot read the enum's cases or fromRelease the way tools/cite_check.py expects" % path)
+    pattern = re.compile(r"case \.(\w+): return Citation\(%s, %s, %s" % (SWIFT_STRING, SWIFT_STRING, SWIFT_STRING))
+    found = set()
+    for number, line in enumerate(text.split("\n"), 1):
+        m = pattern.search(line)
+        if not m:
+            continue
+        name = m.group(1)
+        found.add(name)
+        unescape = lambda t: t.replace('\\"', '"').replace("\\\\", "\\")
+        claims = claimed_lines({"from": since.get(name)}, tree_versions)
+        uses.append(CitationUse(path, None, unescape(m.group(2)), unescape(m.group(3)), unescape(m.group(4)), None, claims,
+                                "%s:%d:%d" % (path, number, m.start() + 1)))
+    missing = [n for n in names if n not in found]
+    if missing:
+        problems.append("%s: no one-line citation for %s" % (path, ", ".join(missing)))
+    return uses, problems
+
+
 def per_line(value, lines):
     """'a (6.1), b (6.12)' -> {'6.1': 'a', '6.12': 'b'}; a plain value holds for every line."""
     parts = [p for p in value.split(",")]

@@ -132,6 +132,29 @@ final class PageContentTests: XCTestCase {
         ])
     }
 
+    /// A data check cites the kernel path of its step's operation, decided by the action and by
+    /// what the page was before it.
+    func testTheDataCheckCitesTheStepsOperation() {
+        let swapped = PageObservation([.present: .bool(false), .swapped: .bool(true)])
+        let shared = PageObservation([.present: .bool(true), .anonExclusive: .bool(false)])
+        let mine = PageObservation([.present: .bool(true), .anonExclusive: .bool(true)])
+        func path(_ action: Action, _ before: PageObservation?) -> DataPath { DataPath.of(Step("parent", action)) { _ in before } }
+        XCTAssertEqual(path(.write(Loc("P")), nil), .fault)
+        XCTAssertEqual(path(.write(Loc("P")), swapped), .swapIn)
+        XCTAssertEqual(path(.read(Loc("P")), swapped), .swapIn)
+        XCTAssertEqual(path(.write(Loc("P")), shared), .cowCopy)
+        XCTAssertEqual(path(.write(Loc("P")), mine), .other)
+        XCTAssertEqual(path(.fork(child: "child"), mine), .fork)
+        XCTAssertEqual(path(.madvise(Loc("P"), pages: 1, .pageout), mine), .swapOut)
+        XCTAssertEqual(path(.mremap("P", pages: 1), mine), .mremap)
+        XCTAssertEqual(DataPath.swapIn.citation.function, "do_swap_page")
+        XCTAssertEqual(DataPath.fork.citation.description.prefix(83), "mm/memory.c copy_present_pte() (6.1), mm/memory.c __copy_present_ptes() (6.12): the")
+        XCTAssertEqual(DataPath.uffdMove.kernels.from, KernelVersion(6, 8))
+        XCTAssertNil(DataPath.swapIn.kernels.from)
+        // every path has a citation; tools/cite-check checks each against the kernel trees
+        XCTAssertEqual(Set(DataPath.allCases.map(\.citation.file)).count, 6)
+    }
+
     /// Real processes on the host kernel: every step's pages hold what the model says.
     func testARealForkPassesTheDataCheckAtEveryStep() throws {
         guard geteuid() == 0 else { throw XCTSkip("reading another process's /proc/PID/mem needs root") }
@@ -161,6 +184,7 @@ final class PageContentTests: XCTestCase {
         XCTAssertEqual(result.verdict, .fail)
         let failed = result.steps.flatMap(\.expectations).filter { $0.verdict == .fail }
         XCTAssertEqual(failed.first?.expectation.summary, ContentModel.checkSummary)
+        XCTAssertEqual(failed.first?.expectation.citation.function, "wp_page_copy", "the parent's write after fork: the COW path")
         let mismatch = try XCTUnwrap(failed.first?.mismatches.first)
         XCTAssertEqual(mismatch.assertion, "child:P.data == 0x5a002000")
         XCTAssertEqual(mismatch.expected, "0x5a002000 (parent's write of page +0 at step 2)")

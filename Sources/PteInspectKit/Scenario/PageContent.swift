@@ -190,10 +190,6 @@ extension ContentModel {
         name: "data", basis: "the semantics of private and shared memory (fork(2), mmap(2)), every kernel",
         note: "Private pages are copied before a write reaches them (do_wp_page() -> wp_page_copy(), mm/memory.c), "
             + "and must keep their contents across swap-out and swap-in, migration, KSM, mremap and userfaultfd.")
-    static let checkCitation = Citation(
-        "mm/memory.c", "wp_page_copy",
-        "the writer's PTE is pointed at a copy made before its write (__wp_page_copy_user()), every other mapping keeps the old page",
-        document: "001 (PG_anon_exclusive: a page shared after fork is never reused by one side)")
 
     /// What a wrong value means for `ref`, whose page should hold `want`. Explicit values of a
     /// scenario never carry the tag marker (the grammar refuses them), so a tag is a step's write.

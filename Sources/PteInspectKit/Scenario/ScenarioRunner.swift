@@ -195,7 +195,7 @@ public final class ScenarioRunner {
                                             canSee: observer.canSee, backend: observer.backend, kernel: environment.kernel,
                                             unmet: environment.unmet)
             var results = error == nil ? step.expectations.map(context.evaluate) : []
-            if error == nil, let check = dataCheck(pages, state.content) { results.append(check) }
+            if error == nil, let check = dataCheck(pages, state.content, path: DataPath.of(step) { previous[$0] }) { results.append(check) }
             let result = StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: changed,
                                     expectations: results, error: error)
             steps.append(result)
@@ -227,7 +227,9 @@ public final class ScenarioRunner {
     /// what `ContentModel` says its actor wrote or inherited; nil when no page was checked (the
     /// backend cannot read data, or no page is present with a known content). A wrong page is
     /// named with whose write it holds instead, and what that means (a leak, a lost write).
-    private func dataCheck(_ pages: [(ref: PageRef, location: String, observation: PageObservation)], _ model: ContentModel) -> ExpectationResult? {
+    /// Its citation is the step's operation (`path`): the kernel code that carries the contents through it.
+    private func dataCheck(_ pages: [(ref: PageRef, location: String, observation: PageObservation)], _ model: ContentModel,
+                           path: DataPath) -> ExpectationResult? {
         guard observer.canSee(.data) else { return nil }
         var assertions: [Assertion] = []
         var mismatches: [Mismatch] = []
@@ -256,7 +258,7 @@ public final class ScenarioRunner {
                                        observed: "0x\(String(got, radix: 16)) (\(model.describe(got))): \(model.diagnose(ref, got: got, want: want))"))
         }
         guard !assertions.isEmpty else { return nil }
-        let expectation = Expectation(ContentModel.checkSummary, kernels: ContentModel.checkKernels, cite: ContentModel.checkCitation, assertions)
+        let expectation = Expectation(ContentModel.checkSummary, kernels: path.kernels, cite: path.citation, assertions)
         return ExpectationResult(expectation: expectation, verdict: mismatches.isEmpty ? .pass : .fail, reason: nil, mismatches: mismatches)
     }
 

@@ -187,7 +187,7 @@ public enum TimelineReport {
         out += "Actors: " + scenario.actors.joined(separator: ", ") + " (spawned workers; forks become actors too)\n"
         out += "Watched pages: " + scenario.watch.map(\.description).joined(separator: ", ") + "\n"
         out += "Data check: after every step, each watched page the module can read holds what its actor wrote or inherited "
-            + "(\(ContentModel.checkCitation); docs/scenario-format.md, Data checks)\n"
+            + "(citing the kernel path of each step's operation: a fork's copy, a swap-in's read, a write's COW copy...; docs/scenario-format.md, Data checks)\n"
         for (i, step) in scenario.steps.enumerated() {
             out += "\n\(i + 1). \(step.description)" + (step.label.map { "   [label: \($0)]" } ?? "") + "\n"
             for expectation in step.expectations {
