@@ -63,3 +63,30 @@ final class KernelStatusTests: XCTestCase {
         XCTAssertEqual(error.description, "GET_PTES pid 7: ESRCH (No such process): no such process")
     }
 }
+
+/// A hang report says where the helper was; when /proc/PID/stack cannot be read it says why
+/// (the errno), never a guess ("needs root" while running as root).
+final class ProcessDiagnosticsTests: XCTestCase {
+    func testTheStackOfASleepingProcessOrWhyNot() throws {
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer { sleeper.terminate(); sleeper.waitUntilExit() }
+        usleep(200_000)
+        let found = ProcessDiagnostics(pid: sleeper.processIdentifier)
+        XCTAssertNotNil(found.state)
+        if found.stack.isEmpty {
+            let problem = try XCTUnwrap(found.stackProblem)
+            XCTAssertTrue(problem.contains("failed with E") || problem.contains("read back empty"), problem)
+            if geteuid() == 0 { XCTAssertFalse(problem.contains("it needs root"), problem) }
+            XCTAssertTrue(found.summary.contains(problem))
+        } else {
+            XCTAssertNil(found.stackProblem)
+            XCTAssertTrue(found.summary.contains("kernel stack: "), found.summary)
+        }
+        let gone = ProcessDiagnostics(pid: Int32.max - 1)
+        XCTAssertEqual(gone.summary, "pid \(Int32.max - 1) is gone")
+        XCTAssertEqual(gone.stackProblem, "reading /proc/\(Int32.max - 1)/stack failed with ENOENT (the task is gone)")
+    }
+}

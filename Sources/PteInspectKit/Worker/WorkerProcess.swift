@@ -359,6 +359,8 @@ public struct ProcessDiagnostics {
     public let state: String?
     public let wchan: String?
     public let stack: [String]
+    /// Why `stack` is empty: the read's errno, or what an empty read means.
+    public let stackProblem: String?
 
     public init(pid: Int32) {
         self.pid = pid
@@ -369,7 +371,38 @@ public struct ProcessDiagnostics {
         state = read("status")?.split(separator: "\n").first { $0.hasPrefix("State:") }
             .map { $0.dropFirst("State:".count).trimmingCharacters(in: .whitespaces) }
         wchan = read("wchan").flatMap { $0.isEmpty || $0 == "0" ? nil : $0 }
-        stack = read("stack")?.split(separator: "\n").map(String.init) ?? []
+        switch Self.readReportingErrno("/proc/\(pid)/stack") {
+        case let (text?, _):
+            stack = text.split(separator: "\n").map(String.init)
+            // proc_pid_stack() saves no entry for a task it cannot unwind: one running on a CPU
+            // (a spinning lock holder) or exiting; the read itself succeeded.
+            stackProblem = stack.isEmpty ? "its kernel stack read back empty (the task is running on a CPU, or exiting: the kernel does not unwind those)" : nil
+        case let (nil, errno):
+            stack = []
+            let hint = errno == EACCES || errno == EPERM
+                ? (geteuid() == 0 ? " (root, yet refused: proc_pid_stack() also needs ptrace access to the task)" : " (it needs root)")
+                : errno == ENOENT || errno == ESRCH ? " (the task is gone)" : ""
+            stackProblem = "reading /proc/\(pid)/stack failed with \(ErrnoName(code: errno).name)\(hint)"
+        }
+    }
+
+    /// The whole file, or the errno of the open or read that failed.
+    static func readReportingErrno(_ path: String) -> (text: String?, errno: Int32) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return (nil, errno) }
+        defer { close(fd) }
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return (nil, errno)
+            }
+            if n == 0 { break }
+            data += buffer[0..<n]
+        }
+        return (String(decoding: data, as: UTF8.self), 0)
     }
 
     public var isZombie: Bool { state?.hasPrefix("Z") ?? false }
@@ -379,7 +412,7 @@ public struct ProcessDiagnostics {
         guard state != nil else { return "pid \(pid) is gone" }
         var parts = ["state \(state ?? "?")"]
         if let wchan { parts.append("wchan \(wchan)") }
-        parts.append(stack.isEmpty ? "no kernel stack readable (/proc/\(pid)/stack needs root)" : "kernel stack: " + stack.joined(separator: " <- "))
+        parts.append(stack.isEmpty ? (stackProblem ?? "no kernel stack") : "kernel stack: " + stack.joined(separator: " <- "))
         return parts.joined(separator: ", ")
     }
 }
