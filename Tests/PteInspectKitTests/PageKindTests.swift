@@ -157,4 +157,21 @@ final class PageKindTests: XCTestCase {
                        "this kernel has no hugepages-64kB/stats/swpout: whether the folio went out whole is not known")
         XCTAssertNil(PageKind(name: "small-swapped")?.swapOutNote(before: 1, after: 2), "a small page has nothing to split")
     }
+
+    /// khugepaged is held off for every kind made with MADV_HUGEPAGE (it collapsed a pinned THP's
+    /// child copies and a thp-single range into new THPs mid-scenario: two flakes on the 6.12
+    /// debug kernel), and the runner finds khugepaged to wait for its wake-up scan to end.
+    func testKhugepagedIsHeldOffForEveryHugePageKind() throws {
+        let holds = Dictionary(uniqueKeysWithValues: PageKind.names.compactMap { PageKind(name: $0) }.map { ($0.description, $0.holdsKhugepaged) })
+        XCTAssertEqual(holds["small"], false)
+        XCTAssertEqual(holds["shmem"], false)
+        for name in ["thp", "thp-pte", "thp-single", "mthp-64kB", "shmem-thp", "thp-swapped", "thp-single-swapped"] where holds[name] != nil {
+            XCTAssertEqual(holds[name], true, name)
+        }
+        XCTAssertEqual(PageKind.khugepagedSleep, "/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs")
+        XCTAssertGreaterThanOrEqual(Int(PageKind.khugepagedHoldMillis) ?? 0, 3_600_000, "longer than any scenario")
+        XCTAssertEqual(ScenarioRunner.kernelThread(named: "kthreadd"), 2)
+        XCTAssertNotNil(ScenarioRunner.voluntarySwitches(1))
+        XCTAssertNil(ScenarioRunner.kernelThread(named: "no-such-thread-here"))
+    }
 }

@@ -120,6 +120,20 @@ public struct PageKind: Hashable, CustomStringConvertible {
 
     static let pmdControl = "/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/enabled"
 
+    /// khugepaged's pause between scans. khugepaged collapses what a scenario made into a new THP
+    /// at a new PFN while the scenario watches it: the 512 order-0 copies a child of a pinned THP
+    /// gets at fork (kind-pin-fork[thp] saw the child's P PMD-mapped at a new PFN), and a
+    /// thp-single range with one present PTE and 511 none (khugepaged/max_ptes_none is 511 by
+    /// default; kind-ksm[thp-single] saw P move to 2 MiB-aligned PFNs 0x10600 and 0x10800
+    /// before ksmd ran). Every range made with MADV_HUGEPAGE holds it off: a day's sleep
+    /// (mm/khugepaged.c scan_sleep_millisecs_store() wakes khugepaged once, then khugepaged_wait_work()
+    /// sleeps that long), the old value written back when the scenario ends.
+    static let khugepagedSleep = "/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs"
+    static let khugepagedHoldMillis = "86400000"
+
+    /// Whether making this kind maps a MADV_HUGEPAGE range khugepaged could collapse.
+    var holdsKhugepaged: Bool { shape != .small && shape != .shmem }
+
     /// shmem's THP setting (mm/shmem.c shmem_enabled_store(); 2.6.38's "huge=" for the internal mount).
     static let shmemControl = "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
     /// 6.11+: anonymous shmem's per-size setting; PMD size defaults to "inherit" (the top-level one).

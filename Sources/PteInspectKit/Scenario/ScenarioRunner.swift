@@ -352,6 +352,7 @@ public final class ScenarioRunner {
                 content.map(step.actor, symbol, shared: shared, file: false)
                 return outcome
             case let .mapTHP(symbol):
+                try holdKhugepaged(state)
                 let outcome = try bind(symbol, .mapTHP())
                 content.map(step.actor, symbol, shared: false, file: false)
                 return outcome
@@ -363,6 +364,7 @@ public final class ScenarioRunner {
                 case .shmemTHP: mapping = .mapTHP(sharing: .shared)
                 case .thp, .thpPTE, .thpSingle, .mthp: mapping = .mapTHP()
                 }
+                if kind.holdsKhugepaged { try holdKhugepaged(state) }
                 let outcome = try bind(symbol, mapping)
                 content.map(step.actor, symbol, shared: kind.isShmem, file: false)
                 let base = try at(Loc(symbol))
@@ -461,6 +463,37 @@ public final class ScenarioRunner {
         } catch {
             return .failed(errno: nil, message: "\(error)")
         }
+    }
+
+    /// khugepaged held off while a scenario has a MADV_HUGEPAGE range (PageKind.khugepagedSleep):
+    /// put back when the scenario ends, like every setting.
+    private func holdKhugepaged(_ state: RunState) throws {
+        guard FileManager.default.fileExists(atPath: PageKind.khugepagedSleep),
+              !state.settings.contains(where: { $0.path == PageKind.khugepagedSleep }) else { return }
+        // The write wakes khugepaged for one more scan (nice 19: it may run late); the range is
+        // made once that scan is over and khugepaged sleeps again: its voluntary context
+        // switches count up (bounded: 2 s, then the scenario goes on as before the hold).
+        let khugepaged = Self.kernelThread(named: "khugepaged")
+        let before = khugepaged.flatMap(Self.voluntarySwitches)
+        _ = try performSystem(.setting(path: PageKind.khugepagedSleep, value: PageKind.khugepagedHoldMillis), state)
+        guard let khugepaged, let before else { return }
+        let deadline = Date().addingTimeInterval(2)
+        while Date() < deadline, let now = Self.voluntarySwitches(khugepaged), now == before { usleep(10_000) }
+    }
+
+    /// The pid of the kernel thread called `name` (its /proc/PID/comm), if it runs.
+    static func kernelThread(named name: String) -> Int32? {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+        return pids.first { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) == name
+        }
+    }
+
+    /// voluntary_ctxt_switches of /proc/PID/status: how many times the task went to sleep.
+    static func voluntarySwitches(_ pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        return status.split(separator: "\n").first { $0.hasPrefix("voluntary_ctxt_switches:") }
+            .flatMap { Int($0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") }
     }
 
     /// The rest of `map-kind` once the range is mapped at `base`, up to the page-out of a swapped
