@@ -16,6 +16,10 @@ enum ExitStatus {
     /// `scenario run`: the kernel reported a problem (BUG, WARNING, KASAN, lockdep, ...) during a
     /// step. Wins over `hang` and `failure`: a kernel splat explains what else went wrong.
     static let crash = ExitCode(4)
+    /// `scenario run`: the kernel was compromised (an RCU stall, a lockup, a hung task, a BUG that
+    /// left a task it cannot kill, lockdep off) and the run stopped; the scenarios left are
+    /// reported as not run. Wins over every other status of a run.
+    static let compromised = ExitCode(5)
 
     /// Each status and what it means, for --help and the man page.
     static let meanings: [(status: ExitCode, meaning: String)] = [
@@ -24,6 +28,7 @@ enum ExitStatus {
         (cannotRun, "the command could not run: no module, not root, a protocol mismatch, bad setup"),
         (hang, "scenario run: a step hung (a bound was hit, no kernel splat explains it)"),
         (crash, "scenario run: the kernel reported a problem (BUG, WARNING, KASAN, lockdep, ...) during a step"),
+        (compromised, "scenario run: the kernel was compromised (an RCU stall, a lockup, a BUG that left a task it cannot kill, lockdep off); the run stopped and the scenarios left are reported as not run"),
     ]
 
     /// The exit statuses as a paragraph.

@@ -158,8 +158,12 @@ struct ScenarioRun: ParsableCommand {
             (BUG, WARNING, KASAN, lockdep, ...) logged during a step is a CRASH of that step, \
             quoted from /dev/kmsg. A second hang, or a call of the CLI's own that does not \
             return (an observation through the module, swapoff), ends the run with everything \
-            reported so far. Exit status: 0 all passed or skipped, 1 a FAIL, 3 a HANG, 4 a CRASH \
-            (the worst wins), 2 the run could not start.
+            reported so far. A kernel that can no longer give meaningful answers (an RCU stall, a \
+            lockup, a hung task, a BUG that left a task it cannot kill, lockdep switched off, a \
+            scenario that cannot start its helpers) stops the run after that scenario: every \
+            scenario left is reported as not run, with the reason (--keep-going runs them anyway). \
+            Exit status: 0 all passed or skipped, 1 a FAIL, 3 a HANG, 4 a CRASH (the worst \
+            wins), 5 the kernel was compromised and the run stopped, 2 the run could not start.
             """)
 
     @Argument(help: "Scenario names (default: all, of the catalog or of the --file files).", completion: .list(ScenarioCatalog.namesForCompletion))
@@ -184,6 +188,9 @@ struct ScenarioRun: ParsableCommand {
 
     @Option(name: .customLong("step-timeout"), help: ArgumentHelp("How long one step may take before it is a HANG.", valueName: "seconds"))
     var stepTimeout: Double = Bounds.reply
+
+    @Flag(name: .customLong("keep-going"), help: "Run every scenario even after the kernel is compromised (an RCU stall, a lockup, a BUG that left a task it cannot kill, lockdep off): by default the rest are reported as not run.")
+    var keepGoing = false
 
     /// Hangs after which the run stops: a kernel that wedged two helpers is not worth more steps.
     static let hangsBeforeStopping = 2
@@ -245,19 +252,18 @@ struct ScenarioRun: ParsableCommand {
                 _ = readLine()
             }
         }
-        for (index, scenario) in scenarios.enumerated() {
-            reporter.started(scenario)
-            reporter.ended(runner.run(scenario))
-            if runner.hangs >= Self.hangsBeforeStopping && index + 1 < scenarios.count {
-                reporter.cutShort("\(runner.hangs) steps hung (the last in \(scenario.name)): the kernel is too wedged to go on")
-                break
-            }
+        let suite = ScenarioSuite(keepGoing: keepGoing, hangsBeforeStopping: Self.hangsBeforeStopping)
+        suite.onCompromise = { compromise in
+            var stderr = StandardError()
+            print("pteinspect: \(compromise)" + (keepGoing ? "; going on (--keep-going)" : "; the scenarios left are not run (--keep-going runs them)"),
+                  to: &stderr)
         }
-        reporter.finish()
+        let compromise = suite.run(scenarios, backend: observer.backend, reporter: reporter, run: runner.run, hangs: { runner.hangs })
         if let problem = reporter.jsonOutError {
             print("pteinspect: \(problem)", to: &stderr)
             throw ExitStatus.cannotRun
         }
+        if compromise != nil { throw ExitStatus.compromised }
         let status = ExitStatus.of(reporter.verdicts)
         if status != ExitStatus.success { throw status }
     }

@@ -186,6 +186,8 @@ public struct StepResult {
     /// The kernel's report (its log from the splat on) or, for a hang, where the stuck helper was
     /// and the kernel log since the scenario began.
     public var kernelReport: [String] = []
+    /// The helpers that would not die after the step (SIGKILL included): a task stuck in the kernel.
+    public var leftBehind: [String] = []
 
     public var verdict: Verdict {
         if let fault { return fault.verdict }

@@ -87,7 +87,7 @@ public enum KernelSplat {
         "kernel BUG at", "RCU stall", "self-detected stall", "detected stalls", "hard LOCKUP", "possible circular locking",
         "possible recursive locking", "inconsistent lock state", "suspicious RCU usage",
         "lock held when returning", "list_add corruption", "list_del corruption",
-        "sleeping function called from invalid context", "Kernel panic",
+        "sleeping function called from invalid context", "Kernel panic", "blocked for more than",
     ]
 
     /// The markers as one POSIX extended regular expression (grep -E), for the scripts that check

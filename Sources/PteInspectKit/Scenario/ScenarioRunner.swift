@@ -216,6 +216,7 @@ public final class ScenarioRunner {
                                         : "an actor did not exit at the end of the scenario")
             result.fault = splat != nil ? .crash : .hang
             result.kernelReport = (splat ?? []) + leftBehind
+            result.leftBehind = leftBehind
             if splat == nil { hangs += 1 }
             steps.append(result)
             afterStep?(scenario, result)
@@ -294,6 +295,7 @@ public final class ScenarioRunner {
         var result = StepResult(number: number, step: step, outcome: outcome, pages: pages, changed: [:], expectations: [], error: error)
         result.fault = fault
         result.kernelReport = report + leftBehind
+        result.leftBehind = leftBehind
         return result
     }
 

@@ -132,19 +132,21 @@ public final class RunReporter: @unchecked Sendable {
         }
     }
 
-    /// After the last scenario.
-    public func finish() {
+    /// After the last scenario. `interrupted`: why the scenarios after some point were not run
+    /// (each has its result, a SKIP saying so): the JSON says it, and the human summary ends with it.
+    public func finish(interrupted: String? = nil) {
         lock.withLock {
             guard !ended else { return }
             ended = true
             switch format {
-            case .human: write(TimelineReport.summary(results))
-            case .json: write(document(complete: true, interrupted: nil).rendered() + "\n")
-            case .jsonl: write(ScenarioJSONReport.Lines.end(results, complete: true, interrupted: nil))
-            case .html: write(html(document(complete: true, interrupted: nil)))
-            case .dot: write(dot(document(complete: true, interrupted: nil)))
-            case .ktap: break
+            case .human: write(TimelineReport.summary(results) + (interrupted.map { "\nRUN STOPPED: \($0); the scenarios after it were not run\n" } ?? ""))
+            case .json: write(document(complete: true, interrupted: interrupted).rendered() + "\n")
+            case .jsonl: write(ScenarioJSONReport.Lines.end(results, complete: true, interrupted: interrupted))
+            case .html: write(html(document(complete: true, interrupted: interrupted)))
+            case .dot: write(dot(document(complete: true, interrupted: interrupted)))
+            case .ktap: if let interrupted { write("# \(KTAPReport.clean(interrupted))\n") }
             }
+            if interrupted != nil { saveJSON(complete: true, interrupted: interrupted) }
         }
     }
 

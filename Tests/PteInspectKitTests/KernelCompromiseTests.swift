@@ -1,0 +1,81 @@
+import XCTest
+@testable import PteInspectKit
+
+/// A compromised kernel ends the run after the scenario that showed it: every scenario left is
+/// reported as not run with the reason, in every format (KernelCompromise, ScenarioSuite).
+final class KernelCompromiseTests: XCTestCase {
+    func scenario(_ name: String) -> Scenario {
+        Scenario(name: name, title: name, summary: "", actors: ["parent"], watch: [], steps: [Step("parent", .map("P", pages: 1))])
+    }
+
+    func faulted(_ name: String, step: Int = 1, fault: StepFault, report: [String], leftBehind: [String] = [], error: String = "the kernel reported a problem during this step") -> ScenarioResult {
+        var result = StepResult(number: step, step: Step("parent", .write(Loc("P"))), outcome: .failed(errno: nil, message: "x"),
+                                pages: [], changed: [:], expectations: [], error: error)
+        result.fault = fault
+        result.kernelReport = report + leftBehind
+        result.leftBehind = leftBehind
+        return ScenarioResult(scenario: scenario(name), backend: .module, steps: [result])
+    }
+
+    func testTheKernelsOwnSignals() {
+        let stall = faulted("a", step: 2, fault: .crash, report: ["[  99.1] rcu: INFO: rcu_preempt self-detected stall on CPU", "[  99.1] rcu: 1-....: (21 ticks)"])
+        XCTAssertEqual(KernelCompromise.detect(in: stall)?.description,
+                       "the kernel is compromised since scenario a step 2 (an RCU stall): [  99.1] rcu: INFO: rcu_preempt self-detected stall on CPU")
+        XCTAssertEqual(KernelCompromise.detect(in: faulted("b", fault: .crash, report: ["watchdog: BUG: soft lockup - CPU#0 stuck for 26s! [pteinspect:77]"]))?.signal, "a CPU lockup")
+        XCTAssertEqual(KernelCompromise.detect(in: faulted("c", fault: .hang, report: ["INFO: task pteinspect:91 blocked for more than 120 seconds."]))?.signal, "a hung task")
+        // A BUG whose task died cleanly leaves a kernel that still answers: the run goes on ...
+        let bug = ["kernel BUG at mm/memory.c:4261!", "Oops: invalid opcode: 0000 [#1] PREEMPT SMP KASAN"]
+        XCTAssertNil(KernelCompromise.detect(in: faulted("d", fault: .crash, report: bug)))
+        // ... one that left a task it cannot kill does not (a lock held by a dead task).
+        XCTAssertEqual(KernelCompromise.detect(in: faulted("e", fault: .crash, report: bug, leftBehind: ["parent: pid 80 did not exit"]))?.signal,
+                       "a BUG/Oops with a task that cannot be killed")
+        XCTAssertEqual(KernelCompromise.detect(in: faulted("f", fault: .crash, report: bug, error: "the kernel reported a problem during this step: x (the helper had not answered after 60 s)"))?.line,
+                       "kernel BUG at mm/memory.c:4261!")
+        XCTAssertEqual(KernelCompromise.detect(in: faulted("g", step: 0, fault: .hang, report: [], error: "could not start the actors: timed out"))?.signal,
+                       "a scenario could not start its helpers")
+        XCTAssertNil(KernelCompromise.detect(in: faulted("h", fault: .crash, report: ["WARNING: CPU: 0 PID: 1 at mm/rmap.c:100 x"])))
+        XCTAssertEqual(KernelCompromise.lockdepWentOff(during: "i", before: true, after: false)?.signal, "lockdep switched itself off after a report")
+        XCTAssertNil(KernelCompromise.lockdepWentOff(during: "i", before: nil, after: nil))
+        XCTAssertNil(KernelCompromise.lockdepWentOff(during: "i", before: false, after: false), "off before the scenario: not its doing")
+    }
+
+    func testAllScenariosAfterACompromiseAreReportedNotRun() throws {
+        var text = ""
+        let json = NSTemporaryDirectory() + "pteinspect-compromise-\(getpid()).json"
+        defer { try? FileManager.default.removeItem(atPath: json) }
+        let reporter = RunReporter(format: .ktap, jsonOut: json) { text += $0 }
+        let names = ["first", "wedges", "third", "fourth"]
+        reporter.begin(planned: names.count, kernel: "k", backend: "module", notes: [])
+        var ran: [String] = []
+        let suite = ScenarioSuite(keepGoing: false, hangsBeforeStopping: 2)
+        suite.debugLocks = { nil }
+        var told: KernelCompromise?
+        suite.onCompromise = { told = $0 }
+        let compromise = suite.run(names.map(scenario), backend: .module, reporter: reporter, run: { s in
+            ran.append(s.name)
+            return s.name == "wedges" ? self.faulted("wedges", step: 3, fault: .crash, report: ["rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"])
+                : ScenarioResult(scenario: s, backend: .module, steps: [])
+        }, hangs: { 0 })
+        XCTAssertEqual(ran, ["first", "wedges"], "nothing runs after the compromise")
+        XCTAssertEqual(compromise, told)
+        XCTAssertEqual(compromise?.scenario, "wedges")
+        let lines = text.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains("ok 3 third # SKIP not run: the kernel is compromised since scenario wedges step 3 (an RCU stall): rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"), text)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("ok 4 fourth # SKIP not run: ") }, text)
+        let report = try SavedReport.load(json)
+        XCTAssertEqual(report.scenarios.map(\.verdict), ["PASS", "CRASH", "SKIP", "SKIP"])
+        XCTAssertEqual(report.interrupted, compromise?.description)
+        XCTAssertTrue(KernelTable.render([report]).contains("[2] not run: the kernel is compromised since scenario wedges step 3"), KernelTable.render([report]))
+
+        // --keep-going: every scenario runs
+        ran = []
+        let going = ScenarioSuite(keepGoing: true, hangsBeforeStopping: 2)
+        going.debugLocks = { nil }
+        XCTAssertNil(going.run(names.map(scenario), backend: .module, reporter: RunReporter(format: .ktap) { _ in }, run: { s in
+            ran.append(s.name)
+            return s.name == "wedges" ? self.faulted("wedges", fault: .crash, report: ["rcu: INFO: rcu_preempt detected stalls"])
+                : ScenarioResult(scenario: s, backend: .module, steps: [])
+        }, hangs: { 0 }))
+        XCTAssertEqual(ran, names)
+    }
+}
