@@ -16,7 +16,8 @@ package: 6.1.192 holds for `from: "5.19"`, not for `below: "6.1"`). For each cla
   ~`like this` and is not looked for; prose outside backticks is not checked;
 - each line reference (`6.12.118 L4553-4562`; a bare `L4560` after it, in the same parentheses,
   belongs to the same tree) lies inside the cited function or one the detail names, and when it
-  follows quotes it must be where they are (within TOLERANCE lines).
+  follows quotes it must start where its quote starts, and the quotes must lie in the lines given
+  (TOLERANCE lines of slack at the end).
 A quote applies to the tree named before it in its parentheses or clause, else to the trees of
 the line references right after it, else to every tree the citation claims. A line reference
 must name its tree; a tree no installed source package has (an older stable release) is a stale
@@ -35,10 +36,10 @@ import sys
 
 import yaml
 
-TOLERANCE = 3
+TOLERANCE = 3   # lines: a quote lies in the range given with this much slack; a range starts exactly at its quote
 LINES = ("6.1", "6.12")      # the kernel lines whose Debian source trees citations are checked against
 VERSION_RE = re.compile(r"(?<![\w.])(\d+)\.(\d+)\.(\d+)(?![\w.]*\d)")
-LINE_RE = re.compile(r"(?<![\w])L(\d+)((?:[-/]\d+)*)(?!\w)")
+LINE_RE = re.compile(r"(?<![\w])L(\d+)((?:[-/\u2013]\d+)*)(?!\w)")
 PATH_RE = re.compile(r"(?<![\w/.])((?:mm|include|kernel|fs|arch|lib)/[\w/.+-]+\.[ch])(?![\w])")
 CALL_RE = re.compile(r"(?<![\w>.])([A-Za-z_]\w*)\(")
 HASH_RE = re.compile(r"(?<![0-9a-zA-Z])[0-9a-f]{12}(?![0-9a-zA-Z])")
@@ -98,37 +99,101 @@ class Tree:
 
 class SourceFile:
     """A C file: its lines, and its function definitions found the way kernel style writes them
-    (the declaration starts in column 0, the body closes with a '}' alone in column 0)."""
+    (the declaration starts in column 0), each body matched brace by brace in the code with its
+    comments, strings, preprocessor lines and the #else/#elif branches of conditionals blanked."""
 
     def __init__(self, path):
-        self.lines = open(path, encoding="utf-8", errors="replace").read().split("\n")
+        text = open(path, encoding="utf-8", errors="replace").read()
+        self.lines = text.split("\n")
+        nocomment, structure = self._blank(text)
+        self.code = structure.split("\n")          # for the definitions and their braces
         self.functions = {}   # name -> (first line, last line), 1-based, declaration to closing brace
         self._scan()
-        # whitespace-free text with the line of each character, for quotes
-        chars, owners = [], []
-        for number, text in enumerate(self.lines, 1):
-            for ch in text:
-                if not ch.isspace():
-                    chars.append(ch)
-                    owners.append(number)
-        self.flat = "".join(chars)
-        self.owner = owners
-        self._line_starts = []
-        for i, n in enumerate(owners):
-            if i == 0 or owners[i - 1] != n:
-                self._line_starts.append((n, i))
+        # whitespace-free text with the line and the offset of each character, for quotes: one
+        # of the code (comments blanked), one of the raw text (a quote of a comment)
+        self.flat_code = self._flatten(nocomment)
+        self.flat_raw = self._flatten(text)
+        self.raw = text
+
+    @staticmethod
+    def _flatten(text):
+        chars, lines, offsets = [], [], []
+        line = 1
+        for offset, ch in enumerate(text):
+            if ch == "\n":
+                line += 1
+            elif not ch.isspace():
+                chars.append(ch)
+                lines.append(line)
+                offsets.append(offset)
+        starts = []
+        for i, n in enumerate(lines):
+            if i == 0 or lines[i - 1] != n:
+                starts.append((n, i))
+        return "".join(chars), lines, offsets, starts
+
+    @staticmethod
+    def _blank(text):
+        """(text with comments blanked, text with comments, strings, character literals,
+        preprocessor lines and the #else/#elif branches blanked); newlines kept."""
+        out, i, n = [], 0, len(text)
+        nocomment = []
+        while i < n:
+            ch = text[i]
+            if text.startswith("/*", i):
+                j = text.find("*/", i + 2)
+                j = n if j < 0 else j + 2
+                blank = "".join(c if c == "\n" else " " for c in text[i:j])
+                out.append(blank); nocomment.append(blank); i = j
+            elif text.startswith("//", i):
+                j = text.find("\n", i)
+                j = n if j < 0 else j
+                out.append(" " * (j - i)); nocomment.append(" " * (j - i)); i = j
+            elif ch in "\"'":
+                j = i + 1
+                while j < n and text[j] != ch and text[j] != "\n":
+                    j += 2 if text[j] == "\\" else 1
+                j = min(j + 1, n)
+                out.append(ch + " " * (j - i - 2) + (ch if j - i >= 2 else "")); nocomment.append(text[i:j]); i = j
+            else:
+                out.append(ch); nocomment.append(ch); i += 1
+        structure = "".join(out).split("\n")
+        # preprocessor lines (with their continuations) and the other branches of conditionals
+        depth_skip, stack, k = 0, [], 0
+        while k < len(structure):
+            line = structure[k]
+            stripped = line.lstrip()
+            if stripped.startswith("#"):
+                word = re.match(r"#\s*(\w+)", stripped)
+                word = word.group(1) if word else ""
+                if word in ("if", "ifdef", "ifndef"):
+                    stack.append(False)            # in the first branch
+                elif word in ("elif", "else") and stack:
+                    stack[-1] = True               # a later branch: skipped
+                elif word == "endif" and stack:
+                    stack.pop()
+                while True:                        # the line and its continuations
+                    cont = structure[k].rstrip().endswith("\\")
+                    structure[k] = ""
+                    if not cont or k + 1 >= len(structure):
+                        break
+                    k += 1
+            elif any(stack):
+                structure[k] = ""
+            k += 1
+        return "".join(nocomment), "\n".join(structure)
 
     def _scan(self):
-        lines, i, n = self.lines, 0, len(self.lines)
+        lines, i, n = self.code, 0, len(self.code)
         while i < n:
             text = lines[i]
-            if not text or text[0] in " \t#/*}{" or text.startswith("EXPORT_SYMBOL"):
+            if not text or text[0] in " \t}{;)" or text.startswith("EXPORT_SYMBOL"):
                 i += 1
                 continue
-            # collect the declaration up to '{' or ';' outside parentheses
-            decl, j, depth, end = "", i, 0, None
-            while j < n and j < i + 12:
-                for ch in lines[j]:
+            # the declaration, up to '{' or ';' or '=' outside parentheses
+            decl, j, depth, end, col = "", i, 0, None, 0
+            while j < n and j < i + 30:
+                for col, ch in enumerate(lines[j]):
                     if ch == "(":
                         depth += 1
                     elif ch == ")":
@@ -144,44 +209,72 @@ class SourceFile:
             if end != "{" or "(" not in decl:
                 i = j + 1 if end else i + 1
                 continue
-            head = decl[:decl.index("(")]
+            head = re.sub(r"__attribute__\s*\(\(.*?\)\)", " ", decl)
+            head = head[:head.index("(")] if "(" in head else head
             names = re.findall(r"[A-Za-z_]\w*", head)
-            if not names:
-                i = j + 1
-                continue
-            name = names[-1]
-            close = j
-            while close < n and lines[close] != "}":
-                close += 1
-            self.functions.setdefault(name, (i + 1, min(close + 1, n)))
+            # the body, brace by brace, from the '{' at (j, col)
+            k, level, close = j, 0, None
+            c = col
+            while k < n and close is None:
+                for pos in range(c, len(lines[k])):
+                    if lines[k][pos] == "{":
+                        level += 1
+                    elif lines[k][pos] == "}":
+                        level -= 1
+                        if level == 0:
+                            close = k
+                            break
+                k, c = k + 1, 0
+            close = n - 1 if close is None else close
+            if names:
+                self.functions.setdefault(names[-1], (i + 1, close + 1))
             i = close + 1
 
-    def index_of_line(self, line):
-        """Index in `flat` of the first character on `line` or after it."""
-        k = bisect.bisect_left(self._line_starts, (line, -1))
-        return self._line_starts[k][1] if k < len(self._line_starts) else len(self.flat)
+    def index_of_line(self, line, flat=None):
+        """Index in the flat text of the first character on `line` or after it."""
+        starts = (flat or self.flat_code)[3]
+        k = bisect.bisect_left(starts, (line, -1))
+        return starts[k][1] if k < len(starts) else len((flat or self.flat_code)[0])
 
     def find(self, quote, span=None):
-        """Line numbers where `quote` (whitespace-insensitive, '...' a gap) starts, within span."""
+        """Line numbers where `quote` (whitespace-insensitive, '...' a gap) starts, within span:
+        in the code, or in the raw text for a quote of a comment; a quote that starts or ends
+        with a name must not be part of a longer one there."""
+        flat = self.flat_raw if ("/*" in quote or "//" in quote) else self.flat_code
+        text, owners, offsets, _ = flat
         parts = [re.sub(r"\s+", "", p) for p in re.split(r"\.\.\.|\u2026", quote)]
         parts = [p for p in parts if p]
         if not parts:
             return []
-        lo, hi = (0, len(self.flat)) if span is None else (self.index_of_line(span[0]), self.index_of_line(span[1] + 1))
+        lo, hi = (0, len(text)) if span is None else (self.index_of_line(span[0], flat), self.index_of_line(span[1] + 1, flat))
+        word = re.compile(r"\w")
+
+        def bounded(at, length):
+            first, last = offsets[at], offsets[at + length - 1]
+            if word.match(text[at]) and first > 0 and word.match(self.raw[first - 1]):
+                return False
+            if word.match(text[at + length - 1]) and last + 1 < len(self.raw) and word.match(self.raw[last + 1]):
+                return False
+            return True
+
         hits, start = [], lo
         while True:
-            at = self.flat.find(parts[0], start, hi)
+            at = text.find(parts[0], start, hi)
             if at < 0:
                 break
-            pos, ok = at + len(parts[0]), True
+            pos, ok = at + len(parts[0]), bounded(at, len(parts[0]))
             for part in parts[1:]:
-                nxt = self.flat.find(part, pos, hi)
+                if not ok:
+                    break
+                nxt = text.find(part, pos, hi)
+                while nxt >= 0 and not bounded(nxt, len(part)):
+                    nxt = text.find(part, nxt + 1, hi)
                 if nxt < 0:
                     ok = False
                     break
                 pos = nxt + len(part)
             if ok:
-                hits.append(self.owner[at])
+                hits.append(owners[at])
             start = at + 1
         return hits
 
@@ -286,6 +379,12 @@ def citations_of(path, tree_versions):
             c = mapping(cite)
             uses[key] = CitationUse(path, cite, scalar(c.get("file")) or "", scalar(c.get("function")) or "",
                                     scalar(c.get("detail")) or "", c.get("detail"), claims, mark(path, cite))
+    for name, node in named_cites.items():
+        if id(node) not in uses:
+            c = mapping(node)
+            uses[id(node)] = CitationUse(path, node, scalar(c.get("file")) or "", scalar(c.get("function")) or "",
+                                         scalar(c.get("detail")) or "", c.get("detail"), set(), mark(path, node))
+            uses[id(node)].unused = name
     return list(uses.values()), text
 
 
@@ -339,9 +438,10 @@ def per_line(value, lines):
 class Quote:
     text: str
     start: int              # offset in the detail
-    tree: str = None        # a version named before it in scope
+    trees: tuple = ()       # the versions named before it in scope ("6.1.192 and 6.12.118: `...`")
     file: str = None        # a path named before it in scope
     refs: list = dataclasses.field(default_factory=list)   # the line references right after it
+    hits: dict = dataclasses.field(default_factory=dict)   # kernel line -> lines where it is found
 
 
 @dataclasses.dataclass(eq=False)
@@ -351,9 +451,16 @@ class LineRef:
     last: int
     start: int              # offset of 'L' in the detail
     end: int
-    label_start: int        # offset of the version label that applies, if written in this ref's group
     file: str = None
-    quotes: list = dataclasses.field(default_factory=list)
+    quotes: list = dataclasses.field(default_factory=list)   # the quotes it follows (its group's)
+    group: int = 0          # refs that follow the same quotes share a group
+
+
+# A version is a tree label when a line number, a file, a function with a line number, a colon
+# or a quote follows it, or another label ("6.1.192 and 6.12.118:"): "since the 6.1.56 stable
+# update" is prose.
+LABEL_AFTER = re.compile(r"[^;`]*?(?:(?<![\w])L\d|`)")   # a line number or a quote before the clause ends
+JOINER = re.compile(r"^\s*(,|and|or|/|&)?\s*$")
 
 
 def code_spans(detail):
@@ -361,19 +468,18 @@ def code_spans(detail):
 
 
 def parse_detail(detail):
-    """Quotes, paraphrases (skipped), line references and named functions of a detail."""
-    quotes, refs, named = [], [], set()
-    # tokens in order
+    """Quotes (paraphrases skipped), line references, named functions and problems of a detail."""
+    quotes, refs, named, problems = [], [], set(), []
     tokens = []
-    for m in re.finditer(r"(~?)`([^`]*)`", detail):
-        tokens.append((m.start(), "quote" if not m.group(1) else "paraphrase", m))
-    code_spans = [(m.start(), m.end()) for _, _, m in tokens]
+    spans = code_spans(detail)
 
     def in_code(pos):
-        return any(a <= pos < b for a, b in code_spans)
+        return any(a <= pos < b for a, b in spans)
 
+    for m in re.finditer(r"(~?)`([^`]*)`", detail):
+        tokens.append((m.start(), "quote" if not m.group(1) else "paraphrase", m))
     for m in VERSION_RE.finditer(detail):
-        if not in_code(m.start()):
+        if not in_code(m.start()) and LABEL_AFTER.match(detail, m.end()):
             tokens.append((m.start(), "version", m))
     for m in LINE_RE.finditer(detail):
         if not in_code(m.start()):
@@ -381,51 +487,66 @@ def parse_detail(detail):
     for m in PATH_RE.finditer(detail):
         if not in_code(m.start()):
             tokens.append((m.start(), "path", m))
-    for m in re.finditer(r"[()]", detail):
+    for m in re.finditer(r"[();]|(?<!\.)\.(?!\.)(?=\s|$)", detail):
         if not in_code(m.start()):
             tokens.append((m.start(), m.group(0), m))
-    for m in CALL_RE.finditer(detail):
+    for m in CALL_RE.finditer(detail):   # names in quotes count too: a quote of a call names its callee
         named.add(m.group(1))
     tokens.sort(key=lambda t: t[0])
 
-    stack = []                      # (tree, file) saved at each '('
-    tree = path = None
+    stack = []                      # (trees, file) saved at each '('
+    trees, path = (), None
     pending = []                    # quotes waiting for the line references that follow them
-    last_label = None
+    group, last_end, last_kind = 0, 0, None
     for pos, kind, m in tokens:
         if kind == "(":
-            stack.append((tree, path))
+            stack.append((trees, path))
         elif kind == ")":
             if stack:
-                tree, path = stack.pop()
+                trees, path = stack.pop()
+        elif kind in (";", "."):
+            trees = ()              # a label holds to the end of its clause
+            if not stack:
+                pending = []        # and quotes wait for their line numbers within it
         elif kind == "version":
-            tree = m.group(0)
-            last_label = pos
+            version = m.group(0)
+            if line_of(version) not in LINES:
+                problems.append("%s names a tree of no kernel line the checker has (%s)" % (version, ", ".join(LINES)))
+            if version in trees and last_kind == "version":
+                pass
+            elif last_kind == "version" and JOINER.match(detail[last_end:pos]):
+                trees = trees + (version,)
+            else:
+                trees = (version,)
         elif kind == "path":
             path = m.group(1)
         elif kind == "quote":
-            q = Quote(m.group(2), pos, tree, path)
+            q = Quote(m.group(2), pos, trees, path)
             quotes.append(q)
             if pending and pending[-1].refs:
                 pending = []
             pending.append(q)
-        elif kind == "paraphrase":
-            continue
         elif kind == "line":
-            numbers = [int(m.group(1))]
+            if len(trees) > 1:
+                problems.append("L%s follows two trees (%s): name one" % (m.group(1), " and ".join(trees)))
             rest = m.group(2)
-            if rest.startswith("-") and rest.count("-") == 1 and "/" not in rest:
-                first, last = numbers[0], int(rest[1:])
-                spans = [(first, last)]
+            if re.fullmatch(r"[-\u2013]\d+", rest):
+                spans_ = [(int(m.group(1)), int(rest[1:]))]
             else:
-                spans = [(int(x), int(x)) for x in [m.group(1)] + re.findall(r"\d+", rest)]
-            for first, last in spans:
-                r = LineRef(tree, first, last, m.start(), m.end(), last_label if tree else None, path)
-                r.quotes = list(pending)
+                spans_ = [(int(x), int(x)) for x in [m.group(1)] + re.findall(r"\d+", rest)]
+            if not (last_kind == "line" or (refs and refs[-1].quotes is pending and pending)):
+                group += 1
+            for first, last in spans_:
+                if last < first:
+                    problems.append("L%d-%d: a range that ends before it starts" % (first, last))
+                r = LineRef(trees[-1] if trees else None, first, last, m.start(), m.end(), path, pending, group)
                 for q in pending:
                     q.refs.append(r)
                 refs.append(r)
-    return quotes, refs, named
+        if kind in ("quote", "line", "version", "paraphrase", "(", ")"):
+            last_kind = kind
+        last_end = m.end()
+    return quotes, refs, named, problems
 
 
 # --- checking ---------------------------------------------------------------------------------
@@ -435,11 +556,11 @@ class Finding:
     where: str
     tree: str
     message: str
-    fix: tuple = None       # (old text, new text) inside the detail
+    fix: tuple = None       # (LineRef, shift) or (old version, new version), inside the detail
 
 
 def check_use(use, trees, lines_known):
-    """Findings of one citation, and the per-tree outcome {version: 'ok'|'FAIL'}."""
+    """Findings of one citation, and the per-tree outcome {version: 'ok'|'FAIL'|'moved'|'n.a.'}."""
     findings = []
     outcome = {}
     files = per_line(use.file, lines_known)
@@ -447,12 +568,19 @@ def check_use(use, trees, lines_known):
     if files is None or functions is None:
         findings.append(Finding(use.where, "", "file/function per kernel line must read 'NAME (6.1), NAME (6.12)'"))
         return findings, {t.version: "FAIL" for t in trees.values()}
-    quotes, refs, named = parse_detail(use.detail)
+    if any(".." in f.split("/") or f.startswith("/") for f in files.values()):
+        findings.append(Finding(use.where, "", "file must be a path inside the kernel tree (no '..', not absolute)"))
+        return findings, {t.version: "FAIL" for t in trees.values()}
+    quotes, refs, named, problems = parse_detail(use.detail)
+    findings += [Finding(use.where, "", p) for p in problems]
+    if getattr(use, "unused", None):
+        findings.append(Finding(use.where, "", "the citation '%s' is used by no expectation: nothing claims a tree for it" % use.unused))
     by_version = {t.version: t for t in trees.values()}
     for r in refs:
         if r.version is None:
             findings.append(Finding(use.where, "", "L%d: a line number must name its tree (e.g. '%s L%d')" % (r.first, next(iter(by_version), "6.1.192"), r.first)))
-    for line in sorted(use.claims | {line_of(r.version) for r in refs if r.version} | {line_of(q.tree) for q in quotes if q.tree}, key=version_tuple):
+    mentioned = {line_of(r.version) for r in refs if r.version} | {line_of(v) for q in quotes for v in q.trees}
+    for line in sorted(use.claims | mentioned, key=version_tuple):
         tree = trees.get(line)
         if tree is None:
             continue
@@ -490,8 +618,13 @@ def check_use(use, trees, lines_known):
                     out.append((name, s.functions[name]))
             return s, out
 
+        # the quotes that hold for this tree, and where they are
+        mine = []
         for q in quotes:
-            applies = {line_of(q.tree)} if q.tree else ({line_of(r.version) for r in q.refs if r.version} or use.claims)
+            if q.trees:
+                applies = {line_of(v) for v in q.trees}
+            else:
+                applies = {line_of(r.version) for r in q.refs if r.version} or use.claims
             if line not in applies:
                 continue
             qpath = q.file or fpath
@@ -499,67 +632,68 @@ def check_use(use, trees, lines_known):
             if s is None:
                 bad.append("`%s`: %s does not exist" % (short(q.text), qpath))
                 continue
-            hits = []
-            for name, sp in candidates:
-                hits += [(h, name) for h in s.find(q.text, sp)]
+            hits = sorted({h for name, sp in candidates for h in s.find(q.text, sp)})
             if not hits:
                 anywhere = s.find(q.text)
                 if anywhere:
-                    bad.append("`%s` is not in %s but in %s() (%s L%d)" % (short(q.text), "/".join([n for n, _ in candidates]) or fname,
+                    bad.append("`%s` is not in %s but in %s() (%s L%d)" % (short(q.text), "/".join(n for n, _ in candidates) or fname,
                                                                          s.function_at(anywhere[0]) or "no function", qpath, anywhere[0]))
                 else:
                     bad.append("`%s` is not in %s (%s)" % (short(q.text), qpath, ", ".join(n + "()" for n, _ in candidates) or "no function"))
                 continue
-            q.hits = getattr(q, "hits", {})
-            q.hits[line] = [h for h, _ in hits]
+            q.hits[line] = hits
+            mine.append(q)
+
         unanchored_stale = False
+        groups = {}
         for r in refs:
-            if not r.version or line_of(r.version) != line:
-                continue
-            rpath = r.file or fpath
-            s, candidates = spans_in(rpath)
-            stale = r.version != tree.version
-            anchored = [q for q in r.quotes if line in getattr(q, "hits", {})]
-            if anchored:
-                def near(q, ref):
-                    return any(ref.first - TOLERANCE <= h <= ref.last + TOLERANCE for h in q.hits[line])
-                siblings = [o for o in q_refs(anchored, line)]
-                mine = any(near(q, r) for q in anchored)
-                others_cover = all(any(near(q, o) for o in siblings) for q in anchored)
-                if mine and not stale:
-                    continue
-                if not mine and others_cover and not stale:
-                    pass   # a line number beside the quoted ones: it must lie inside a function, below
-                else:
-                    # where the quotes are now: the reference moves by the distance to the nearest one
-                    if stale:
-                        # the old tree is gone: its lines started where the group's first quote
-                        # started, so the group moves by that quote's move (a wide range would keep
-                        # a 9-line move inside its tolerance)
-                        lead = min(anchored[0].hits[line], key=lambda h: abs(h - siblings[0].first))
-                        delta = lead - siblings[0].first
-                        if abs(delta) <= TOLERANCE and mine:
-                            delta = 0   # as near as the author put it: only the label is stale
-                    else:
-                        delta = 0 if mine else group_shift(anchored, siblings, line)
-                    new = "%s L%d" % (tree.version, r.first + delta) + ("-%d" % (r.last + delta) if r.last != r.first else "")
-                    old = "%s L%d%s" % (r.version, r.first, "-%d" % r.last if r.last != r.first else "")
-                    if delta:
-                        findings.append(Finding(use.where, tree.version, "moved: %s -> %s" % (old, new), (r, delta)))
+            if r.version and line_of(r.version) == line:
+                groups.setdefault(r.group, []).append(r)
+        for members in groups.values():
+            qs = [q for q in members[0].quotes if line in q.hits]
+            # each line number goes with a quote: the n-th with the n-th when they pair up, else
+            # with the nearest; and it starts where its quote starts (TOLERANCE lines)
+            for i, r in enumerate(members):
+                rpath = r.file or fpath
+                s, candidates = spans_in(rpath)
+                stale = r.version != tree.version
+                text_of = "%s L%d%s" % (r.version, r.first, "-%d" % r.last if r.last != r.first else "")
+                if qs:
+                    partner = qs[i] if len(qs) == len(members) else min(qs, key=lambda q: min(abs(h - r.first) for h in q.hits[line]))
+                    h = min(partner.hits[line], key=lambda h: abs(h - r.first))
+                    delta = h - r.first
+                    if delta == 0:
+                        if stale:
+                            bad.append(None)   # the label alone: reported once below
+                        continue
+                    # A tree that moved moves the range whole; in the same tree only its start
+                    # goes to the quote (the author's end stays, past the start).
+                    first, last = (h, max(r.last, h)) if not stale and h > r.first else (r.first + delta, r.last + delta)
+                    new = "%s L%d%s" % (tree.version, first, "-%d" % last if last != first else "")
+                    fixable = r.last == r.first or "-" in use.detail[r.start:r.end] or "\u2013" in use.detail[r.start:r.end]
+                    findings.append(Finding(use.where, tree.version, "%s: %s -> %s (`%s` is at L%d)" % ("moved" if stale else "off", text_of, new, short(partner.text, 40), h),
+                                            (r, (first, last)) if fixable and "/" not in use.detail[r.start:r.end] else None))
                     bad.append(None)
                     continue
-            if s is None:
-                bad.append("L%d: %s does not exist" % (r.first, rpath))
-                continue
-            inside = [n for n, (a, b) in candidates if a - TOLERANCE <= r.first and r.last <= b + TOLERANCE]
-            if not inside:
-                holder = s.function_at(r.first)
-                bad.append("%s L%d%s is not inside %s (it is in %s)" % (r.version, r.first, "-%d" % r.last if r.last != r.first else "",
-                                                                       " / ".join(n + "()" for n, _ in candidates) or fname + "()", (holder + "()") if holder else "no function"))
-            elif stale:
-                unanchored_stale = True
-                bad.append("%s L%d: stale tree label, and no quote to follow: quote the code it points at, or give the %s line by hand" % (r.version, r.first, tree.version))
-        stale_labels = sorted({m.group(0) for m in VERSION_RE.finditer(use.detail) if line_of(m.group(0)) == line and m.group(0) != tree.version
+                if s is None:
+                    bad.append("L%d: %s does not exist" % (r.first, rpath))
+                    continue
+                inside = [n for n, (a, b) in candidates if a <= r.first and r.last <= b]
+                if not inside:
+                    holder = s.function_at(r.first)
+                    bad.append("%s is not inside %s (it is in %s)" % (text_of, " / ".join(n + "()" for n, _ in candidates) or fname + "()",
+                                                                    (holder + "()") if holder else "no function"))
+                elif stale:
+                    unanchored_stale = True
+                    bad.append("%s: stale tree label, and no quote to follow: quote the code it points at, or give the %s line by hand" % (text_of, tree.version))
+            # every quote lies in the lines given
+            for q in qs:
+                if not any(r.first - TOLERANCE <= h <= r.last + TOLERANCE for h in q.hits[line] for r in members):
+                    if not any(f.fix and isinstance(f.fix[0], LineRef) and f.fix[0] in members for f in findings):
+                        bad.append("`%s` (L%s) is not in the lines given (%s)" % (short(q.text, 40), "/".join(map(str, q.hits[line][:3])),
+                                                                               ", ".join("L%d-%d" % (r.first, r.last) for r in members)))
+        stale_labels = sorted({m.group(0) for m in VERSION_RE.finditer(use.detail)
+                               if line_of(m.group(0)) == line and m.group(0) != tree.version and LABEL_AFTER.match(use.detail, m.end())
                                and not any(a <= m.start() < e for a, e in code_spans(use.detail))})
         for label in ([] if unanchored_stale else stale_labels):
             findings.append(Finding(use.where, tree.version, "stale tree label: %s -> %s" % (label, tree.version), (label, tree.version)))
@@ -569,25 +703,6 @@ def check_use(use, trees, lines_known):
                 findings.append(Finding(use.where, tree.version, b))
         outcome[tree.version] = ("FAIL" if any(bad) else "moved" if bad else "ok") if (claimed or bad) else "n.a."
     return findings, outcome
-
-
-def group_shift(quotes, refs, line):
-    """The one shift of these line references that puts the most quotes back beside them (the
-    smallest such shift): a tree moves a function's code as a whole."""
-    def covered(d):
-        return sum(1 for q in quotes if any(o.first + d - TOLERANCE <= h <= o.last + d + TOLERANCE for h in q.hits[line] for o in refs))
-    candidates = {h - o.first for q in quotes for h in q.hits[line] for o in refs}
-    return max(sorted(candidates, key=abs), key=covered) if candidates else 0
-
-
-def q_refs(quotes, line):
-    """The line references of `line`'s tree that follow any of these quotes."""
-    out = []
-    for q in quotes:
-        for r in q.refs:
-            if r.version and line_of(r.version) == line and r not in out:
-                out.append(r)
-    return out
 
 
 def short(text, n=60):
@@ -608,16 +723,14 @@ def apply_fixes(path, text, fixes):
             for m in re.finditer(r"(?<![\w.])%s(?![\w.]*\d)" % re.escape(what), region):
                 edits.append((a + m.start(), a + m.end(), change))
             continue
-        r, delta = what, change
-        if not delta:
-            continue
+        r, (first, last) = what, change
         detail = scalar(node) or ""
         token = detail[r.start:r.end]
         k = len(re.findall(r"(?<!\w)%s(?!\w)" % re.escape(token), detail[:r.start]))
         hits = list(re.finditer(r"(?<!\w)%s(?!\w)" % re.escape(token), region))
         if k < len(hits):
             m = hits[k]
-            new = "L%d%s" % (r.first + delta, "-%d" % (r.last + delta) if r.last != r.first else "")
+            new = "L%d%s" % (first, "-%d" % last if last != first else "")
             if token != "L%d%s" % (r.first, "-%d" % r.last if r.last != r.first else ""):
                 continue   # an 'L2206/2248' list: left for a person
             edits.append((a + m.start(), a + m.end(), new))
@@ -658,9 +771,18 @@ def load_commits(path):
     return table, problems
 
 
-def check_hashes(path, text, commits):
+def check_hashes(path, text, commits, strict=False):
+    """Every 12-digit commit hash is in the table; `strict` (the scenario files): a hex token of 7
+    to 40 digits (letters and digits both) that is not 12 long is refused too (a hash written
+    some other way would never be checked)."""
     out = []
     for number, line in enumerate(text.split("\n"), 1):
+        if strict:
+            for m in re.finditer(r"(?<![0-9a-zA-Z])[0-9a-fA-F]{7,40}(?![0-9a-zA-Z])", line):
+                token = m.group(0)
+                if len(token) != 12 or token != token.lower():
+                    if re.search(r"[a-fA-F]", token) and re.search(r"\d", token):
+                        out.append(Finding("%s:%d:%d" % (path, number, m.start() + 1), "", "%s: write a commit hash as its first 12 hex digits, lower case" % token))
         for m in HASH_RE.finditer(line):
             if not re.search(r"[a-f]", m.group(0)) or not re.search(r"\d", m.group(0)):
                 continue
@@ -725,7 +847,7 @@ def check_prose(path, text, tree_versions):
                 yield from walk(v)
 
     for node in walk(yaml.compose(text)):
-        for m in re.finditer(r"(?<![\w.])(\d+\.\d+\.\d+)(?:\s+[\w/.+-]+\.[ch])?\s+L\d+", node.value):
+        for m in re.finditer(r"(?<![\w.])(\d+\.\d+\.\d+)(?:\s+[\w/.+-]+\.[ch])?(?:\s+(?:in\s+)?[\w.]+\(\))?:?\s+L\d+", node.value):
             version = m.group(1)
             if line_of(version) in tree_versions and version not in installed:
                 out.append(Finding(mark(path, node), "", "a line number of %s in prose (%s): the tree is %s now; check it and relabel it by hand"
