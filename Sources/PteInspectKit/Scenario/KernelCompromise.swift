@@ -36,7 +36,7 @@ public struct KernelCompromise: Equatable, CustomStringConvertible {
                 found = ("a CPU lockup", line)
             } else if let line = first(hungTask) {
                 found = ("a hung task", line)
-            } else if let line = first(oopses), !step.leftBehind.isEmpty || (step.error ?? "").contains("had not answered") {
+            } else if let line = first(oopses), !step.leftBehind.isEmpty {
                 found = ("a BUG/Oops with a task that cannot be killed", line)
             } else if step.number == 0 {
                 found = ("a scenario could not start its helpers", step.error ?? "")

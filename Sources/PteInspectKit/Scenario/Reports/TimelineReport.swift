@@ -143,7 +143,11 @@ public enum TimelineReport {
         let rows = results.map { result -> [String] in
             let r = result.expectationResults
             var why = ""
-            if result.verdict == .skip { why = result.reason ?? "" }
+            if result.verdict == .skip {
+                why = result.reason ?? ""
+                // the same long reason on every row after a stop: said once, under the table
+                if why.hasPrefix("not run: the kernel is compromised") { why = "not run: the kernel is compromised (RUN STOPPED, below)" }
+            }
             if result.verdict.isFailure {
                 failures.append("[\(failures.count + 1)] \(result.scenario.name): \(result.reason ?? "")" + (result.detail.map { "\n    " + $0 } ?? ""))
                 why = "[\(failures.count)]"
