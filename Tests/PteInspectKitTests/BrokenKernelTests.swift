@@ -130,6 +130,19 @@ final class BrokenKernelTests: XCTestCase {
         XCTAssertNil(KernelSplat.report(in: [KernelLog.Record(level: 6, sequence: 1, seconds: 1, message: "zram0: detected capacity change")]))
     }
 
+    /// A user-space process's fault is printed with the kernel's words ("general protection
+    /// fault"), but it is the process's problem: seen at boot under tools/broken-kernel
+    /// boot-userspace, where it made the boot watchdog blame the kernel.
+    func testAUserSpaceFaultIsNotAKernelSplat() {
+        let user = [
+            KernelLog.Record(level: 6, sequence: 1, seconds: 26, message: "traps: systemd-udevd[53] general protection fault ip:7f3f7488c89f sp:7ffe572fa720 error:0 in ld-linux-x86-64.so.2[1b89f,7f3f74872000+26000]"),
+            KernelLog.Record(level: 6, sequence: 2, seconds: 26, message: "ip[52]: segfault at 8 ip 00007fc948224b51 sp 00007ffee3ebc4a0 error 4 in ld-linux-x86-64.so.2"),
+        ]
+        XCTAssertNil(KernelSplat.report(in: user))
+        let kernel = KernelLog.Record(level: 4, sequence: 3, seconds: 27, message: "Oops: general protection fault, probably for non-canonical address 0xdffffc0000000001: 0000 [#1] PREEMPT SMP KASAN NOPTI")
+        XCTAssertEqual(KernelSplat.report(in: user + [kernel])?.first, kernel.line)
+    }
+
     // MARK: - The report as results come, read by the kernel's own KTAP parser
 
     /// tools/testing/kunit/kunit.py from Debian's linux-source-6.12 (tools/setup installs it),

@@ -101,9 +101,18 @@ public enum KernelSplat {
     /// The first splat among `records` and what follows it (its stack), at most `lines` lines;
     /// nil when there is none.
     public static func report(in records: [KernelLog.Record], lines: Int = 40) -> [String]? {
-        guard let first = records.firstIndex(where: { record in markers.contains { record.message.contains($0) } }) else {
-            return nil
-        }
+        guard let first = records.firstIndex(where: isSplat) else { return nil }
         return records[first...].prefix(lines).map(\.line)
+    }
+
+    /// What the kernel prints about a user-space process's fault (arch/x86/kernel/traps.c
+    /// show_signal(): "traps: COMM[PID] general protection fault ip:..."; show_signal_msg():
+    /// "COMM[PID]: segfault at ..."): the process's problem, not the kernel's, though the words
+    /// match a marker.
+    public static let userSpaceFault = ["traps: ", "]: segfault at "]
+
+    static func isSplat(_ record: KernelLog.Record) -> Bool {
+        guard markers.contains(where: { record.message.contains($0) }) else { return false }
+        return !record.message.hasPrefix(userSpaceFault[0]) && !record.message.contains(userSpaceFault[1])
     }
 }
