@@ -78,4 +78,25 @@ final class KernelCompromiseTests: XCTestCase {
         }, hangs: { 0 }))
         XCTAssertEqual(ran, names)
     }
+
+    /// lockdep switched off by a report during a scenario (a CRASH) stops the run too; the
+    /// lockdep state is read only after a CRASH (its read walks every lock class).
+    func testLockdepSwitchedOffStopsTheRun() {
+        var reads = 0
+        var state = true
+        let suite = ScenarioSuite(keepGoing: false, hangsBeforeStopping: 2)
+        suite.debugLocks = { reads += 1; return state }
+        var ran: [String] = []
+        let compromise = suite.run(["a", "b", "locks", "d"].map(scenario), backend: .module, reporter: RunReporter(format: .ktap) { _ in }, run: { s in
+            ran.append(s.name)
+            if s.name == "locks" {
+                state = false
+                return self.faulted("locks", fault: .crash, report: ["WARNING: possible circular locking dependency detected"])
+            }
+            return ScenarioResult(scenario: s, backend: .module, steps: [])
+        }, hangs: { 0 })
+        XCTAssertEqual(ran, ["a", "b", "locks"])
+        XCTAssertEqual(compromise?.signal, "lockdep switched itself off after a report")
+        XCTAssertEqual(reads, 2, "once before the run, once after the CRASH")
+    }
 }
