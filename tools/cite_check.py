@@ -289,7 +289,7 @@ def extract_trees(cache, lines=LINES):
     """Extract (once per package version) the parts of /usr/src/linux-source-LINE.tar.xz that
     citations name. Returns {line: Tree}; a line whose package is not installed is left out."""
     import subprocess
-    trees = {}
+    trees, running = {}, []
     for line in lines:
         tarball = "/usr/src/linux-source-%s.tar.xz" % line
         if not os.path.isfile(tarball):
@@ -298,13 +298,17 @@ def extract_trees(cache, lines=LINES):
         root = os.path.join(cache, "linux-source-%s" % line)
         stamp = os.path.join(cache, "linux-source-%s.key" % line)
         if not (os.path.isfile(stamp) and open(stamp).read() == stamp_key and os.path.isdir(root)):
-            subprocess.run(["rm", "-rf", root], check=True)
+            subprocess.run(["rm", "-rf", root, stamp], check=True)
             os.makedirs(cache, exist_ok=True)
             members = ["linux-source-%s/%s" % (line, p) for p in ("Makefile", "mm", "include", "kernel", "fs", "arch/x86/include", "arch/x86/mm")]
-            subprocess.run(["tar", "-xJf", tarball, "-C", cache] + members, check=True)
-            open(stamp, "w").write(stamp_key)
-        trees[line] = Tree(root)
-    return trees
+            # both trees at once: xz decompresses on one core each (about 35 s instead of 70)
+            running.append((subprocess.Popen(["tar", "-xJf", tarball, "-C", cache] + members), stamp, stamp_key, tarball))
+        trees[line] = root
+    for process, stamp, stamp_key, tarball in running:
+        if process.wait() != 0:
+            raise SystemExit("cite-check: extracting %s failed" % tarball)
+        open(stamp, "w").write(stamp_key)
+    return {line: Tree(root) for line, root in trees.items()}
 
 
 # --- the scenario files -----------------------------------------------------------------------
