@@ -146,7 +146,7 @@ final class PageContentTests: XCTestCase {
         XCTAssertEqual(path(.write(Loc("P")), mine), .other)
         XCTAssertEqual(path(.fork(child: "child"), mine), .fork)
         XCTAssertEqual(path(.madvise(Loc("P"), pages: 1, .pageout), mine), .swapOut)
-        XCTAssertEqual(path(.mremap("P", pages: 1), mine), .mremap)
+        XCTAssertEqual(path(Action(Mremap(at: Loc("P"), pages: 1)), mine), .mremap)
         XCTAssertEqual(DataPath.swapIn.citation.function, "do_swap_page")
         XCTAssertEqual(DataPath.fork.citation.description.prefix(83), "mm/memory.c copy_present_pte() (6.1), mm/memory.c __copy_present_ptes() (6.12): the")
         XCTAssertEqual(DataPath.uffdMove.kernels.from, KernelVersion(6, 8))

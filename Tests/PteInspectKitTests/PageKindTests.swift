@@ -74,9 +74,9 @@ final class PageKindTests: XCTestCase {
         XCTAssertEqual(runs.map { $0.steps[0].expectations.map(\.summary) }, [
             ["every kind"], ["every kind", "only thp"], ["every kind", "only the swapped ones"],
         ])
-        guard case let .mapKind(symbol, kind) = runs[2].steps[0].action else { return XCTFail("\(runs[2].steps[0].action)") }
-        XCTAssertEqual(symbol, "P")
-        XCTAssertEqual(kind, PageKind(.mthp(kB: 64), swapped: true))
+        let mapKind = try XCTUnwrap(runs[2].steps[0].action.verb as? MapKind, "\(runs[2].steps[0].action)")
+        XCTAssertEqual(mapKind.symbol, "P")
+        XCTAssertEqual(mapKind.kind, PageKind(.mthp(kB: 64), swapped: true))
     }
 
     /// A page past the end of the smallest kind is an error in that kind's reading: P+1 does not

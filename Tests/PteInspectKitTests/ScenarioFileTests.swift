@@ -51,7 +51,7 @@ final class ScenarioFileTests: XCTestCase {
         XCTAssertEqual(scenario.watch, [PageRef("parent", "P"), PageRef("child", "P")])
         XCTAssertEqual(scenario.steps.count, 6)
         XCTAssertEqual(scenario.requirements, [.root])
-        guard case .fork(child: "child") = scenario.steps[3].action else { return XCTFail("step 4 is the fork: \(scenario.steps[3].action)") }
+        XCTAssertEqual((scenario.steps[3].action.verb as? Fork)?.child, "child", "step 4 is the fork: \(scenario.steps[3].action)")
         XCTAssertEqual(scenario.steps[3].label, "forked")
         let fork = scenario.steps[3].expectations
         XCTAssertEqual(fork.map(\.assertions.count), [3, 4, 4])
@@ -109,7 +109,7 @@ final class ScenarioFileTests: XCTestCase {
         assertError(check("parent:P.pfn ~= 1"), line: 14, column: 13, "unknown comparison '~='")
         assertError(file(steps: "  - system: write P\n"), line: 8, column: 13, "'write' is an actor's action")
         assertError(file(steps: "  - parent: map P 1\n  - parent: write P 5a\n"), line: 9, column: 13,
-                    "a write's value is a u32 in hex (e.g. 0x11223344: equal pages for KSM), not '5a'")
+                    "VALUE is a u32 in hex (e.g. 0x11223344), not '5a'")
         assertError(file(steps: "  - parent: map P 1\n  - parent: write P 0x1 0x2\n"), line: 9, column: 13, "write PAGE [VALUE]")
         assertError(file(steps: "  - parent: map P 1\n  - parent: write P 0x5a001000\n"), line: 9, column: 13,
                     "0x5a001000 looks like a step's tag (top byte 0x5a, see Data checks): choose another value")
@@ -149,9 +149,9 @@ final class ScenarioFileTests: XCTestCase {
         let text = file(steps: "  - parent: map P 1\n  - parent: write P 0x11223344\n    expect:\n      - summary: s\n"
             + "        kernels: all\n        cite: {file: f, function: g}\n        check:\n          - parent:P.data == 0x11223344\n")
         let scenario = try XCTUnwrap(try ScenarioFile.parse(text, file: "my.yaml").first)
-        guard case let .write(loc, value) = scenario.steps[1].action else { return XCTFail("\(scenario.steps[1].action)") }
-        XCTAssertEqual(loc, Loc("P"))
-        XCTAssertEqual(value, 0x1122_3344)
+        let write = try XCTUnwrap(scenario.steps[1].action.verb as? Write<Loc>, "\(scenario.steps[1].action)")
+        XCTAssertEqual(write.at, Loc("P"))
+        XCTAssertEqual(write.value, 0x1122_3344)
         XCTAssertEqual(scenario.steps[1].expectations.first?.assertions.first?.description, "parent:P.data == 0x11223344")
         XCTAssertEqual(try ScenarioFile.parse(ScenarioFileWriter.yaml(scenario), file: "again.yaml").first?.steps[1].description,
                        "parent: write P 0x11223344")

@@ -20,14 +20,14 @@ final class WorkerProtocolTests: XCTestCase {
         .uffdWriteProtect(0x7000, pages: 1, on: true), .uffdWriteProtect(0x7000, pages: 1, on: false),
         .uffdMove(from: 0x7000, to: 0x9000, pages: 4), .churn(seconds: 2.5, seed: 77), .memWrite(pid: 123, 0x7000), .memWrite(pid: 123, 0x7000, value: 0xffff_ffff),
         .memRead(pid: 9, 0xffff_f000), .fork, .forkWorker(input: "/tmp/x/fork-1.in", output: "/tmp/x/fork-1.out"),
-        .release(pid: 4242), .exit,
+        .release(pid: 4242), .exit, WorkerCommand(ClearRefs()), WorkerCommand(ClearRefs(kind: .all)),
     ]
 
     func testEveryCommandDecodesToItself() throws {
         var verbs = Set<String>()
         for command in Self.everyCommand {
             XCTAssertEqual(try WorkerCommand(line: command.line), command, command.line)
-            verbs.insert(command.verb)
+            verbs.insert(command.name)
         }
         // every verb the decoder knows has a command above
         XCTAssertEqual(verbs, Set(WorkerCommand.usage.keys))

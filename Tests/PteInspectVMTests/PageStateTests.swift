@@ -49,6 +49,28 @@ final class PageStateTests: ModuleTestCase {
         XCTAssertEqual(try client.entries(pid: worker.pid, start: base + pageSize, end: base + 2 * pageSize).count, 0)
     }
 
+    /// The soft-dirty cycle (the verb `clear-refs`): `echo 4 > /proc/self/clear_refs` clears the
+    /// bit and write-protects the PTE (fs/proc/task_mmu.c clear_soft_dirty(): `ptent =
+    /// pte_wrprotect(old_pte); ptent = pte_clear_soft_dirty(ptent);`, 6.1 and 6.12); the next
+    /// write faults, and the exclusive page is reused writable and dirty, which on x86 sets
+    /// soft-dirty again (mm/memory.c wp_page_reuse(): `maybe_mkwrite(pte_mkdirty(entry), vma)`;
+    /// arch/x86 pte_mkdirty() sets _PAGE_SOFT_DIRTY).
+    func testClearRefsClearsSoftDirtyUntilTheNextWrite() throws {
+        let worker = try makeWorker()
+        let base = try worker.map(pages: 1)
+        try worker.write(base)
+        XCTAssertTrue(try entry(pid: worker.pid, at: base).flags.isSuperset(of: [.write, .softDirty]))
+        try worker.send(WorkerCommand(ClearRefs()))
+        let cleared = try entry(pid: worker.pid, at: base)
+        XCTAssertFalse(cleared.flags.contains(.softDirty), "\(cleared.json.rendered())")
+        XCTAssertFalse(cleared.flags.contains(.write), "\(cleared.json.rendered())")
+        XCTAssertEqual(cleared.page?.flags.contains(.anonExclusive), true, "the page stays the process's own")
+        try worker.write(base)
+        let written = try entry(pid: worker.pid, at: base)
+        XCTAssertTrue(written.flags.isSuperset(of: [.write, .dirty, .softDirty]), "\(written.json.rendered())")
+        XCTAssertEqual(written.pfn, cleared.pfn, "reused, not copied")
+    }
+
     /// fork: copy_present_pte() write-protects the parent's PTE of a COW mapping and
     /// page_try_dup_anon_rmap() clears PG_anon_exclusive; both map the same PFN, mapcount 2; the
     /// child's copy is pte_mkold (mm/memory.c copy_present_pte, include/linux/rmap.h, 6.1).

@@ -13,36 +13,7 @@ enum DataPath: String, CaseIterable {
     /// The path of `step`, given what its page looked like before it (`before`: nil when the page
     /// was not observed yet).
     static func of(_ step: Step, before: (PageRef) -> PageObservation?) -> DataPath {
-        func touched(_ loc: Loc) -> PageObservation? { before(PageRef(step.actor, loc)) }
-        switch step.action {
-        case let .write(loc, _):
-            guard let page = touched(loc) else { return .fault }
-            if page[.swapped] == .bool(true) { return .swapIn }
-            if page[.present] != .bool(true) { return .fault }
-            // a page another mapping shares (after fork or KSM), or the zero page: copied first
-            if page[.zeroPage] == .bool(true) || page[.anonExclusive] == .bool(false) { return .cowCopy }
-            return .other
-        case let .read(loc):
-            guard let page = touched(loc) else { return .fault }
-            if page[.swapped] == .bool(true) { return .swapIn }
-            return page[.present] == .bool(true) ? .other : .fault
-        case .fork: return .fork
-        case .mremap: return .mremap
-        case let .madvise(_, _, advice):
-            switch advice {
-            case .pageout, .cold: return .swapOut
-            case .dontneed: return .dontneed
-            case .mergeable: return .ksm
-            default: return .other
-            }
-        case .waitForKsm: return .ksm
-        case .uffdCopy: return .uffdCopy
-        case .uffdZeropage: return .uffdZeropage
-        case .uffdMove: return .uffdMove
-        case .memWrite, .memRead: return .procMem
-        case .swapoff: return .swapoff
-        default: return .other
-        }
+        step.action.verb.dataPath(actor: step.actor, before: before)
     }
 
     /// The first release whose tree has this path (nil: every kernel the project supports).

@@ -99,7 +99,7 @@ final class ContentModel {
     init(_ scenario: Scenario) {
         var names = scenario.actors
         for step in scenario.steps {
-            if case let .fork(child) = step.action, !names.contains(child) { names.append(child) }
+            if let child = (step.action.verb as? Fork)?.child, !names.contains(child) { names.append(child) }
         }
         actorNames = names
     }

@@ -5,7 +5,7 @@ import Glibc
 // (`init(line:)`). On the wire both are one line of text (a pipe, or a forked worker's FIFO), so a
 // person can drive a worker by hand (`pteinspect worker`, then type `map 4`):
 //
-//   command  VERB ARG...        (the verbs and arguments: `WorkerCommand`)
+//   command  VERB ARG...        (the verbs and their arguments: `Verbs.wire`, Verbs/*.swift)
 //   reply    ok [VALUE]         the command succeeded; VALUE is the address, pid, byte... it names
 //            error CALL: TEXT [errno N]   a system call failed with errno N
 //            error usage: TEXT  the command was malformed (no system call was made)
@@ -91,275 +91,100 @@ public struct UffdModes: OptionSet, Hashable, Sendable, CustomStringConvertible 
     public var description: String { UffdModes.named.filter { contains($0.mode) }.map(\.name).joined(separator: ",") }
 }
 
-/// One command to a worker. `line` encodes it, `init(line:)` decodes it; the two agree for every
-/// value (a host test round-trips them).
-public enum WorkerCommand: Equatable, Sendable {
-    /// The worker is loaded, pinned and idle in its loop.
-    case ping
-    /// mmap `pages` anonymous pages between two PROT_NONE guard pages (the mapping never merges
-    /// with a neighbour and shares its anon_vma), MADV_NOHUGEPAGE. Replies with the address.
-    case map(pages: Int, Protection, Sharing)
-    /// The first `pages` pages of the shmem file `name` (a memfd the worker creates on first use,
-    /// `pages` long; the same name maps the same file again), between guard pages. The address.
-    case mapFile(name: String, pages: Int, Protection, Sharing)
-    /// 4 MiB between guard pages, MADV_HUGEPAGE on its 2 MiB-aligned middle. That address.
-    /// `shared`: the middle 2 MiB is MAP_SHARED|MAP_ANONYMOUS (shmem, its file offset 0 at a
-    /// 2 MiB boundary, so a shmem THP can be PMD-mapped there).
-    case mapTHP(sharing: Sharing = .private)
-    /// One byte (0x5a) stored at the address, or the u32 `value` (a write fault if it is not
-    /// writable yet). Scenarios store a `ContentTag`.
-    case write(UInt64, value: UInt32? = nil)
-    /// One byte loaded (a read fault if nothing is mapped yet). Replies with the byte.
-    case read(UInt64)
-    /// One byte (0x5a) stored in each of `pages` pages, or the u32 `first + i` at the start of page i.
-    case fill(UInt64, pages: UInt64, first: UInt32? = nil)
-    /// mremap(MREMAP_MAYMOVE|MREMAP_FIXED) of `pages` pages into a fresh range between guard pages. The new address.
-    case mremap(UInt64, pages: Int)
-    case mprotect(UInt64, pages: Int, Protection)
-    /// `pages` pages of /dev/pteinspect (VM_PFNMAP, remap_pfn_range; the device stays open). The address.
-    case mapFixture(pages: Int, Sharing)
-    /// pin_user_pages() through /dev/pteinspect (FOLL_PIN, optionally FOLL_WRITE / FOLL_LONGTERM).
-    case pin(UInt64, pages: UInt64, write: Bool, longterm: Bool)
-    case unpin(UInt64, pages: UInt64)
-    case madvise(UInt64, pages: Int, Advice)
-    /// lru_add_drain() on the worker's CPU: MADV_COLD on a scratch page (madvise_cold() drains the
-    /// local per-CPU LRU batches first, mm/madvise.c).
-    case drain
-    /// userfaultfd() + UFFDIO_API (with UFFD_FEATURE_MOVE when `move`). Replies "features=0x.. ioctls=0x..".
-    case uffdOpen(move: Bool)
-    case uffdRegister(UInt64, pages: Int, UffdModes)
-    /// UFFDIO_COPY of pages filled with 0xa5, page i starting with the u32 `first + i` when given
-    /// (UFFDIO_COPY_MODE_WP when `writeProtect`).
-    case uffdCopy(UInt64, pages: Int, writeProtect: Bool, first: UInt32? = nil)
-    case uffdZeropage(UInt64, pages: Int)
-    /// UFFDIO_CONTINUE (MINOR mode: map the page already in the page cache).
-    case uffdContinue(UInt64, pages: Int)
-    /// UFFDIO_WRITEPROTECT, mode WP (`on`) or 0 (resolve).
-    case uffdWriteProtect(UInt64, pages: Int, on: Bool)
-    /// UFFDIO_MOVE (Linux 6.8+). Replies with the bytes moved.
-    case uffdMove(from: UInt64, to: UInt64, pages: Int)
-    /// Change the worker's own address space at random for `seconds` (the stress test's target). Replies with the operation count.
-    case churn(seconds: Double, seed: UInt64)
-    /// One byte (0x3c) or the u32 `value` written, or one byte read, through /proc/PID/mem (FOLL_FORCE).
-    case memWrite(pid: Int32, UInt64, value: UInt32? = nil)
-    case memRead(pid: Int32, UInt64)
-    /// fork(); the child holds its copy idle until released or until the worker exits. The child's pid.
-    case fork
-    /// fork(); the child becomes a worker itself, reading commands from the FIFO `input` and
-    /// answering on `output` (it ends on `exit` or EOF). The child's pid.
-    case forkWorker(input: String, output: String)
-    /// Let an idle forked child exit, and reap it.
-    case release(pid: Int32)
-    /// Exit (idle children released first). EOF on the worker's input is the same.
-    case exit
+/// One command to a worker: a wire verb with its arguments (Verbs/*.swift, listed in
+/// `Verbs.wire`). `line` encodes it, `init(line:)` decodes it, both derived from the verb's
+/// declaration of its arguments; the two agree for every value (a host test round-trips them).
+public struct WorkerCommand: Equatable, CustomStringConvertible {
+    let verb: any WireVerb
+
+    init(_ verb: any WireVerb) { self.verb = verb }
 
     /// The largest page count a command takes (bounds what one line can ask of a worker).
     public static let maximumPages = 1 << 28
     /// uffd-copy's bound: the worker allocates the source buffer (256 MiB at most).
     public static let maximumCopyPages = 1 << 16
 
-    public var verb: String {
-        switch self {
-        case .ping: return "ping"
-        case .map: return "map"
-        case .mapFile: return "map-file"
-        case .mapTHP: return "map-thp"
-        case .write: return "write"
-        case .read: return "read"
-        case .fill: return "fill"
-        case .mremap: return "mremap"
-        case .mprotect: return "mprotect"
-        case .mapFixture: return "map-pfn"
-        case .pin: return "pin"
-        case .unpin: return "unpin"
-        case .madvise: return "madvise"
-        case .drain: return "drain"
-        case .uffdOpen: return "uffd-open"
-        case .uffdRegister: return "uffd-register"
-        case .uffdCopy: return "uffd-copy"
-        case .uffdZeropage: return "uffd-zeropage"
-        case .uffdContinue: return "uffd-continue"
-        case .uffdWriteProtect: return "uffd-wp"
-        case .uffdMove: return "uffd-move"
-        case .churn: return "churn"
-        case .memWrite: return "mem-write"
-        case .memRead: return "mem-read"
-        case .fork, .forkWorker: return "fork"
-        case .release: return "release"
-        case .exit: return "exit"
-        }
-    }
+    public var name: String { type(of: verb).name }
 
     /// The usage line of each verb, for a malformed command's reply.
-    public static let usage: [String: String] = [
-        "ping": "ping",
-        "map": "map PAGES [r|rw|none] [private|shared]",
-        "map-file": "map-file NAME PAGES [r|rw|none] [private|shared]",
-        "map-thp": "map-thp [private|shared]",
-        "write": "write ADDR [VALUE]", "read": "read ADDR", "fill": "fill ADDR PAGES [FIRST]",
-        "mremap": "mremap ADDR PAGES",
-        "mprotect": "mprotect ADDR PAGES r|rw|none",
-        "map-pfn": "map-pfn PAGES private|shared",
-        "pin": "pin ADDR PAGES [w][l]", "unpin": "unpin ADDR PAGES",
-        "madvise": "madvise ADDR PAGES " + Advice.allCases.map(\.rawValue).joined(separator: "|"),
-        "drain": "drain",
-        "uffd-open": "uffd-open [move]",
-        "uffd-register": "uffd-register ADDR PAGES missing|wp|minor[,...]",
-        "uffd-copy": "uffd-copy ADDR PAGES [wp] [FIRST]",
-        "uffd-zeropage": "uffd-zeropage ADDR PAGES",
-        "uffd-continue": "uffd-continue ADDR PAGES",
-        "uffd-wp": "uffd-wp ADDR PAGES on|off",
-        "uffd-move": "uffd-move SRC DST PAGES",
-        "churn": "churn SECONDS SEED",
-        "mem-write": "mem-write PID ADDR [VALUE]", "mem-read": "mem-read PID ADDR",
-        "fork": "fork [IN-FIFO OUT-FIFO]",
-        "release": "release CHILD-PID",
-        "exit": "exit",
-    ]
+    public static let usage: [String: String] = Dictionary(uniqueKeysWithValues: Verbs.wire.map { ($0.name, $0.usage(.wire)) })
 
     /// The command as one line (no newline).
-    public var line: String {
-        func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
-        func value(_ word: UInt32?) -> [String] { word.map { [hex(UInt64($0))] } ?? [] }
-        let words: [String]
-        switch self {
-        case .ping, .drain, .fork, .exit: words = []
-        case let .mapTHP(sharing): words = sharing == .shared ? [sharing.rawValue] : []
-        case let .map(pages, protection, sharing): words = ["\(pages)", protection.rawValue, sharing.rawValue]
-        case let .mapFile(name, pages, protection, sharing): words = [name, "\(pages)", protection.rawValue, sharing.rawValue]
-        case let .write(address, stored): words = [hex(address)] + value(stored)
-        case let .read(address): words = [hex(address)]
-        case let .fill(address, pages, first): words = [hex(address), "\(pages)"] + value(first)
-        case let .mremap(address, pages), let .uffdZeropage(address, pages), let .uffdContinue(address, pages):
-            words = [hex(address), "\(pages)"]
-        case let .mprotect(address, pages, protection): words = [hex(address), "\(pages)", protection.rawValue]
-        case let .mapFixture(pages, sharing): words = ["\(pages)", sharing.rawValue]
-        case let .pin(address, pages, write, longterm):
-            let options = (write ? "w" : "") + (longterm ? "l" : "")
-            words = [hex(address), "\(pages)"] + (options.isEmpty ? [] : [options])
-        case let .unpin(address, pages): words = [hex(address), "\(pages)"]
-        case let .madvise(address, pages, advice): words = [hex(address), "\(pages)", advice.rawValue]
-        case let .uffdOpen(move): words = move ? ["move"] : []
-        case let .uffdRegister(address, pages, modes): words = [hex(address), "\(pages)", modes.description]
-        case let .uffdCopy(address, pages, writeProtect, first): words = [hex(address), "\(pages)"] + (writeProtect ? ["wp"] : []) + value(first)
-        case let .uffdWriteProtect(address, pages, on): words = [hex(address), "\(pages)", on ? "on" : "off"]
-        case let .uffdMove(from, to, pages): words = [hex(from), hex(to), "\(pages)"]
-        case let .churn(seconds, seed): words = ["\(seconds)", "\(seed)"]
-        case let .memWrite(pid, address, stored): words = ["\(pid)", hex(address)] + value(stored)
-        case let .memRead(pid, address): words = ["\(pid)", hex(address)]
-        case let .forkWorker(input, output): words = [input, output]
-        case let .release(pid): words = ["\(pid)"]
-        }
-        return ([verb] + words).joined(separator: " ")
-    }
+    public var line: String { verb.line(.wire) }
+    public var description: String { line }
+
+    public static func == (a: WorkerCommand, b: WorkerCommand) -> Bool { a.line == b.line }
 
     /// Decodes one line; a malformed one is a `WorkerFailure` of kind usage (or unknown command)
     /// that the worker sends back as its reply.
     public init(line: String) throws(WorkerFailure) {
-        let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-        guard let verb = words.first else { throw WorkerFailure(message: "empty command") }
-        guard let usage = WorkerCommand.usage[verb] else {
-            throw WorkerFailure(message: "unknown command '\(verb)' (one of: \(WorkerCommand.usage.keys.sorted().joined(separator: ", ")))")
+        let words = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard let name = words.first.map(String.init) else { throw WorkerFailure(message: "empty command") }
+        guard let type = Verbs.wireByName[name] else {
+            throw WorkerFailure(message: "unknown command '\(name)' (one of: \(WorkerCommand.usage.keys.sorted().joined(separator: ", ")))")
         }
-        let arguments = Array(words.dropFirst())
-        let bad = WorkerFailure(call: "usage", message: usage)
-        func address(_ i: Int) throws(WorkerFailure) -> UInt64 {
-            guard i < arguments.count else { throw bad }
-            let text = arguments[i]
-            guard let value = text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text) else { throw bad }
-            return value
-        }
-        func pages(_ i: Int) throws(WorkerFailure) -> Int {
-            guard i < arguments.count, let value = Int(arguments[i]), value > 0, value <= WorkerCommand.maximumPages else { throw bad }
-            return value
-        }
-        func pid(_ i: Int) throws(WorkerFailure) -> Int32 {
-            guard i < arguments.count, let value = Int32(arguments[i]), value > 0 else { throw bad }
-            return value
-        }
-        /// An optional u32 in hex at `i` (a value to store).
-        func word(_ i: Int) throws(WorkerFailure) -> UInt32? {
-            guard i < arguments.count else { return nil }
-            let text = arguments[i]
-            guard text.hasPrefix("0x"), let value = UInt32(text.dropFirst(2), radix: 16) else { throw bad }
-            return value
-        }
-        func count(_ allowed: ClosedRange<Int>) throws(WorkerFailure) {
-            guard allowed.contains(arguments.count) else { throw bad }
-        }
-        func optional<T: RawRepresentable>(_ i: Int, default value: T) throws(WorkerFailure) -> T where T.RawValue == String {
-            guard i < arguments.count else { return value }
-            guard let parsed = T(rawValue: arguments[i]) else { throw bad }
-            return parsed
-        }
-        switch verb {
-        case "ping": try count(0...0); self = .ping
-        case "map":
-            try count(1...3)
-            self = .map(pages: try pages(0), try optional(1, default: Protection.readWrite), try optional(2, default: Sharing.private))
-        case "map-file":
-            try count(2...4)
-            self = .mapFile(name: arguments[0], pages: try pages(1), try optional(2, default: Protection.readWrite),
-                            try optional(3, default: Sharing.private))
-        case "map-thp": try count(0...1); self = .mapTHP(sharing: try optional(0, default: Sharing.private))
-        case "write": try count(1...2); self = .write(try address(0), value: try word(1))
-        case "read": try count(1...1); self = .read(try address(0))
-        case "fill": try count(2...3); self = .fill(try address(0), pages: UInt64(try pages(1)), first: try word(2))
-        case "mremap": try count(2...2); self = .mremap(try address(0), pages: try pages(1))
-        case "mprotect":
-            try count(3...3)
-            guard let protection = Protection(rawValue: arguments[2]) else { throw bad }
-            self = .mprotect(try address(0), pages: try pages(1), protection)
-        case "map-pfn":
-            try count(2...2)
-            guard let sharing = Sharing(rawValue: arguments[1]) else { throw bad }
-            self = .mapFixture(pages: try pages(0), sharing)
-        case "pin":
-            try count(2...3)
-            let options = arguments.count == 3 ? arguments[2] : ""
-            guard options.allSatisfy({ $0 == "w" || $0 == "l" }), Set(options).count == options.count else { throw bad }
-            self = .pin(try address(0), pages: UInt64(try pages(1)), write: options.contains("w"), longterm: options.contains("l"))
-        case "unpin": try count(2...2); self = .unpin(try address(0), pages: UInt64(try pages(1)))
-        case "madvise":
-            try count(3...3)
-            guard let advice = Advice(rawValue: arguments[2]) else { throw bad }
-            self = .madvise(try address(0), pages: try pages(1), advice)
-        case "drain": try count(0...0); self = .drain
-        case "uffd-open":
-            try count(0...1)
-            guard arguments.isEmpty || arguments[0] == "move" else { throw bad }
-            self = .uffdOpen(move: !arguments.isEmpty)
-        case "uffd-register":
-            try count(3...3)
-            guard let modes = UffdModes(names: arguments[2]) else { throw bad }
-            self = .uffdRegister(try address(0), pages: try pages(1), modes)
-        case "uffd-copy":
-            try count(2...4)
-            let writeProtect = arguments.count > 2 && arguments[2] == "wp"
-            let valueAt = writeProtect ? 3 : 2
-            guard arguments.count <= valueAt + 1, try pages(1) <= WorkerCommand.maximumCopyPages else { throw bad }
-            self = .uffdCopy(try address(0), pages: try pages(1), writeProtect: writeProtect, first: try word(valueAt))
-        case "uffd-zeropage": try count(2...2); self = .uffdZeropage(try address(0), pages: try pages(1))
-        case "uffd-continue": try count(2...2); self = .uffdContinue(try address(0), pages: try pages(1))
-        case "uffd-wp":
-            try count(3...3)
-            guard arguments[2] == "on" || arguments[2] == "off" else { throw bad }
-            self = .uffdWriteProtect(try address(0), pages: try pages(1), on: arguments[2] == "on")
-        case "uffd-move": try count(3...3); self = .uffdMove(from: try address(0), to: try address(1), pages: try pages(2))
-        case "churn":
-            try count(2...2)
-            guard let seconds = Double(arguments[0]), seconds > 0, seconds <= 3600, let seed = UInt64(arguments[1]) else { throw bad }
-            self = .churn(seconds: seconds, seed: seed)
-        case "mem-write": try count(2...3); self = .memWrite(pid: try pid(0), try address(1), value: try word(2))
-        case "mem-read": try count(2...2); self = .memRead(pid: try pid(0), try address(1))
-        case "fork":
-            guard arguments.count == 0 || arguments.count == 2 else { throw bad }
-            self = arguments.isEmpty ? .fork : .forkWorker(input: arguments[0], output: arguments[1])
-        case "release": try count(1...1); self = .release(pid: try pid(0))
-        case "exit": try count(0...0); self = .exit
-        default: throw bad   // every verb of `usage` is decoded above
+        let usage = type.usage(.wire)
+        var parser = ArgumentParser(side: .wire, text: line, form: usage, words: Array(words.dropFirst()))
+        do {
+            verb = try type.read(&parser)
+        } catch {
+            throw WorkerFailure(call: "usage", message: usage)
         }
     }
+
+    // The commands the CLI and the tests send by hand.
+    public static var ping: WorkerCommand { WorkerCommand(Ping()) }
+    public static func map(pages: Int, _ protection: Protection = .readWrite, _ sharing: Sharing = .private) -> WorkerCommand {
+        WorkerCommand(MapAnon(pages: pages, protection: protection, sharing: sharing))
+    }
+    public static func mapFile(name: String, pages: Int, _ protection: Protection, _ sharing: Sharing) -> WorkerCommand {
+        var verb = MapFile()
+        verb.file = name; verb.pages = pages; verb.protection = protection; verb.sharing = sharing
+        return WorkerCommand(verb)
+    }
+    public static func mapTHP(sharing: Sharing = .private) -> WorkerCommand { WorkerCommand(MapTHP(sharing: sharing)) }
+    public static func write(_ address: UInt64, value: UInt32? = nil) -> WorkerCommand { WorkerCommand(Write(at: Address(address), value: value)) }
+    public static func read(_ address: UInt64) -> WorkerCommand { WorkerCommand(Read(at: Address(address))) }
+    public static func fill(_ address: UInt64, pages: UInt64, first: UInt32? = nil) -> WorkerCommand {
+        WorkerCommand(Fill(at: Address(address), pages: Int(pages), first: first))
+    }
+    public static func mremap(_ address: UInt64, pages: Int) -> WorkerCommand { WorkerCommand(Mremap(at: Address(address), pages: pages)) }
+    public static func mprotect(_ address: UInt64, pages: Int, _ protection: Protection) -> WorkerCommand {
+        WorkerCommand(Mprotect(at: Address(address), pages: pages, protection: protection))
+    }
+    public static func mapFixture(pages: Int, _ sharing: Sharing) -> WorkerCommand { WorkerCommand(MapFixture(pages: pages, sharing: sharing)) }
+    public static func pin(_ address: UInt64, pages: UInt64, write: Bool, longterm: Bool) -> WorkerCommand {
+        WorkerCommand(Pin(at: Address(address), pages: Int(pages), write: write, longterm: longterm))
+    }
+    public static func unpin(_ address: UInt64, pages: UInt64) -> WorkerCommand { WorkerCommand(Unpin(at: Address(address), pages: Int(pages))) }
+    public static func madvise(_ address: UInt64, pages: Int, _ advice: Advice) -> WorkerCommand {
+        WorkerCommand(Madvise(at: Address(address), pages: pages, advice: advice))
+    }
+    public static var drain: WorkerCommand { WorkerCommand(Drain()) }
+    public static func uffdOpen(move: Bool) -> WorkerCommand { WorkerCommand(UffdOpen(move: move)) }
+    public static func uffdRegister(_ address: UInt64, pages: Int, _ modes: UffdModes) -> WorkerCommand {
+        WorkerCommand(UffdRegister(at: Address(address), pages: pages, modes: modes))
+    }
+    public static func uffdCopy(_ address: UInt64, pages: Int, writeProtect: Bool, first: UInt32? = nil) -> WorkerCommand {
+        WorkerCommand(UffdCopy(at: Address(address), pages: pages, writeProtect: writeProtect, first: first))
+    }
+    public static func uffdZeropage(_ address: UInt64, pages: Int) -> WorkerCommand { WorkerCommand(UffdZeropage(at: Address(address), pages: pages)) }
+    public static func uffdContinue(_ address: UInt64, pages: Int) -> WorkerCommand { WorkerCommand(UffdContinue(at: Address(address), pages: pages)) }
+    public static func uffdWriteProtect(_ address: UInt64, pages: Int, on: Bool) -> WorkerCommand {
+        WorkerCommand(UffdWriteProtect(at: Address(address), pages: pages, on: on))
+    }
+    public static func uffdMove(from: UInt64, to: UInt64, pages: Int) -> WorkerCommand {
+        WorkerCommand(UffdMove(from: Address(from), to: Address(to), pages: pages))
+    }
+    public static func churn(seconds: Double, seed: UInt64) -> WorkerCommand { WorkerCommand(RandomChurn(seconds: seconds, seed: seed)) }
+    public static func memWrite(pid: Int32, _ address: UInt64, value: UInt32? = nil) -> WorkerCommand {
+        WorkerCommand(ProcMemWrite(pid: pid, at: Address(address), value: value))
+    }
+    public static func memRead(pid: Int32, _ address: UInt64) -> WorkerCommand { WorkerCommand(ProcMemRead(pid: pid, at: Address(address))) }
+    public static var fork: WorkerCommand { WorkerCommand(WireFork(input: nil, output: nil)) }
+    public static func forkWorker(input: String, output: String) -> WorkerCommand { WorkerCommand(WireFork(input: input, output: output)) }
+    public static func release(pid: Int32) -> WorkerCommand { WorkerCommand(Release(pid: pid)) }
+    public static var exit: WorkerCommand { WorkerCommand(Exit()) }
 }
 
 /// A refused command: a failed system call (with its errno), a malformed command, or another

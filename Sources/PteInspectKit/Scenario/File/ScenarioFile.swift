@@ -197,7 +197,7 @@ struct ScenarioFileReader {
                 throw error(node, "watched page \(ref): '\(ref.loc.symbol)' is at most \(pages) page\(pages == 1 ? "" : "s") long in actor '\(ref.actor)' (pages count from +0)")
             }
         }
-        if kind != nil, !steps.contains(where: { if case .mapKind = $0.action { return true } else { return false } }) {
+        if kind != nil, !steps.contains(where: { $0.action.verb is MapKind }) {
             throw error(root, "a scenario with kinds: makes each kind with a 'map-kind NAME' step, and this one has none")
         }
         return Scenario(name: name, title: title, summary: summary, documents: documents, requirements: requirements,
@@ -304,6 +304,17 @@ struct ScenarioFileReader {
             length[PageRef(actor, symbol)] = pages
             everBound[PageRef(actor, symbol)] = max(pages, everBound[PageRef(actor, symbol)] ?? 0)
         }
+
+        /// `loc` of `actor` must be mapped now.
+        func needs(_ loc: Loc, of actor: String) throws(GrammarError) {
+            guard actors.contains(actor) else { throw GrammarError(message: "no actor '\(actor)' at this step") }
+            guard bound[actor]?.contains(loc.symbol) == true, let pages = length[PageRef(actor, loc.symbol)] else {
+                throw GrammarError(message: "'\(loc.symbol)' is not mapped in actor '\(actor)' at this step (map it in an earlier step)")
+            }
+            guard loc.page < pages else {
+                throw GrammarError(message: "\(loc) is past the end of '\(loc.symbol)' (\(pages) page\(pages == 1 ? "" : "s") in actor '\(actor)'; pages count from +0)")
+            }
+        }
     }
 
     static let stepKeys = ["label", "expect"]
@@ -337,9 +348,10 @@ struct ScenarioFileReader {
         let text = try string(actionNode, "an action")
         let kind = state.kind
         let lengths = state.length
+        let bound = state.bound[actor] ?? []
         let action = try grammar(actionNode) { () throws(GrammarError) in
             try ScenarioGrammar.action(text, system: isSystem, kind: kind) { symbol in
-                (state.bound[actor]?.contains(symbol) ?? false) ? lengths[PageRef(actor, symbol)] : nil
+                bound.contains(symbol) ? lengths[PageRef(actor, symbol)] : nil
             }
         }
         try checkAction(action, actor: actor, actionNode, &state)
@@ -364,47 +376,10 @@ struct ScenarioFileReader {
         return Step(isSystem ? "system" : actor, action, label: label, expect: expectations)
     }
 
-    /// An action's pages must be mapped by an earlier step of that actor; what it binds is bound after.
+    /// An action's pages must be mapped by an earlier step of that actor; what it binds is bound
+    /// after (each verb's `check`).
     func checkAction(_ action: Action, actor: String, _ node: Node, _ state: inout Validation) throws {
-        func needs(_ loc: Loc, of who: String = actor) throws {
-            guard state.actors.contains(who) else { throw error(node, "no actor '\(who)' at this step") }
-            guard state.bound[who]?.contains(loc.symbol) == true, let pages = state.length[PageRef(who, loc.symbol)] else {
-                throw error(node, "'\(loc.symbol)' is not mapped in actor '\(who)' at this step (map it in an earlier step)")
-            }
-            guard loc.page < pages else {
-                throw error(node, "\(loc) is past the end of '\(loc.symbol)' (\(pages) page\(pages == 1 ? "" : "s") in actor '\(who)'; pages count from +0)")
-            }
-        }
-        switch action {
-        case let .map(symbol, pages, _, _), let .mapFile(symbol, _, pages, _, _), let .mapFixture(symbol, pages, _):
-            state.bind(actor, symbol, pages: pages)
-        case let .mapTHP(symbol):
-            state.bind(actor, symbol, pages: 512)   // the 2 MiB-aligned MADV_HUGEPAGE range (WorkerCommand.mapTHP)
-        case let .mapKind(symbol, kind):
-            state.bind(actor, symbol, pages: kind.pages)
-        case let .write(loc, _), let .read(loc), let .mprotect(loc, _, _), let .madvise(loc, _, _), let .uffdRegister(loc, _, _),
-             let .uffdCopy(loc, _, _), let .uffdZeropage(loc, _), let .uffdWriteProtect(loc, _, _), let .uffdContinue(loc, _),
-             let .pin(loc, _, _, _), let .unpin(loc, _):
-            try needs(loc)
-        case let .uffdMove(from, to, _): try needs(from); try needs(to)
-        case let .mremap(symbol, pages):
-            try needs(Loc(symbol))
-            state.bind(actor, symbol, pages: pages)   // the name follows the PAGES pages moved
-        case let .memWrite(who, loc), let .memRead(who, loc): try needs(loc, of: who)
-        case let .fork(child):
-            guard !Self.reservedActorNames.contains(child) else { throw error(node, "'\(child)' cannot name an actor") }
-            guard !state.actors.contains(child) else { throw error(node, "actor '\(child)' already exists") }
-            state.actors.insert(child)
-            state.bound[child] = []   // a name reused after an earlier child's exit starts afresh
-            for symbol in state.bound[actor] ?? [] { state.bind(child, symbol, pages: state.length[PageRef(actor, symbol)] ?? 0) }
-        case .exit:
-            state.actors.remove(actor)
-            state.bound[actor] = nil
-        case let .waitForKsm(pages, _):
-            for ref in pages { try needs(ref.loc, of: ref.actor) }
-        case .drain, .uffdOpen, .swapoff, .swapon, .setting:
-            break
-        }
+        try grammar(node) { () throws(GrammarError) in try action.verb.check(&state, actor: actor) }
     }
 
     /// A `requires:` list (a scenario's or an expectation's).

@@ -78,40 +78,7 @@ public enum ScenarioFileWriter {
 
     // MARK: The one-line forms (ScenarioGrammar's inverses)
 
-    static func actionText(_ action: Action) -> String {
-        func sharing(_ shared: Bool) -> String { shared ? "shared" : "private" }
-        switch action {
-        case let .map(symbol, pages, prot, shared):
-            return "map \(symbol) \(pages)" + (prot == .readWrite && !shared ? "" : " \(prot.rawValue)") + (shared ? " shared" : "")
-        case let .mapFile(symbol, file, pages, prot, shared): return "map-file \(symbol) \(file) \(pages) \(prot.rawValue) \(sharing(shared))"
-        case let .mapTHP(symbol): return "map-thp \(symbol)"
-        case let .mapKind(symbol, _): return "map-kind \(symbol)"
-        case let .mapFixture(symbol, pages, shared): return "map-pfn \(symbol) \(pages) \(sharing(shared))"
-        case let .write(loc, value): return "write \(loc)" + (value.map { " 0x" + String($0, radix: 16) } ?? "")
-        case let .read(loc): return "read \(loc)"
-        case let .fork(child): return "fork \(child)"
-        case let .mremap(symbol, pages): return "mremap \(symbol) \(pages)"
-        case let .mprotect(loc, pages, prot): return "mprotect \(loc) \(pages) \(prot.rawValue)"
-        case let .madvise(loc, pages, advice): return "madvise \(loc) \(pages) \(advice.rawValue)"
-        case .drain: return "drain"
-        case let .uffdOpen(move): return "uffd-open" + (move ? " move" : "")
-        case let .uffdRegister(loc, pages, modes): return "uffd-register \(loc) \(pages) \(modes)"
-        case let .uffdCopy(loc, pages, wp): return "uffd-copy \(loc) \(pages)" + (wp ? " wp" : "")
-        case let .uffdZeropage(loc, pages): return "uffd-zeropage \(loc) \(pages)"
-        case let .uffdWriteProtect(loc, pages, on): return "uffd-wp \(loc) \(pages) \(on ? "on" : "off")"
-        case let .uffdContinue(loc, pages): return "uffd-continue \(loc) \(pages)"
-        case let .uffdMove(from, to, pages): return "uffd-move \(from) \(to) \(pages)"
-        case let .memWrite(actor, loc): return "mem-write \(actor):\(loc)"
-        case let .memRead(actor, loc): return "mem-read \(actor):\(loc)"
-        case let .pin(loc, pages, write, longterm): return "pin \(loc) \(pages)" + (write || longterm ? " " + (write ? "w" : "") + (longterm ? "l" : "") : "")
-        case let .unpin(loc, pages): return "unpin \(loc) \(pages)"
-        case .exit: return "exit"
-        case .swapoff: return "swapoff"
-        case .swapon: return "swapon"
-        case let .setting(path, value): return "set \(path) \(value)"
-        case let .waitForKsm(pages, seconds): return "wait-ksm \(seconds) " + pages.map(\.description).joined(separator: " ")
-        }
-    }
+    static func actionText(_ action: Action) -> String { action.text }
 
     static func checkText(_ assertion: Assertion) -> String {
         func operand(_ page: PageRef, _ field: PageField?, _ label: String?) -> String {

@@ -1,7 +1,10 @@
 /// The one-line forms of a scenario file (docs/scenario-format.md): a step's action
 /// ("madvise P 1 pageout"), a page ("child:P+1") and a check ("child:P.pfn != parent:P.pfn").
 /// Each parser throws a message; the loader adds file, line and column.
-struct GrammarError: Error { let message: String }
+struct GrammarError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
 
 enum ScenarioGrammar {
     /// "P" or "P+3": page 3 of the mapping bound to P.
@@ -46,177 +49,37 @@ enum ScenarioGrammar {
 
     // MARK: Actions
 
-    /// The actions and their arguments, for a usage message.
-    static let actionUsage: [String: String] = [
-        "map": "map NAME PAGES [r|rw|none] [private|shared]",
-        "map-file": "map-file NAME FILE PAGES [r|rw|none] [private|shared]",
-        "map-thp": "map-thp NAME",
-        "map-kind": "map-kind NAME (in a scenario with kinds:)",
-        "map-pfn": "map-pfn NAME PAGES private|shared",
-        "write": "write PAGE [VALUE]", "read": "read PAGE",
-        "fork": "fork CHILD",
-        "mremap": "mremap NAME PAGES",
-        "mprotect": "mprotect PAGE PAGES r|rw|none",
-        "madvise": "madvise PAGE PAGES ADVICE",
-        "drain": "drain",
-        "uffd-open": "uffd-open [move]",
-        "uffd-register": "uffd-register PAGE PAGES MODE[,MODE...]",
-        "uffd-copy": "uffd-copy PAGE PAGES [wp]",
-        "uffd-zeropage": "uffd-zeropage PAGE PAGES",
-        "uffd-wp": "uffd-wp PAGE PAGES on|off",
-        "uffd-continue": "uffd-continue PAGE PAGES",
-        "uffd-move": "uffd-move FROM TO PAGES",
-        "mem-write": "mem-write ACTOR:PAGE", "mem-read": "mem-read ACTOR:PAGE",
-        "pin": "pin PAGE PAGES [w][l]", "unpin": "unpin PAGE PAGES",
-        "exit": "exit",
-    ]
+    /// The actions and their arguments, for a usage message (from `Verbs.scenario`).
+    static let actionUsage: [String: String] = usage(system: false)
+    static let systemUsage: [String: String] = usage(system: true)
 
-    static let systemUsage: [String: String] = [
-        "swapoff": "swapoff", "swapon": "swapon",
-        "set": "set PATH VALUE",
-        "wait-ksm": "wait-ksm SECONDS ACTOR:PAGE...",
-    ]
+    private static func usage(system: Bool) -> [String: String] {
+        var table: [String: String] = [:]
+        for verb in Verbs.scenario where verb.isSystem == system {
+            table[verb.name] = verb.usage(.scenario) + (verb.usageNote.isEmpty ? "" : " " + verb.usageNote)
+        }
+        return table
+    }
 
     /// An actor's action ("write P+1") or, for `system`, a system action ("swapoff").
     /// `length`: the pages an actor's mapping has at this step (nil: not mapped), for the page
     /// count `all` ("madvise P all pageout": from P to the mapping's end, whatever the run's page
     /// kind makes it).
-    static func action(_ text: String, system: Bool, kind: PageKind? = nil, length: (String) -> Int? = { _ in nil }) throws(GrammarError) -> Action {
+    static func action(_ text: String, system: Bool, kind: PageKind? = nil, length: @escaping (String) -> Int? = { _ in nil }) throws(GrammarError) -> Action {
         let words = text.split(separator: " ", omittingEmptySubsequences: true)
-        guard let verb = words.first.map(String.init) else { throw GrammarError(message: "an empty action") }
+        guard let first = words.first else { throw GrammarError(message: "an empty action") }
+        let name = String(first)
         let usage = system ? systemUsage : actionUsage
-        guard let form = usage[verb] else {
+        guard let form = usage[name], let verb = Verbs.scenarioByName[name] else {
             let other = system ? actionUsage : systemUsage
-            if other[verb] != nil {
-                throw GrammarError(message: system ? "'\(verb)' is an actor's action: write it under an actor's name, not 'system'"
-                                                   : "'\(verb)' is a system action: write it as 'system: \(verb) ...'")
+            if other[name] != nil {
+                throw GrammarError(message: system ? "'\(name)' is an actor's action: write it under an actor's name, not 'system'"
+                                                   : "'\(name)' is a system action: write it as 'system: \(name) ...'")
             }
-            throw GrammarError(message: "unknown action '\(verb)'\(didYouMean(verb, Array(usage.keys))); one of: \(usage.keys.sorted().joined(separator: ", "))")
+            throw GrammarError(message: "unknown action '\(name)'\(didYouMean(name, Array(usage.keys))); one of: \(usage.keys.sorted().joined(separator: ", "))")
         }
-        let args = Array(words.dropFirst())
-        func arity(_ allowed: ClosedRange<Int>) throws(GrammarError) {
-            guard allowed.contains(args.count) else { throw GrammarError(message: "'\(text)': expected \(form)") }
-        }
-        func protection(_ i: Int) throws(GrammarError) -> Protection {
-            i < args.count ? try choice(args[i], "protection") : .readWrite
-        }
-        func shared(_ i: Int) throws(GrammarError) -> Bool {
-            guard i < args.count else { return false }
-            let sharing: Sharing = try choice(args[i], "sharing")
-            return sharing == .shared
-        }
-        /// A page count from `loc` on: a number, or `all`, the rest of the mapping.
-        func pages(_ word: Substring, from loc: Loc) throws(GrammarError) -> Int {
-            guard word == "all" else { return try count(word, "page count") }
-            guard let total = length(loc.symbol) else {
-                throw GrammarError(message: "'\(text)': 'all' counts the pages of '\(loc.symbol)', which no earlier step of this actor maps")
-            }
-            guard loc.page < total else {
-                throw GrammarError(message: "'\(text)': \(loc) is past the end of '\(loc.symbol)' (\(total) page\(total == 1 ? "" : "s"))")
-            }
-            return total - loc.page
-        }
-        func symbol(_ i: Int) throws(GrammarError) -> String {
-            let name = String(args[i])
-            guard isSymbol(name) else { throw GrammarError(message: "'\(name)' is not a name (letters, digits, '_' and '-', starting with a letter)") }
-            return name
-        }
-        switch verb {
-        case "map": try arity(2...4); return .map(try symbol(0), pages: try count(args[1], "page count"), try protection(2), shared: try shared(3))
-        case "map-file":
-            try arity(3...5)
-            return .mapFile(try symbol(0), file: try symbol(1), pages: try count(args[2], "page count"), try protection(3), shared: try shared(4))
-        case "map-thp": try arity(1...1); return .mapTHP(try symbol(0))
-        case "map-kind":
-            try arity(1...1)
-            guard let kind else { throw GrammarError(message: "map-kind makes the page kind of each run: the scenario needs a 'kinds:' list") }
-            return .mapKind(try symbol(0), kind)
-        case "map-pfn":
-            try arity(3...3)
-            return .mapFixture(try symbol(0), pages: try count(args[1], "page count"), shared: try shared(2))
-        case "write":
-            try arity(1...2)
-            guard args.count == 2 else { return .write(try loc(args[0])) }
-            let word = args[1]
-            guard word.hasPrefix("0x"), let value = UInt32(word.dropFirst(2), radix: 16) else {
-                throw GrammarError(message: "'\(text)': a write's value is a u32 in hex (e.g. 0x11223344: equal pages for KSM), not '\(word)'")
-            }
-            guard value != 0 else {
-                throw GrammarError(message: "'\(text)': 0 is what a fresh page holds (the data check could not tell the write happened, and a split may map an all-zero page to the zero page): choose another value")
-            }
-            guard ContentTag(value: value) == nil else {
-                throw GrammarError(message: "'\(text)': \(word) looks like a step's tag (top byte 0x5a, see Data checks): choose another value")
-            }
-            return .write(try loc(args[0]), value: value)
-        case "read": try arity(1...1); return .read(try loc(args[0]))
-        case "fork": try arity(1...1); return .fork(child: try symbol(0))
-        case "mremap": try arity(2...2); return .mremap(try symbol(0), pages: try pages(args[1], from: Loc(try symbol(0))))
-        case "mprotect":
-            try arity(3...3)
-            return .mprotect(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])), try choice(args[2], "protection"))
-        case "madvise":
-            try arity(3...3)
-            return .madvise(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])), try choice(args[2], "madvise advice"))
-        case "drain": try arity(0...0); return .drain
-        case "uffd-open":
-            try arity(0...1)
-            guard args.isEmpty || args[0] == "move" else { throw GrammarError(message: "'\(text)': expected \(form)") }
-            return .uffdOpen(move: !args.isEmpty)
-        case "uffd-register":
-            try arity(3...3)
-            guard let modes = UffdModes(names: String(args[2])) else {
-                let names = UffdModes.named.map(\.name)
-                let bad = args[2].split(separator: ",").first { name in !names.contains(String(name)) }.map(String.init) ?? String(args[2])
-                throw GrammarError(message: "unknown userfaultfd mode '\(bad)'\(didYouMean(bad, names)); modes: \(names.joined(separator: ", ")), joined by ','")
-            }
-            return .uffdRegister(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])), modes: modes)
-        case "uffd-copy":
-            try arity(2...3)
-            let count = try pages(args[1], from: try loc(args[0]))
-            guard count <= WorkerCommand.maximumCopyPages else {
-                throw GrammarError(message: "'\(text)': uffd-copy copies at most \(WorkerCommand.maximumCopyPages) pages (the worker allocates the source)")
-            }
-            guard args.count == 2 || args[2] == "wp" else { throw GrammarError(message: "'\(text)': expected \(form)") }
-            return .uffdCopy(try loc(args[0]), pages: count, writeProtect: args.count == 3)
-        case "uffd-zeropage": try arity(2...2); return .uffdZeropage(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])))
-        case "uffd-wp":
-            try arity(3...3)
-            guard args[2] == "on" || args[2] == "off" else { throw GrammarError(message: "'\(text)': expected \(form)") }
-            return .uffdWriteProtect(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])), on: args[2] == "on")
-        case "uffd-continue": try arity(2...2); return .uffdContinue(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])))
-        case "uffd-move": try arity(3...3); return .uffdMove(from: try loc(args[0]), to: try loc(args[1]), pages: try pages(args[2], from: try loc(args[0])))
-        case "mem-write", "mem-read":
-            try arity(1...1)
-            let ref = try pageRef(args[0])
-            return verb == "mem-write" ? .memWrite(actor: ref.actor, ref.loc) : .memRead(actor: ref.actor, ref.loc)
-        case "pin":
-            try arity(2...3)
-            let options = args.count == 3 ? String(args[2]) : ""
-            guard options.allSatisfy({ $0 == "w" || $0 == "l" }), Set(options).count == options.count else {
-                throw GrammarError(message: "'\(text)': expected \(form) (w: FOLL_WRITE, l: FOLL_LONGTERM)")
-            }
-            return .pin(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])), write: options.contains("w"), longterm: options.contains("l"))
-        case "unpin": try arity(2...2); return .unpin(try loc(args[0]), pages: try pages(args[1], from: try loc(args[0])))
-        case "exit": try arity(0...0); return .exit
-        case "swapoff": try arity(0...0); return .swapoff
-        case "swapon": try arity(0...0); return .swapon
-        case "set":
-            try arity(2...2)
-            let path = String(args[0])
-            guard path.hasPrefix("/sys/") || path.hasPrefix("/proc/sys/") else {
-                throw GrammarError(message: "'set' writes a setting under /sys/ or /proc/sys/, not '\(path)'")
-            }
-            return .setting(path: path, value: String(args[1]))
-        case "wait-ksm":
-            guard args.count >= 2, let seconds = Int(args[0]), seconds > 0, seconds <= 600 else {
-                throw GrammarError(message: "'\(text)': expected \(form) (1 to 600 seconds)")
-            }
-            var pages: [PageRef] = []
-            for word in args.dropFirst() { pages.append(try pageRef(word)) }
-            return .waitForKsm(pages, seconds: seconds)
-        default:
-            throw GrammarError(message: "unknown action '\(verb)'")
-        }
+        var parser = ArgumentParser(side: .scenario, text: text, form: form, words: Array(words.dropFirst()), length: length, kind: kind)
+        return try verb.action(&parser)
     }
 
     // MARK: Checks

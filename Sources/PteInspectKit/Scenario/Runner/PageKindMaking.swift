@@ -1,0 +1,131 @@
+import Foundation
+import Glibc
+
+// Making a page kind (`map-kind`, PageKind.recipe): the mapping, the settings that choose the
+// folio size, the writes and splits, the check that the kernel made what was asked, and the
+// page-out of a swapped kind. cow.c's do_run_with_thp() and run_with_base_page() make them the
+// same way.
+
+extension StepContext {
+    /// `map-kind`: the kind at a fresh mapping bound to `symbol`. The outcome is the address (and,
+    /// for a swapped kind, whether the folio went out whole); `state.kindNotMade` /
+    /// `kindNotSwapped` say why the kernel did not make it, for the runner's SKIP.
+    func makeKind(_ kind: PageKind, symbol: String) throws -> StepOutcome {
+        let outcome: StepOutcome
+        if kind.holdsKhugepaged { try holdKhugepaged() }
+        switch kind.shape {
+        case .small: outcome = try bind(symbol, MapAnon(pages: 1, protection: .readWrite, sharing: .private))
+        case .shmem: outcome = try bind(symbol, MapAnon(pages: 1, protection: .readWrite, sharing: .shared))
+        case .shmemTHP: outcome = try bind(symbol, MapTHP(sharing: .shared))
+        case .thp, .thpPTE, .thpSingle, .mthp: outcome = try bind(symbol, MapTHP(sharing: .private))
+        }
+        content.map(actor, symbol, shared: kind.isShmem, file: false)
+        let base = try address(Loc(symbol))
+        try make(kind, at: base, tag: tag(Loc(symbol)))
+        content.store(actor, Loc(symbol), tag(Loc(symbol)))
+        if kind.shape == .thpSingle { content.advise(actor, Loc(symbol, 1), pages: kind.pages - 1, .dontneed) }
+        // The folio is checked before it is paged out: a swapped kind is that kind swapped.
+        state.kindNotMade = kindNotMade(PageKind(kind.shape), at: PageRef(actor, symbol))
+        if kind.swapped, state.kindNotMade == nil {
+            let before = kind.swapOutCount()
+            try send(Madvise(at: base, pages: kind.pages, advice: .pageout))
+            state.kindNotSwapped = kindNotMade(kind, at: PageRef(actor, symbol))
+            // Whether the folio went out whole is part of what the kernel did: the outcome says it.
+            if case let .succeeded(address) = outcome, let note = kind.swapOutNote(before: before, after: kind.swapOutCount()) {
+                return .succeeded(address + "; " + note)
+            }
+        }
+        return outcome
+    }
+
+    /// khugepaged held off while a scenario has a MADV_HUGEPAGE range (PageKind.khugepagedSleep):
+    /// put back when the scenario ends, like every setting.
+    func holdKhugepaged() throws {
+        guard FileManager.default.fileExists(atPath: PageKind.khugepagedSleep),
+              !state.settings.contains(where: { $0.path == PageKind.khugepagedSleep }) else { return }
+        // The write wakes khugepaged for one more scan (nice 19: it may run late); the range is
+        // made once that scan is over and khugepaged sleeps again: its voluntary context
+        // switches count up (bounded: 2 s, then the scenario goes on as before the hold).
+        let khugepaged = ScenarioRunner.kernelThread(named: "khugepaged")
+        let before = khugepaged.flatMap(ScenarioRunner.voluntarySwitches)
+        _ = try state.set(PageKind.khugepagedSleep, to: PageKind.khugepagedHoldMillis)
+        guard let khugepaged, let before else { return }
+        let deadline = Date().addingTimeInterval(2)
+        while Date() < deadline, let now = ScenarioRunner.voluntarySwitches(khugepaged), now == before { usleep(10_000) }
+    }
+
+    /// The rest of `map-kind` once the range is mapped at `base`, up to the page-out of a swapped
+    /// kind (PageKind.recipe; cow.c's
+    /// do_run_with_thp() and run_with_base_page() make them the same way).
+    private func make(_ kind: PageKind, at base: Address, tag: UInt32?) throws {
+        if let control = kind.mthpControl {
+            // Only this size may be chosen: alloc_anon_folio() tries the highest enabled order
+            // that fits the 2 MiB-aligned VMA first (6.12 mm/memory.c L4654), so every other
+            // size, the PMD one included, is off (each put back when the scenario ends).
+            let directory = "/sys/kernel/mm/transparent_hugepage"
+            let sizes = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for size in sizes.sorted() where size.hasPrefix("hugepages-") && size.hasSuffix("kB") {
+                let path = "\(directory)/\(size)/enabled"
+                guard path != control, FileManager.default.fileExists(atPath: path) else { continue }
+                _ = try state.set(path, to: "never")
+            }
+            _ = try state.set(control, to: "always")
+        }
+        if kind.shape == .shmemTHP {
+            // A shmem THP for a MADV_HUGEPAGE range (shmem_huge_global_enabled(): SHMEM_HUGE_ADVISE
+            // and VM_HUGEPAGE); on 6.11+ anonymous shmem's PMD size follows it when "inherit".
+            _ = try state.set(PageKind.shmemControl, to: "advise")
+            if FileManager.default.fileExists(atPath: PageKind.shmemPMDControl) {
+                _ = try state.set(PageKind.shmemPMDControl, to: "inherit")
+            }
+        }
+        try send(Write(at: base, value: tag))
+        let page = pageSize
+        switch kind.shape {
+        case .thpPTE, .thpSingle:
+            // cow.c THP_RUN_PTE: "Trigger PTE-mapping the THP by temporarily mapping a single
+            // subpage R/O" (mprotect splits the PMD: change_huge_pmd -> __split_huge_pmd).
+            try send(Mprotect(at: Address(base.value + page), pages: 1, protection: .read))
+            try send(Mprotect(at: Address(base.value + page), pages: 1, protection: .readWrite))
+            if kind.shape == .thpSingle {
+                // cow.c THP_RUN_SINGLE_PTE: "Discard all but a single subpage of that PTE-mapped THP".
+                try send(Madvise(at: Address(base.value + page), pages: kind.pages - 1, advice: .dontneed))
+            }
+        case .small, .thp, .mthp, .shmem, .shmemTHP:
+            break
+        }
+    }
+
+    /// Why `map-kind` did not make `kind` at `ref` (PageKind.notMade), or nil; an observation
+    /// that fails is a reason too.
+    private func kindNotMade(_ kind: PageKind, at ref: PageRef) -> String? {
+        guard let worker = state.worker(ref.actor), let address = state.address(ref, pageSize: pageSize) else { return "\(ref) is not mapped" }
+        do {
+            let seen = try guarded("checking the kind made at \(ref)") {
+                try observer.observe(pid: worker.pid, address: address) { _, _ in "" }
+            }
+            return kind.notMade(seen)
+        } catch {
+            return "observing \(ref) failed: \(error)"
+        }
+    }
+
+}
+
+extension ScenarioRunner {
+    /// The pid of the kernel thread called `name` (its /proc/PID/comm), if it runs.
+    static func kernelThread(named name: String) -> Int32? {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+        return pids.first { pid in
+            (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) == name
+        }
+    }
+
+    /// voluntary_ctxt_switches of /proc/PID/status: how many times the task went to sleep.
+    static func voluntarySwitches(_ pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        return status.split(separator: "\n").first { $0.hasPrefix("voluntary_ctxt_switches:") }
+            .flatMap { Int($0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") }
+    }
+
+}
