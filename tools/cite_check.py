@@ -354,13 +354,44 @@ def claimed_lines(kernels, tree_versions):
     return out
 
 
-def citations_of(path, tree_versions):
+LIBRARY = "scenarios/lib/shared.yaml"
+
+
+class Library:
+    """The kernel ranges and citations every scenario file may name (scenarios/lib/shared.yaml,
+    ScenarioLibrary in the CLI): a file's own names first, then these."""
+
+    def __init__(self, path=None):
+        self.path = path
+        top = mapping(yaml.compose(open(path, encoding="utf-8").read())) if path and os.path.exists(path) else {}
+        self.kernels = named_ranges(top.get("kernels"))
+        self.citations = mapping(top.get("citations"))
+
+    def redefined(self, path):
+        """A catalog file's own definitions of the library's names: one fact is written once."""
+        top = mapping(yaml.compose(open(path, encoding="utf-8").read()))
+        out = []
+        for section, names in (("kernels", self.kernels), ("citations", self.citations)):
+            node = top.get(section)
+            for key, _ in (node.value if isinstance(node, yaml.MappingNode) else []):
+                if key.value in names:
+                    out.append(Finding(mark(path, key), "", "'%s' is defined in %s, shared by every scenario: use that one (one fact is written once), or give this one another name"
+                                       % (key.value, self.path)))
+        return out
+
+
+def named_ranges(node):
+    return {k: {kk: scalar(vv) for kk, vv in mapping(v).items()} for k, v in mapping(node).items()}
+
+
+def citations_of(path, tree_versions, library=None):
     """Every citation of a scenario file, once per distinct node, with the trees its users claim."""
+    library = library or Library()
     text = open(path, encoding="utf-8").read()
     root = yaml.compose(text)
     top = mapping(root)
-    named_kernels = {k: {kk: scalar(vv) for kk, vv in mapping(v).items()} for k, v in mapping(top.get("kernels")).items()}
-    named_cites = mapping(top.get("citations"))
+    named_kernels = dict(library.kernels, **named_ranges(top.get("kernels")))
+    named_cites = dict(library.citations, **mapping(top.get("citations")))
     uses = {}
     steps = top.get("steps")
     for step in (steps.value if isinstance(steps, yaml.SequenceNode) else []):
@@ -383,7 +414,7 @@ def citations_of(path, tree_versions):
             c = mapping(cite)
             uses[key] = CitationUse(path, cite, scalar(c.get("file")) or "", scalar(c.get("function")) or "",
                                     scalar(c.get("detail")) or "", c.get("detail"), claims, mark(path, cite))
-    for name, node in named_cites.items():
+    for name, node in mapping(top.get("citations")).items():
         if id(node) not in uses:
             c = mapping(node)
             uses[id(node)] = CitationUse(path, node, scalar(c.get("file")) or "", scalar(c.get("function")) or "",

@@ -263,6 +263,34 @@ class Commits(unittest.TestCase):
         self.assertEqual([f.where for f in found], ["s.yaml:3:14", "s.yaml:5:10"], [f.message for f in found])
 
 
+class SharedLibrary(unittest.TestCase):
+    """scenarios/lib/shared.yaml: a catalog file names its ranges, and may not define them again."""
+
+    def test_a_shared_range_decides_the_trees_and_may_not_be_redefined(self):
+        d = tempfile.mkdtemp()
+        try:
+            library = os.path.join(d, "shared.yaml")
+            open(library, "w").write('kernels:\n  new: {from: "6.8", basis: b}\n')
+            lib = cc.Library(library)
+            path = os.path.join(d, "s.yaml")
+            open(path, "w").write(textwrap.dedent("""\
+                kernels:
+                  new: {from: "5.19", basis: again}
+                  own: {basis: o}
+                steps:
+                  - parent: write P
+                    expect:
+                      - {summary: s, kernels: new, cite: {file: mm/rmap.c, function: f}, check: [a]}
+                """))
+            redefined = lib.redefined(path)
+            self.assertEqual([f.where for f in redefined], [path + ":2:3"], [f.message for f in redefined])
+            open(path, "w").write("steps:\n  - parent: write P\n    expect:\n      - {summary: s, kernels: new, cite: {file: mm/rmap.c, function: f}, check: [a]}\n")
+            uses, _ = cc.citations_of(path, {"6.1": "6.1.192", "6.12": "6.12.118"}, lib)
+            self.assertEqual(uses[0].claims, {"6.12"}, "the shared range's from: 6.8 claims 6.12.118 only")
+        finally:
+            shutil.rmtree(d)
+
+
 class RealTrees(unittest.TestCase):
     """A copy of a catalog scenario with one quote spoiled is caught, with its file and line."""
 

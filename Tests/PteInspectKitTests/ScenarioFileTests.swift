@@ -92,6 +92,35 @@ final class ScenarioFileTests: XCTestCase {
                     line: 12, column: 38, "unknown key 'line' in a citation")
     }
 
+    /// scenarios/lib/shared.yaml: a range several scenarios rely on is named from any file; a file
+    /// of one's own may define the name again (its own is then the one meant).
+    func testSharedKernelRangesAreNamedFromEveryFile() throws {
+        let expect = { (range: String) in
+            "  - parent: map P 1\n    expect:\n      - summary: s\n        kernels: \(range)\n        cite: {file: f, function: g}\n        check:\n          - parent:P.present == 0\n"
+        }
+        let scenario = try XCTUnwrap(try ScenarioFile.parse(file(steps: expect("anon-exclusive")), file: "my.yaml").first)
+        XCTAssertEqual(scenario.steps[0].expectations[0].kernels.from, KernelVersion(5, 19))
+        XCTAssertEqual(scenario.steps[0].expectations[0].kernels.basis, "PG_anon_exclusive and the swap PTE exclusive bit, 5.19")
+        let own = file(steps: expect("anon-exclusive"), extra: "").replacingOccurrences(of: "  all: {basis: \"always\"}", with: "  anon-exclusive: {from: \"6.1\", basis: mine}")
+        XCTAssertEqual(try ScenarioFile.parse(own, file: "my.yaml").first?.steps[0].expectations[0].kernels.basis, "mine")
+        assertError(file(steps: expect("anon-exclusiv")), line: 11, column: 18,
+                    "no kernel range named 'anon-exclusiv' in this file's 'kernels' or in lib/shared.yaml (did you mean 'anon-exclusive'?)")
+        XCTAssertThrowsError(try ScenarioLibrary.parse("kernels:\n  early: {from: six, basis: b}\n", file: "shared.yaml")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("shared.yaml:2:17: 'six' is not a kernel version"), "\(error)")
+        }
+        XCTAssertTrue(ScenarioFileWriter.yaml(scenario).contains("kernels: anon-exclusive\n"))
+        XCTAssertFalse(ScenarioFileWriter.yaml(scenario).contains("  anon-exclusive:\n"), "a shared range is written by its name only")
+    }
+
+    /// docs/scenario-format.md's table of actions lists every verb a scenario can name.
+    func testTheFormatDocumentListsEveryAction() throws {
+        let doc = try String(contentsOfFile: Self.repository + "/docs/scenario-format.md", encoding: .utf8)
+        for verb in Verbs.scenario {
+            let written = (verb.isSystem ? "`system: " : "`") + verb.name
+            XCTAssertTrue(doc.contains("| " + written) || doc.contains(", " + written), "docs/scenario-format.md has no row for \(verb.name)")
+        }
+    }
+
     func testAnUnknownActionAdviceModeFlagOrFieldIsAnError() {
         assertError(file(steps: "  - parent: map P 1\n  - parent: wirte P\n"), line: 9, column: 13, "unknown action 'wirte' (did you mean 'write'?)")
         assertError(file(steps: "  - parent: map P 1\n  - parent: madvise P 1 pagout\n"), line: 9, column: 13,

@@ -50,13 +50,15 @@ public enum ScenarioFile {
             throw ScenarioFileReader.yamlError(error, file: file)
         }
         guard let node else { throw ScenarioFileError(file: file, line: 1, column: 1, message: "the file is empty") }
-        return try ScenarioFileReader(file: file).scenarios(node)
+        return try ScenarioFileReader(file: file, library: try ScenarioLibrary.builtIn()).scenarios(node)
     }
 }
 
 /// Reads the nodes of one file into a `Scenario`, checking as it goes.
 struct ScenarioFileReader {
     let file: String
+    /// The shared kernel ranges and citations (scenarios/lib/shared.yaml).
+    let library: ScenarioLibrary
 
     func error(_ node: Node?, _ message: String) -> ScenarioFileError { ScenarioFileError(file: file, at: node?.mark, message) }
 
@@ -176,8 +178,8 @@ struct ScenarioFileReader {
             }
             guard !actors.isEmpty else { throw error(node, "a scenario needs at least one actor") }
         }
-        let kernels = try value("kernels").map { try namedRanges($0) } ?? [:]
-        let citations = try value("citations").map { try namedCitations($0) } ?? [:]
+        let kernels = shared(try value("kernels").map { try namedRanges($0) } ?? [:], library.kernels)
+        let citations = shared(try value("citations").map { try namedCitations($0) } ?? [:], library.citations)
         var watch: [(PageRef, Node)] = []
         if let node = value("watch") {
             for (word, item) in try strings(node, "watch") {
@@ -270,11 +272,19 @@ struct ScenarioFileReader {
         return Citation(try text("file") ?? "", try text("function") ?? "", try text("detail"), document: try text("document"))
     }
 
-    /// `kernels:` / `cite:` of an expectation: a name defined at the top, or written in place.
+    /// A file's own names and the library's; a file's own definition of a library name is the
+    /// one it means (a file of the user's own predates the library; the catalog's files may not
+    /// do it: tools/cite-check says so, one fact is written once).
+    func shared<T>(_ own: [String: T], _ library: [String: T]) -> [String: T] {
+        own.merging(library) { mine, _ in mine }
+    }
+
+    /// `kernels:` / `cite:` of an expectation: a name defined at the top or in the shared
+    /// library, or written in place.
     func reference<T>(_ node: Node, _ named: [String: T], _ what: String, inline: (Node) throws -> T) throws -> T {
         if let name = node.scalar?.string {
             guard let value = named[name] else {
-                throw error(node, "no \(what) named '\(name)' in this file's '\(what == "kernel range" ? "kernels" : "citations")'\(didYouMean(name, Array(named.keys)))")
+                throw error(node, "no \(what) named '\(name)' in this file's '\(what == "kernel range" ? "kernels" : "citations")' or in \(library.shortName)\(didYouMean(name, Array(named.keys)))")
             }
             return value
         }

@@ -16,12 +16,15 @@ public enum ScenarioFileWriter {
         // expectations for other kinds were dropped when it was read).
         if let kind = scenario.kind { out += "kinds: [\(kind)]\n" }
         if !scenario.watch.isEmpty { out += "watch: [" + scenario.watch.map(\.description).map(pageRefText).joined(separator: ", ") + "]\n" }
-        // Named ranges once at the top, in order of first use; unnamed ones are written in place.
+        // Named ranges once at the top, in order of first use (those of the shared library,
+        // scenarios/lib/shared.yaml, are named only); unnamed ones are written in place.
+        let shared = ((try? ScenarioLibrary.builtIn()) ?? .empty).kernels
         var ranges: [KernelRange] = []
         for step in scenario.steps {
             for expectation in step.expectations {
                 let range = expectation.kernels
-                if range.name != nil, !ranges.contains(where: { $0.name == range.name }) { ranges.append(range) }
+                guard let name = range.name, shared[name] == nil else { continue }
+                if !ranges.contains(where: { $0.name == name }) { ranges.append(range) }
             }
         }
         if !ranges.isEmpty {
