@@ -146,7 +146,7 @@ static inline pte_t *pi_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, un
  *   include): _mapcount + 1 (0 for a page type), plus folio_entire_mapcount() for a large folio.
  *   Copied here. No macro marks the move.
  */
-#define PTEINSPECT_HAS_PAGE_MAPCOUNT (LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0))
+#define PI_HAS_PAGE_MAPCOUNT (LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0))
 
 /*
  * The counters are read raw, as the helpers do but without their VM_BUG_ON_FOLIO(!large) /
@@ -167,7 +167,7 @@ static inline pte_t *pi_pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd, un
 
 static inline int pi_page_mapcount(struct folio *folio, struct page *page)
 {
-#if PTEINSPECT_HAS_PAGE_MAPCOUNT
+#if PI_HAS_PAGE_MAPCOUNT
 	return page_mapcount(page);
 #else
 	int mapcount = atomic_read(&page->_mapcount) + 1;

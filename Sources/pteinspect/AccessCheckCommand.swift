@@ -51,7 +51,7 @@ struct AccessCheckCommand: ParsableCommand {
             print("open(/dev/pteinspect): \(errno == EPERM ? "EPERM" : "EACCES")")
         } else {
             allowed.append("open(/dev/pteinspect)")
-            print("open(/dev/pteinspect): unexpected \(String(cString: strerror(errno)))")
+            print("open(/dev/pteinspect): unexpected \(ErrnoName(code: errno).message)")
         }
         print("access-check: \(refused) refused, \(allowed.count) not refused")
         if !allowed.isEmpty { throw ExitStatus.failure }

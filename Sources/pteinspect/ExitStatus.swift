@@ -62,8 +62,11 @@ func report(_ error: Error) -> ExitCode {
                 print("pteinspect: run as root (CAP_SYS_ADMIN in the initial user namespace is required)", to: &stderr)
             }
         }
-        if case .system = error { return ExitStatus.cannotRun }
         return ExitStatus.failure
+    case let error as SystemCallError:
+        // a call of the CLI's own (the netlink socket, /proc/PID/pagemap...): it could not run
+        print("pteinspect: \(error)", to: &stderr)
+        return ExitStatus.cannotRun
     default:
         print("pteinspect: \(error)", to: &stderr)
         return ExitStatus.failure

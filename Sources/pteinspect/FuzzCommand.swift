@@ -138,7 +138,7 @@ struct FuzzCommand: ParsableCommand {
     private func ownPages(_ count: Int) throws -> UInt64 {
         let length = count * Int(SystemPage.size)
         guard let memory = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), memory != MAP_FAILED else {
-            throw FuzzSetupError(description: "fuzz: mmap of \(count) pages of its own failed: \(String(cString: strerror(errno)))")
+            throw FuzzSetupError(description: "fuzz: mmap of \(count) pages of its own failed: \(ErrnoName(code: errno).message)")
         }
         for page in 0..<count { memory.storeBytes(of: UInt8(page + 1), toByteOffset: page * Int(SystemPage.size), as: UInt8.self) }
         return UInt64(UInt(bitPattern: memory))

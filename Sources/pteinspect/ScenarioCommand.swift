@@ -11,8 +11,8 @@ struct ScenarioCommand: ParsableCommand {
         discussion: """
             Each scenario drives helper processes (actors) through mmap, fork, mremap, madvise, \
             userfaultfd, KSM, pinning and PFN-map steps and checks expectations that cite the kernel \
-            source they follow. Results: PASS, FAIL (expected vs observed), SKIP (why). Exit status 0 \
-            when nothing failed, 1 when something failed, 2 when the run could not start.
+            source they follow. Results: PASS, FAIL (expected vs observed), SKIP (why). \
+            \(ExitStatus.text)
             """,
         subcommands: [ScenarioList.self, ScenarioRun.self, ScenarioExplain.self, ScenarioExport.self],
         defaultSubcommand: ScenarioRun.self)
@@ -162,8 +162,7 @@ struct ScenarioRun: ParsableCommand {
             lockup, a hung task, a BUG that left a task it cannot kill, lockdep switched off, a \
             scenario that cannot start its helpers) stops the run after that scenario: every \
             scenario left is reported as not run, with the reason (--keep-going runs them anyway). \
-            Exit status: 0 all passed or skipped, 1 a FAIL, 3 a HANG, 4 a CRASH (the worst \
-            wins), 5 the kernel was compromised and the run stopped, 2 the run could not start.
+            The worst outcome decides the status. \(ExitStatus.text)
             """)
 
     @Argument(help: "Scenario names (default: all, of the catalog or of the --file files).", completion: .list(ScenarioCatalog.namesForCompletion))

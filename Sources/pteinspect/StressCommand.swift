@@ -130,7 +130,7 @@ struct StressCommand: ParsableCommand {
                             state.count("GET_RMAP")
                         }
                     } catch let NetlinkError.kernel(_, errno, _, _) where [ESRCH, ENOENT, EOPNOTSUPP].contains(errno) {
-                        state.count("clean errors (\(String(cString: strerror(errno))))")
+                        state.count("clean errors (\(ErrnoName(code: errno).message))")
                     } catch {
                         state.note(unexpected: "\(error)")
                     }

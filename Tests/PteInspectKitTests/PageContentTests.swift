@@ -15,11 +15,11 @@ private final class MemoryObserver: PageObserver {
     func observe(pid: Int32, address: UInt64, name: (Int32?, UInt64) -> String) throws -> PageObservation {
         let source = redirect?(pid) ?? pid
         let fd = open("/proc/\(source)/mem", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw NetlinkError.system(call: "open(/proc/\(source)/mem)", errno: errno) }
+        guard fd >= 0 else { throw SystemCallError("open(/proc/\(source)/mem)") }
         defer { close(fd) }
         var word: UInt32 = 0
         guard pread(fd, &word, 4, off_t(Int64(bitPattern: address))) == 4 else {
-            throw NetlinkError.system(call: "pread(/proc/\(source)/mem)", errno: errno)
+            throw SystemCallError("pread(/proc/\(source)/mem)")
         }
         return PageObservation([.present: .bool(true), .data: .hex(UInt64(word))])
     }

@@ -23,7 +23,7 @@ final class FixtureTests: ModuleTestCase {
             XCTAssertTrue(entry.flags.contains(.special), entry.json.rendered())
             XCTAssertFalse(entry.flags.contains(.write))
             XCTAssertEqual(entry.normalPage, .specialPfnmap)
-            XCTAssertEqual(entry.pfnLinear, true, "the seed-002 linearity rule holds")
+            XCTAssertEqual(entry.pfnLinear, true, "the linearity rule of remap_pfn_range() holds (seeds/002)")
             XCTAssertEqual(entry.page?.mapcount, 0, "a raw PFN mapping does not count as a mapping of the page")
             // The page is in no mapping, so its ->index word is no index (it can hold a stale
             // kernel pointer, as the fuzzer found on the 6.12 debug kernel): not reported.

@@ -25,10 +25,10 @@ final class HugePageTests: ModuleTestCase {
     /// Writes a sysfs setting (the tests put the old value back).
     private func write(_ path: String, _ value: String) throws {
         let fd = open(path, O_WRONLY)
-        guard fd >= 0 else { throw NetlinkError.system(call: "open(\(path))", errno: errno) }
+        guard fd >= 0 else { throw SystemCallError("open(\(path))") }
         defer { close(fd) }
         guard value.withCString({ Glibc.write(fd, $0, strlen($0)) }) == value.utf8.count else {
-            throw NetlinkError.system(call: "write(\(path), \(value))", errno: errno)
+            throw SystemCallError("write(\(path), \(value))")
         }
     }
 

@@ -12,7 +12,7 @@ final class RefusalTests: ModuleTestCase {
         assertRefused([.u32(Attr.pid, ownPid), .u64(Attr.end, 4096)], errno: EINVAL, message: "missing PTEINSPECT_A_START")
         assertRefused([.u32(Attr.pid, ownPid), .u64(Attr.start, 0)], errno: EINVAL, message: "missing PTEINSPECT_A_END")
         // NLMSGERR_ATTR_MISS_TYPE reaches the client only where the dump's start() has an extack
-        // (v6.5+, see begin_dump() in kmod/pteinspect_ptes.c); before, the message says it.
+        // (v6.5+, see begin_dump() in kmod/pteinspect_dump.c); before, the message says it.
         if case let .kernel(_, _, _, missing)? = refusal([.u64(Attr.start, 0), .u64(Attr.end, 4096)]) {
             XCTAssertEqual(missing, try kernelIsAtLeast(6, 5) ? UInt32(Attr.pid) : nil)
         }
@@ -99,7 +99,7 @@ final class RefusalTests: ModuleTestCase {
             }
             XCTFail("the dump finished although its target was killed after the first batch (\(received) entries)")
         } catch let NetlinkError.kernel(_, errno, message, _) {
-            XCTAssertEqual(errnoName(errno), "ESRCH")
+            XCTAssertEqual(ErrnoName(code: errno).name, "ESRCH")
             XCTAssertEqual(message, "the target process exited during the dump")
             XCTAssertGreaterThan(received, 0)
             XCTAssertLessThan(received, Int(pages))

@@ -14,11 +14,11 @@ final class RmapTests: ModuleTestCase {
     /// Writes one byte into another process through /proc/PID/mem (FOLL_FORCE, as a debugger).
     private func poke(_ pid: Int32, _ address: UInt64) throws {
         let fd = open("/proc/\(pid)/mem", O_RDWR)
-        guard fd >= 0 else { throw NetlinkError.system(call: "open(/proc/\(pid)/mem)", errno: errno) }
+        guard fd >= 0 else { throw SystemCallError("open(/proc/\(pid)/mem)") }
         defer { close(fd) }
         var byte: UInt8 = 0x77
         guard pwrite(fd, &byte, 1, off_t(Int64(bitPattern: address))) == 1 else {
-            throw NetlinkError.system(call: "pwrite(/proc/\(pid)/mem)", errno: errno)
+            throw SystemCallError("pwrite(/proc/\(pid)/mem)")
         }
     }
 

@@ -63,7 +63,7 @@ class ModuleTestCase: XCTestCase {
         guard case let .kernel(_, errno, message, _) = error else {
             return XCTFail("not a kernel refusal: \(error)", file: file, line: line)
         }
-        XCTAssertEqual(errnoName(errno), errnoName(expected), "\(error)", file: file, line: line)
+        XCTAssertEqual(ErrnoName(code: errno).name, ErrnoName(code: expected).name, "\(error)", file: file, line: line)
         if let fragment {
             XCTAssertTrue(message?.contains(fragment) ?? false, "extack '\(message ?? "<none>")' lacks '\(fragment)'", file: file, line: line)
         }
@@ -79,13 +79,13 @@ class ModuleTestCase: XCTestCase {
     /// The whole of a /proc file (their size is 0 to stat, so read until EOF).
     func readProcFile(_ path: String) throws -> String {
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw NetlinkError.system(call: "open(\(path))", errno: errno) }
+        guard fd >= 0 else { throw SystemCallError("open(\(path))") }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 { throw NetlinkError.system(call: "read(\(path))", errno: errno) }
+            if count < 0 { throw SystemCallError("read(\(path))") }
             if count == 0 { break }
             bytes += chunk[0..<count]
         }

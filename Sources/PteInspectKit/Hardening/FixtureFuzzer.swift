@@ -15,7 +15,7 @@ public struct FixtureFuzzReport: CustomStringConvertible {
 
     mutating func record(_ call: String, _ result: Int, errno error: Int32 = errno) {
         calls += 1
-        if result >= 0 { succeeded += 1 } else { errnos["\(call):\(String(cString: strerror(error)))", default: 0] += 1 }
+        if result >= 0 { succeeded += 1 } else { errnos["\(call):\(ErrnoName(code: error).message)", default: 0] += 1 }
     }
 
     public var description: String {
@@ -53,7 +53,7 @@ public enum FixtureFuzzer {
         let pageSize = Int(SystemPage.size)
         // Our own pages to pin: 32 written pages between guard pages.
         guard let base = mmap(nil, 34 * pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
-            throw NetlinkError.system(call: "mmap", errno: errno)
+            throw SystemCallError("mmap")
         }
         defer { munmap(base, 34 * pageSize) }
         mprotect(base, pageSize, PROT_NONE)
@@ -63,7 +63,7 @@ public enum FixtureFuzzer {
 
         for _ in 0..<rounds {
             let fd = open("/dev/pteinspect", O_RDWR | O_CLOEXEC)
-            guard fd >= 0 else { throw NetlinkError.system(call: "open(/dev/pteinspect)", errno: errno) }
+            guard fd >= 0 else { throw SystemCallError("open(/dev/pteinspect)") }
             var held = HeldPins()
             for _ in 0..<Int(1 + rng.next() % 12) {
                 switch rng.next() % 6 {
@@ -126,7 +126,7 @@ public enum FixtureFuzzer {
         let fd = open("/dev/pteinspect", O_RDWR | O_CLOEXEC)
         defer { if fd >= 0 { close(fd) } }
         guard fd >= 0, pti_fixture_pin(fd, 0, buffer, 1, 0) == 0, pti_fixture_pin(fd, 1, buffer, 1, 0) == 0 else {
-            report.contractViolations.append("after the fuzz, a plain pin/unpin failed: \(String(cString: strerror(errno)))")
+            report.contractViolations.append("after the fuzz, a plain pin/unpin failed: \(ErrnoName(code: errno).message)")
             return report
         }
         return report
@@ -141,7 +141,7 @@ public enum FixtureFuzzer {
         let range = "0x\(String(address, radix: 16)) (\(pages) pages)"
         switch (held.contains(address, pages), result == 0) {
         case (true, true): held.unpinned(address, pages)
-        case (true, false): report.contractViolations.append("\(call) of a held pin \(range) failed: \(String(cString: strerror(error)))")
+        case (true, false): report.contractViolations.append("\(call) of a held pin \(range) failed: \(ErrnoName(code: error).message)")
         case (false, true): report.contractViolations.append("\(call) of \(range), which this file does not hold, succeeded")
         case (false, false): break
         }

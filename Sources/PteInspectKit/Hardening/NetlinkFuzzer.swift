@@ -16,7 +16,7 @@ public struct SplitMix64: RandomNumberGenerator {
 }
 
 /// The values of one keyed-hash identity attribute a fuzz run saw. The module sends
-/// siphash(object pointer, key drawn at load) (pteinspect_id(), kmod/pteinspect_dump.c), so each
+/// siphash(object pointer, key drawn at load) (pteinspect_id(), kmod/pteinspect_id.c), so each
 /// distinct object is one uniform value: in the kernel half 1 time in 256 by chance, where a raw
 /// pointer would always be. Repeats (one mm in every record) say nothing: count distinct values.
 public struct HashTally: Equatable {
@@ -212,7 +212,7 @@ public final class NetlinkFuzzer {
 
     /// Moves the refusal `collect` just counted from its origin to the core's unload refusals.
     private func recountAsUnloadRefusal(_ errno: Int32, shape: Shape, request: [UInt8], in report: inout FuzzReport) {
-        let reason = String(cString: strerror(errno))
+        let reason = ErrnoName(code: errno).message
         let key = "\(shape.silentRefusalOrigin): \(reason)"
         report.refusedSilently[key, default: 1] -= 1
         if report.refusedSilently[key] == 0 { report.refusedSilently[key] = nil }
@@ -530,7 +530,7 @@ final class RawNetlinkSocket {
 
     init(timeoutSeconds: Int = 20) throws {
         fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_GENERIC)
-        guard fd >= 0 else { throw NetlinkError.system(call: "socket(AF_NETLINK)", errno: errno) }
+        guard fd >= 0 else { throw SystemCallError("socket(AF_NETLINK)") }
         var one: Int32 = 1
         for option in [NETLINK_EXT_ACK, NETLINK_CAP_ACK] {
             _ = setsockopt(fd, SOL_NETLINK, option, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -547,7 +547,7 @@ final class RawNetlinkSocket {
         guard bound == 0 else {
             let error = errno
             close(fd)
-            throw NetlinkError.system(call: "bind(AF_NETLINK)", errno: error)
+            throw SystemCallError("bind(AF_NETLINK)", errno: error)
         }
     }
 
@@ -563,16 +563,12 @@ final class RawNetlinkSocket {
                 }
             }
         }
-        guard sent == bytes.count else { throw NetlinkError.system(call: "sendto(netlink)", errno: errno) }
+        guard sent == bytes.count else { throw SystemCallError("sendto(netlink)") }
     }
 
     /// One datagram, or nil on timeout.
     func receive() -> [UInt8]? {
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count >= 0 { return Array(buffer[0..<count]) }
-            if errno == EINTR { continue }
-            return nil
-        }
+        let count = retryingInterrupted { buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } }
+        return count >= 0 ? Array(buffer[0..<count]) : nil
     }
 }

@@ -18,17 +18,17 @@ public final class GenericNetlinkSocket {
 
     public init() throws {
         guard let socket = mnl_socket_open(NETLINK_GENERIC) else {
-            throw NetlinkError.system(call: "socket(AF_NETLINK, NETLINK_GENERIC)", errno: Glibc.errno)
+            throw SystemCallError("socket(AF_NETLINK, NETLINK_GENERIC)")
         }
         guard pti_socket_configure(socket) == 0 else {
             let error = Glibc.errno
             mnl_socket_close(socket)
-            throw NetlinkError.system(call: "setsockopt(SOL_NETLINK)", errno: error)
+            throw SystemCallError("setsockopt(SOL_NETLINK)", errno: error)
         }
         guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
             let error = Glibc.errno
             mnl_socket_close(socket)
-            throw NetlinkError.system(call: "bind(AF_NETLINK)", errno: error)
+            throw SystemCallError("bind(AF_NETLINK)", errno: error)
         }
         self.socket = socket
         self.portID = mnl_socket_get_portid(socket)
@@ -135,7 +135,7 @@ public final class GenericNetlinkSocket {
         let bytes = try request.encode(flags: flags, sequence: lastSequence)
         let sent = bytes.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, bytes.count) }
         guard sent == bytes.count else {
-            throw NetlinkError.system(call: "sendto(netlink)", errno: sent < 0 ? Glibc.errno : EMSGSIZE)
+            throw SystemCallError("sendto(netlink)", errno: sent < 0 ? Glibc.errno : EMSGSIZE)
         }
         return lastSequence
     }
@@ -147,7 +147,7 @@ public final class GenericNetlinkSocket {
         guard count >= 0 else {
             let error = Glibc.errno
             // libmnl reports MSG_TRUNC as ENOSPC; ENOBUFS means the kernel dropped messages.
-            throw NetlinkError.system(call: "recvmsg(netlink)", errno: error)
+            throw SystemCallError("recvmsg(netlink)", errno: error)
         }
         receivedBytes += count
         let datagram = UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<count])

@@ -13,7 +13,7 @@ public final class PagemapReader {
         self.pid = pid
         pagemap = open("/proc/\(pid)/pagemap", O_RDONLY | O_CLOEXEC)
         guard pagemap >= 0 else {
-            throw NetlinkError.system(call: "open(/proc/\(pid)/pagemap)", errno: errno)
+            throw SystemCallError("open(/proc/\(pid)/pagemap)")
         }
         kpageflags = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC)
         kpagecount = open("/proc/kpagecount", O_RDONLY | O_CLOEXEC)
@@ -46,16 +46,13 @@ public final class PagemapReader {
     /// [start, end) of every VMA, from /proc/PID/maps, in address order.
     private func mappedRanges() throws -> [(UInt64, UInt64)] {
         let fd = open("/proc/\(pid)/maps", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw NetlinkError.system(call: "open(/proc/\(pid)/maps)", errno: errno) }
+        guard fd >= 0 else { throw SystemCallError("open(/proc/\(pid)/maps)") }
         defer { close(fd) }
         var text: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw NetlinkError.system(call: "read(/proc/\(pid)/maps)", errno: errno)
-            }
+            let got = retryingInterrupted { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
+            if got < 0 { throw SystemCallError("read(/proc/\(pid)/maps)") }
             if got == 0 { break }
             text += chunk[0..<got]
         }
@@ -124,14 +121,11 @@ public final class PagemapReader {
     public private(set) var bytesRead = 0
 
     private func readWords(_ fd: Int32, into buffer: UnsafeMutableBufferPointer<UInt64>, at index: UInt64, count: Int, what: String) throws {
-        guard fd >= 0 else { throw NetlinkError.system(call: "open(/proc/\(what))", errno: EACCES) }
+        guard fd >= 0 else { throw SystemCallError("open(/proc/\(what))", errno: EACCES) }
         let wanted = count * 8
-        var got: Int
-        repeat {
-            got = pread(fd, buffer.baseAddress, wanted, off_t(Int64(bitPattern: index &* 8)))
-        } while got < 0 && errno == EINTR
+        let got = retryingInterrupted { pread(fd, buffer.baseAddress, wanted, off_t(Int64(bitPattern: index &* 8))) }
         guard got == wanted else {
-            throw NetlinkError.system(call: "pread(\(what))", errno: got < 0 ? errno : EIO)
+            throw SystemCallError("pread(\(what))", errno: got < 0 ? errno : EIO)
         }
         bytesRead += got
     }

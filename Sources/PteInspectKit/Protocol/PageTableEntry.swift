@@ -201,7 +201,7 @@ public struct PageTableEntry: Equatable {
     public let page: PageState?
     /// Present entries: what vm_normal_page() decides for this entry.
     public let normalPage: NormalPageDecision?
-    /// Present entries: pfn == vm_pgoff + page offset in the VMA (the seed-002 linearity rule).
+    /// Present entries: pfn == vm_pgoff + page offset in the VMA (the linearity rule of remap_pfn_range() for COW mappings, background document seeds/002).
     public let pfnLinear: Bool?
     /// linear_page_index(vma, address): where rmap expects this page's index.
     public let linearIndex: UInt64?

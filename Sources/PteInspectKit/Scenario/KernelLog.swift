@@ -66,13 +66,12 @@ public final class KernelLog {
         var records: [Record] = []
         var buffer = [UInt8](repeating: 0, count: 8192)   // a record is at most 1 KiB of text plus its dictionary
         while true {
-            let count = Glibc.read(fd, &buffer, buffer.count)
+            let count = retryingInterrupted { Glibc.read(fd, &buffer, buffer.count) }
             if count > 0 {
                 records += Self.records(in: String(decoding: buffer[..<count], as: UTF8.self))
                 continue
             }
             if count < 0 && errno == EPIPE { lost += 1; continue }   // overwritten: the next read goes on
-            if count < 0 && errno == EINTR { continue }
             return records   // EAGAIN: nothing more
         }
     }

@@ -85,6 +85,13 @@ public struct PageKind: Hashable, CustomStringConvertible {
         return shapes + shapes.map { $0 + "-swapped" } + ["shmem", "shmem-thp"]
     }
 
+    /// The names for a person: "small, thp, thp-pte, thp-single, mthp-16kB ... mthp-1024kB (each
+    /// also -swapped), shmem, shmem-thp".
+    public static var namesHint: String {
+        let mthp = mthpSizes.count > 1 ? "mthp-\(mthpSizes[0])kB ... mthp-\(mthpSizes[mthpSizes.count - 1])kB" : mthpSizes.map { "mthp-\($0)kB" }.joined()
+        return "small, thp, thp-pte, thp-single, \(mthp) (each also -swapped), shmem, shmem-thp"
+    }
+
     /// Words an expectation's `kinds:` may use for several kinds at once.
     public static let groups: [String: (PageKind) -> Bool] = [
         "swapped": { $0.swapped },

@@ -56,7 +56,7 @@ public struct ScenarioEnvironment {
         if plain >= 0 {
             close(plain)
         } else {
-            problem = "userfaultfd() failed: \(String(cString: strerror(errno)))"
+            problem = "userfaultfd() failed: \(ErrnoName(code: errno).message)"
                 + (errno == EPERM ? " (run as root, or sysctl vm.unprivileged_userfaultfd=1)" : "")
                 + (errno == ENOSYS ? " (kernel built without CONFIG_USERFAULTFD)" : "")
         }

@@ -16,7 +16,7 @@ struct Swapoff: ScenarioVerb {
         guard let device = step.environment.swapDevices.first else { throw ScenarioError.unbound("no swap device") }
         guard pti_swapoff(device) == 0 else {
             let code = errno
-            return .failed(errno: code, message: "swapoff(\(device)): \(String(cString: strerror(code)))")
+            return .failed(errno: code, message: "swapoff(\(device)): \(ErrnoName(code: code).message)")
         }
         step.state.swappedOff = device
         return .succeeded(device)
@@ -34,7 +34,7 @@ struct Swapon: ScenarioVerb {
         guard let device = step.state.swappedOff ?? step.environment.swapDevices.first else { throw ScenarioError.unbound("no swap device") }
         guard pti_swapon(device, 0) == 0 else {
             let code = errno
-            return .failed(errno: code, message: "swapon(\(device)): \(String(cString: strerror(code)))")
+            return .failed(errno: code, message: "swapon(\(device)): \(ErrnoName(code: code).message)")
         }
         step.state.swappedOff = nil
         return .succeeded(device)

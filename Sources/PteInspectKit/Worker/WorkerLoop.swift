@@ -4,8 +4,9 @@ import Glibc
 /// The helper process that performs memory operations for the CLI and the tests, so the CLI
 /// itself never maps test memory or forks. It reads one `WorkerCommand` per line on stdin and
 /// answers one `WorkerReply` line on stdout (the commands, their arguments and replies:
-/// WorkerProtocol.swift; what each verb does: its `execute`, Verbs/*.swift). A failed system call answers "error CALL: TEXT [errno N]", whatever the
-/// command, so a step can expect an errno of any of them.
+/// WorkerProtocol.swift; what each verb does: its `execute`, Verbs/*.swift). A failed system
+/// call answers "error CALL: TEXT [errno N]", whatever the command, so a step can expect an
+/// errno of any of them.
 ///
 /// The worker pins itself to one CPU first (see pti_pin_to_cpu()). EOF on stdin is `exit`.
 public enum WorkerLoop {

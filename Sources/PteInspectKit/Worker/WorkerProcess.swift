@@ -95,7 +95,7 @@ public final class WorkerProcess {
         let stem = directory + "/fork-\(pid)-\(UInt32.random(in: 0...UInt32.max))"
         let inPath = stem + ".in", outPath = stem + ".out"
         for path in [inPath, outPath] where mkfifo(path, 0o600) != 0 {
-            throw NetlinkError.system(call: "mkfifo(\(path))", errno: Glibc.errno)
+            throw SystemCallError("mkfifo(\(path))")
         }
         defer { unlink(inPath); unlink(outPath) }
         let command = WorkerCommand.forkWorker(input: inPath, output: outPath)
@@ -111,7 +111,7 @@ public final class WorkerProcess {
             inFD = open(inPath, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
             if inFD >= 0 { break }
             guard errno == ENXIO || errno == EINTR else {
-                throw NetlinkError.system(call: "open(\(inPath))", errno: Glibc.errno)
+                throw SystemCallError("open(\(inPath))")
             }
             let place = ProcessDiagnostics(pid: child)
             if place.state == nil || place.isZombie {
@@ -129,7 +129,7 @@ public final class WorkerProcess {
         let outFD = open(outPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard outFD >= 0 else {
             close(inFD)
-            throw NetlinkError.system(call: "open(\(outPath))", errno: Glibc.errno)
+            throw SystemCallError("open(\(outPath))")
         }
         // Blocking again: writes to the child and reads after poll(2) said there is data.
         _ = fcntl(inFD, F_SETFL, fcntl(inFD, F_GETFL) & ~O_NONBLOCK)
@@ -288,7 +288,7 @@ public final class WorkerProcess {
             let slice = checking == nil ? deadline.remainingMilliseconds : min(deadline.remainingMilliseconds, 1000)
             let ready = poll(&poller, 1, slice)
             if ready < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR { continue }   // the deadline loop: the next slice is what is left
                 return .eof
             }
             if ready == 0 {
@@ -296,9 +296,9 @@ public final class WorkerProcess {
                 if checking?() == true { return .interrupted }
                 continue
             }
-            let count = Glibc.read(fd, &chunk, chunk.count)
+            let count = retryingInterrupted { Glibc.read(fd, &chunk, chunk.count) }
             if count < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
+                if errno == EAGAIN { continue }
                 return .eof
             }
             if count == 0 { return .eof }
@@ -394,11 +394,8 @@ public struct ProcessDiagnostics {
         var data = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return (nil, errno)
-            }
+            let n = retryingInterrupted { buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }
+            if n < 0 { return (nil, errno) }
             if n == 0 { break }
             data += buffer[0..<n]
         }

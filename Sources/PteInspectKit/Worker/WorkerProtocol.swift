@@ -204,7 +204,7 @@ public struct WorkerFailure: Error, Equatable, Sendable, CustomStringConvertible
     /// A system call that just failed: errno is read now.
     public static func system(_ call: String) -> WorkerFailure {
         let code = Glibc.errno
-        return WorkerFailure(call: call, message: String(cString: strerror(code)), errno: code)
+        return WorkerFailure(call: call, message: ErrnoName(code: code).message, errno: code)
     }
 
     /// "mremap: Invalid argument [errno 22]" (the reply line without its "error ").

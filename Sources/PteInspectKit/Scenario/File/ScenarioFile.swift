@@ -135,8 +135,8 @@ struct ScenarioFileReader {
                 named = scenarioKinds.filter(group)
             } else {
                 let names = PageKind.names + (scenarioKinds == nil ? [] : PageKind.groups.keys.sorted())
-                throw error(item, "unknown page kind '\(word)'\(didYouMean(word, names)); kinds: small, thp, thp-pte, thp-single, "
-                    + "mthp-16kB ... mthp-1024kB, each also -swapped" + (scenarioKinds == nil ? "" : "; groups: " + PageKind.groups.keys.sorted().joined(separator: ", ")))
+                throw error(item, "unknown page kind '\(word)'\(didYouMean(word, names)); kinds: \(PageKind.namesHint)"
+                    + (scenarioKinds == nil ? "" : "; groups: " + PageKind.groups.keys.sorted().joined(separator: ", ")))
             }
             for kind in named where !kinds.contains(kind) { kinds.append(kind) }
         }

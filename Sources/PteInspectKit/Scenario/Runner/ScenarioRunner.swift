@@ -207,16 +207,16 @@ public final class ScenarioRunner {
 
     static func write(_ value: String, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw NetlinkError.system(call: "open(\(path))", errno: errno) }
+        guard fd >= 0 else { throw SystemCallError("open(\(path))") }
         defer { close(fd) }
         let bytes = Array(value.utf8)
-        guard Glibc.write(fd, bytes, bytes.count) == bytes.count else { throw NetlinkError.system(call: "write(\(path))", errno: errno) }
+        guard Glibc.write(fd, bytes, bytes.count) == bytes.count else { throw SystemCallError("write(\(path))") }
     }
 
     private func makeTemporaryDirectory() throws -> String {
         // mkdtemp() replaces the template's last six characters, which must be X.
         var template = Array(("/tmp/pteinspect-scenario-" + String(repeating: "X", count: 6)).utf8CString)
-        guard let made = mkdtemp(&template) else { throw NetlinkError.system(call: "mkdtemp", errno: errno) }
+        guard let made = mkdtemp(&template) else { throw SystemCallError("mkdtemp") }
         return String(cString: made)
     }
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// errno values by name and names by value, one table (the CLI's outcome checks, a worker's
 /// failure replies, scenario files' `errno: EIO`). Generated from the kernel's UAPI
 /// include/uapi/asm-generic/errno-base.h and errno.h (x86-64 uses the generic numbers; Debian's
@@ -17,6 +19,10 @@ public struct ErrnoName: Hashable, Sendable, CustomStringConvertible {
     /// "EIO"; "errno N" for a value the table lacks.
     public var name: String { ErrnoName.byCode[code] ?? "errno \(code)" }
     public var description: String { name }
+    /// The C library's text for it ("Input/output error"): strerror(3), called here only.
+    public var message: String { String(cString: strerror(code)) }
+    /// "EIO (Input/output error)".
+    public var explained: String { "\(name) (\(message))" }
 
     static let table: [(Int32, String)] = [
         (1, "EPERM"),
