@@ -31,9 +31,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The test cases' base class: each test process writes its counts to a results file.
+        .target(name: "TestResults", path: "Tests/TestResults"),
         // Host tests: no module needed.
-        .testTarget(name: "PteInspectKitTests", dependencies: ["PteInspectKit", "CPteInspect"]),
+        .testTarget(name: "PteInspectKitTests", dependencies: ["PteInspectKit", "CPteInspect", "TestResults"]),
         // Module-backed tests: run inside the VM by tools/test (they fail outside it).
-        .testTarget(name: "PteInspectVMTests", dependencies: ["PteInspectKit", "CPteInspect"]),
+        .testTarget(name: "PteInspectVMTests", dependencies: ["PteInspectKit", "CPteInspect", "TestResults"]),
     ]
 )

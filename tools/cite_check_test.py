@@ -13,7 +13,8 @@ import textwrap
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cite_check as cc  # noqa: E402
+import cite_check as cc
+import results  # tools/results.py: the counts for the harness  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -322,5 +323,5 @@ class RealTrees(unittest.TestCase):
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=1).result
     failed = len(result.failures) + len(result.errors)
-    print("cite-check-tests: %d passed, %d failed" % (result.testsRun - failed - len(result.skipped), failed))
+    results.report("cite-check-tests", result.testsRun - failed - len(result.skipped), failed)
     sys.exit(1 if failed else 0)

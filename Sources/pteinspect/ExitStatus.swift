@@ -5,21 +5,21 @@ import PteInspectKit
 /// Every exit status pteinspect uses, in one place.
 enum ExitStatus {
     /// The command ran and found nothing wrong.
-    static let success = ExitCode(0)
+    static let success = ExitCode(ExitCodes.success)
     /// The command ran and something failed (a kernel error for the request, a failed check).
-    static let failure = ExitCode(1)
+    static let failure = ExitCode(ExitCodes.failure)
     /// The command could not run at all: no module, no permission to open netlink, bad setup.
-    static let cannotRun = ExitCode(2)
+    static let cannotRun = ExitCode(ExitCodes.cannotRun)
     /// `scenario run`: a step hung (a bound was hit), and no kernel splat explains it. Also the
     /// status of a run the watchdog ended because the CLI's own call never returned.
-    static let hang = ExitCode(3)
+    static let hang = ExitCode(ExitCodes.hang)
     /// `scenario run`: the kernel reported a problem (BUG, WARNING, KASAN, lockdep, ...) during a
     /// step. Wins over `hang` and `failure`: a kernel splat explains what else went wrong.
-    static let crash = ExitCode(4)
+    static let crash = ExitCode(ExitCodes.crash)
     /// `scenario run`: the kernel was compromised (an RCU stall, a lockup, a hung task, a BUG that
     /// left a task it cannot kill, lockdep off) and the run stopped; the scenarios left are
     /// reported as not run. Wins over every other status of a run.
-    static let compromised = ExitCode(5)
+    static let compromised = ExitCode(ExitCodes.compromised)
 
     /// Each status and what it means, for --help and the man page.
     static let meanings: [(status: ExitCode, meaning: String)] = [

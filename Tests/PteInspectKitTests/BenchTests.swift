@@ -1,9 +1,10 @@
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
 /// The benchmark's one protocol between its processes (the result line, tools/reference/
 /// reader_result.h) and its judging.
-final class BenchTests: XCTestCase {
+final class BenchTests: ObservedTestCase {
     /// The line the C readers print decodes, and the Swift readers print the same keys.
     func testTheCReadersLineDecodes() throws {
         let line = #"{"reader":"reference C (pagemap+kpageflags+kpagecount)","records":262144,"seconds":0.184000,"user":0.010000,"system":0.174000,"maxrss_kib":2260,"bytes":6291456}"#

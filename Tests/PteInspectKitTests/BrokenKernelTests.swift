@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
@@ -7,7 +8,7 @@ import XCTest
 /// task stuck in the kernel), a splat in the kernel log during a step, a run killed in the middle.
 /// Each must end in a report (HANG, CRASH, a KTAP prefix the kernel's own parser reads), never a
 /// silent wait.
-final class BrokenKernelTests: XCTestCase {
+final class BrokenKernelTests: ObservedTestCase {
     let p = PageRef("parent", "P")
 
     /// A stand-in for `pteinspect worker` that answers `ping` and `map`, and then never answers
@@ -411,7 +412,7 @@ extension BrokenKernelTests {
 
 /// One list of splat markers for the runner and the scripts: the expression the scripts take from
 /// `pteinspect kernel-log --pattern` finds every marker with grep -E, and a boot banner none.
-final class KernelSplatListTests: XCTestCase {
+final class KernelSplatListTests: ObservedTestCase {
     func grepE(_ pattern: String, _ text: String) throws -> [String] {
         let grep = Process()
         grep.executableURL = URL(fileURLWithPath: "/bin/grep")

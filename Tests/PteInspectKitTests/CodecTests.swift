@@ -1,8 +1,9 @@
 import CPteInspect
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
-final class CodecTests: XCTestCase {
+final class CodecTests: ObservedTestCase {
     /// Encode with libmnl, decode with the Swift parser: every attribute type comes back as sent.
     func testRequestRoundTrip() throws {
         let request = GenericRequest(family: 0x1c, command: Command.getPtes, version: 1, attributes: [

@@ -2,12 +2,13 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
 /// The HTML and DOT renderings of saved reports (issue 14): well-formed, complete, the changes
 /// and the objects of the seeds visible.
-final class HTMLReportTests: XCTestCase {
+final class HTMLReportTests: ObservedTestCase {
     /// A fork as the module reports it: the child's VMA has its own anon_vma chained to the
     /// parent's, the page still belongs to the parent's, rmap finds it in both.
     static let forkReport = """

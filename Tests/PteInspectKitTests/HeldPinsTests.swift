@@ -1,9 +1,10 @@
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
 /// The fixture fuzzer's model of one file's pins must match fixture_pin()/fixture_unpin() in
 /// kmod/pteinspect_fixture.c, or the fuzzer reports contract violations the module did not commit.
-final class HeldPinsTests: XCTestCase {
+final class HeldPinsTests: ObservedTestCase {
     /// Seed 1795974298: a random unpin request was exactly a held 3-page pin. The module released
     /// it (correctly); the fuzzer still counted it as held and called the next unpin a violation.
     func testAnUnpinOfAHeldRangeReleasesItWhicheverPathMadeIt() {

@@ -1,9 +1,10 @@
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
 /// A compromised kernel ends the run after the scenario that showed it: every scenario left is
 /// reported as not run with the reason, in every format (KernelCompromise, ScenarioSuite).
-final class KernelCompromiseTests: XCTestCase {
+final class KernelCompromiseTests: ObservedTestCase {
     func scenario(_ name: String) -> Scenario {
         Scenario(name: name, title: name, summary: "", actors: ["parent"], watch: [], steps: [Step("parent", .map("P", pages: 1))])
     }

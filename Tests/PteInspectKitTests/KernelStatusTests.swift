@@ -1,9 +1,10 @@
 import CPteInspect
 import Glibc
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
-final class KernelStatusTests: XCTestCase {
+final class KernelStatusTests: ObservedTestCase {
     private func errorMessage(errno: Int32, capped: Bool, tlvs: [[UInt8]]) -> NetlinkMessage {
         var payload: [UInt8] = []
         payload.appendLittleEndian(Int32(-errno))
@@ -66,7 +67,7 @@ final class KernelStatusTests: XCTestCase {
 
 /// A hang report says where the helper was; when /proc/PID/stack cannot be read it says why
 /// (the errno), never a guess ("needs root" while running as root).
-final class ProcessDiagnosticsTests: XCTestCase {
+final class ProcessDiagnosticsTests: ObservedTestCase {
     func testTheStackOfASleepingProcessOrWhyNot() throws {
         let sleeper = Process()
         sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")

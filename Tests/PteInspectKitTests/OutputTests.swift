@@ -1,7 +1,8 @@
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
-final class OutputTests: XCTestCase {
+final class OutputTests: ObservedTestCase {
     func testEntryJSONHasEveryDocumentedKey() throws {
         let entry = try Bytes.decodeEntry(Bytes.presentAnonEntry())
         guard case let .object(members) = entry.json else { return XCTFail("not an object") }
@@ -37,7 +38,7 @@ final class OutputTests: XCTestCase {
     }
 }
 
-final class PageRangeTests: XCTestCase {
+final class PageRangeTests: ObservedTestCase {
     func testRangeStartsAtThePageAndRefusesToWrap() throws {
         let range = try PteInspectClient.pageRange(address: 0x1234, count: 2, pageSize: 4096)
         XCTAssertEqual(range.start, 0x1000)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
@@ -25,7 +26,7 @@ private final class MemoryObserver: PageObserver {
     }
 }
 
-final class PageContentTests: XCTestCase {
+final class PageContentTests: ObservedTestCase {
     let p = PageRef("parent", "P"), c = PageRef("child", "P")
 
     func environment() -> ScenarioEnvironment {

@@ -1,10 +1,11 @@
 import Foundation
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
 /// Page kinds as a scenario axis (PageKind.swift, `kinds:` in docs/scenario-format.md): a file
 /// over kinds is one scenario per kind, read with that kind; its mistakes are errors with a place.
-final class PageKindTests: XCTestCase {
+final class PageKindTests: ObservedTestCase {
     func kindsFile(kinds: String = "[small, thp, mthp-64kB-swapped]", steps: String? = nil) -> String {
         """
         name: k

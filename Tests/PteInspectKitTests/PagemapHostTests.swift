@@ -1,10 +1,11 @@
 import Foundation
 import Glibc
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
 /// The pagemap backend on the machine's own kernel: no module needed, so these run on the host.
-final class PagemapHostTests: XCTestCase {
+final class PagemapHostTests: ObservedTestCase {
     private let pageSize = SystemPage.size
 
     private func makeWorker() throws -> WorkerProcess {

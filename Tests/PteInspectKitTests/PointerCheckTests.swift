@@ -1,8 +1,9 @@
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
 /// The fuzzer's "no kernel pointer in any reply" check must see pointers of either paging mode.
-final class PointerCheckTests: XCTestCase {
+final class PointerCheckTests: ObservedTestCase {
     func testKernelAddressesOfBothPagingModesAreCaught() {
         XCTAssertTrue(NetlinkFuzzer.looksLikeKernelAddress(0xff11_0000_0106_20a8))   // 5-level direct map (the VM's stock kernel)
         XCTAssertTrue(NetlinkFuzzer.looksLikeKernelAddress(0xffd4_0000_0000_0040))   // 5-level vmemmap: a struct page

@@ -1,9 +1,10 @@
 import Foundation
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
 /// `report diff` and `report table` on two small reports in the JSON schema (docs/scenario-report.md).
-final class ReportDiffTests: XCTestCase {
+final class ReportDiffTests: ObservedTestCase {
     /// A one-scenario report: a write, then a read-in whose PTE write bit and verdicts vary.
     private func report(kernel: String, pfns: (String, String), readInWrite: Bool, readOnlyVerdict: String, writableVerdict: String,
                         anonVma: String) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
@@ -24,7 +25,7 @@ final class FakeObserver: PageObserver {
     }
 }
 
-final class ScenarioEngineTests: XCTestCase {
+final class ScenarioEngineTests: ObservedTestCase {
     let p = PageRef("parent", "P"), c = PageRef("child", "P")
     let cite = Citation("mm/memory.c", "do_wp_page", "test")
     let always = KernelRange(basis: "test")

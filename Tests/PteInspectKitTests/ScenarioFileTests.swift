@@ -1,10 +1,11 @@
 import Foundation
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
 /// Scenario files (ScenarioFile.swift, docs/scenario-format.md): the worked example loads, and
 /// every mistake the issue names is an error with its file, line and column, never a SKIP.
-final class ScenarioFileTests: XCTestCase {
+final class ScenarioFileTests: ObservedTestCase {
     static var repository: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }

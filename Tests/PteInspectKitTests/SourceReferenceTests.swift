@@ -1,4 +1,6 @@
 import Foundation
+import PteInspectKit
+import TestResults
 import XCTest
 
 /// Comments and docs that name a file or a function of this repository name one that exists
@@ -7,7 +9,7 @@ import XCTest
 /// a path under Sources/, Tests/, kmod/, docs/ or a scenario file exists; a bare Swift file name
 /// is a file of the package. Another project's paths are written with its name before them
 /// ("swift-system's Sources/System/Util.swift") and are not this repository's.
-final class SourceReferenceTests: XCTestCase {
+final class SourceReferenceTests: ObservedTestCase {
     static let top = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     /// Every text file of the places that hold comments and docs, with its text.
@@ -72,5 +74,25 @@ final class SourceReferenceTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(checked, 20)
+    }
+}
+
+/// tools/exit-statuses, the table the scripts share, agrees with the CLI's own statuses.
+final class ExitStatusTableTests: ObservedTestCase {
+    func testTheScriptsTableHasTheCLIsNumbers() throws {
+        let text = try String(contentsOfFile: SourceReferenceTests.top + "/tools/exit-statuses", encoding: .utf8)
+        var table: [String: Int32] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let value = Int32(parts[1].split(separator: " ").first ?? "") else { continue }
+            table[String(parts[0])] = value
+        }
+        XCTAssertEqual(table["EXIT_OK"], ExitCodes.success)
+        XCTAssertEqual(table["EXIT_FAILED"], ExitCodes.failure)
+        XCTAssertEqual(table["EXIT_USAGE"], ExitCodes.cannotRun)
+        XCTAssertEqual(table["PTEINSPECT_HANG"], ExitCodes.hang)
+        XCTAssertEqual(table["PTEINSPECT_CRASH"], ExitCodes.crash)
+        XCTAssertEqual(table["PTEINSPECT_COMPROMISED"], ExitCodes.compromised)
+        XCTAssertEqual(Set(table.values).count, table.count - 1, "one number means one thing (EXIT_VM_SPLATS is tools/vm's, PTEINSPECT_HANG the CLI's)")
     }
 }

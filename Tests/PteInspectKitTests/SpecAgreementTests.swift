@@ -1,10 +1,11 @@
 import Foundation
+import TestResults
 import XCTest
 
 /// The YNL spec (kmod/pteinspect.yaml) and the UAPI header (kmod/include/uapi/linux/pteinspect.h)
 /// describe the same protocol: same names, same numbers. Both files are parsed here; no number is
 /// written in this test.
-final class SpecAgreementTests: XCTestCase {
+final class SpecAgreementTests: ObservedTestCase {
     private static let kmod = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("kmod")

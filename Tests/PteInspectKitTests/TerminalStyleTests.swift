@@ -1,7 +1,8 @@
 import PteInspectKit
+import TestResults
 import XCTest
 
-final class TerminalStyleTests: XCTestCase {
+final class TerminalStyleTests: ObservedTestCase {
     func testAutoFollowsTheTerminalAndNoColor() {
         XCTAssertTrue(TerminalStyle(.auto, isTerminal: true, environment: [:]).enabled)
         XCTAssertFalse(TerminalStyle(.auto, isTerminal: false, environment: [:]).enabled, "a pipe or a file gets no escapes")

@@ -1,9 +1,10 @@
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
 /// The verb table (Verbs/*.swift): each verb's one declaration of its arguments gives the
 /// scenario grammar, the file writer, the usage lines, the validation and the worker protocol.
-final class VerbTableTests: XCTestCase {
+final class VerbTableTests: ObservedTestCase {
     /// One step of every scenario verb, written the way the writer writes it back.
     static let everyAction: [(actor: String, text: String)] = [
         ("parent", "map P 4"), ("parent", "map Q 2 r shared"), ("parent", "map-file F data 1 r"),

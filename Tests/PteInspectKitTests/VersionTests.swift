@@ -1,9 +1,10 @@
 import Foundation
 import PteInspectKit
+import TestResults
 import XCTest
 
 /// The CLI, the module and its DKMS package carry one version.
-final class VersionTests: XCTestCase {
+final class VersionTests: ObservedTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func value(in file: String, after prefix: String) throws -> String {

@@ -1,10 +1,11 @@
 import Glibc
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
 /// The worker protocol (WorkerProtocol.swift): one encoder and one decoder per message, and a real
 /// worker's refusals carrying the errno of the call that failed.
-final class WorkerProtocolTests: XCTestCase {
+final class WorkerProtocolTests: ObservedTestCase {
     /// One value of every command, with arguments away from their defaults.
     static let everyCommand: [WorkerCommand] = [
         .ping, .map(pages: 3, .read, .shared), .map(pages: 1, .readWrite, .private), .map(pages: 2, .none, .private),

@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
+import TestResults
 import XCTest
 @testable import PteInspectKit
 
 /// Shared setup for the module-backed tests. They need the loaded module and root: tools/test
 /// runs them inside the VM. Elsewhere they fail with the reason instead of passing vacuously.
-class ModuleTestCase: XCTestCase {
+class ModuleTestCase: ObservedTestCase {
     var client: PteInspectClient!
     let pageSize: UInt64 = SystemPage.size
 
