@@ -110,6 +110,19 @@ public enum KernelSplat {
     /// match a marker.
     public static let userSpaceFault = ["traps: ", "]: segfault at "]
 
+    /// What a boot that went wrong printed on the console (tools/vm): from the first checker
+    /// marker or root-mount failure on, at most `lines` lines; else its last 60 lines.
+    public static func consoleExcerpt(_ text: String, lines: Int = 120) -> [String] {
+        let all = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let bootFailures = ["cannot find", "Cannot open root", "Unable to mount root"]
+        let first = all.firstIndex { line in
+            (markers.contains(where: line.contains) && !line.contains(userSpaceFault[1]) && !line.contains("] " + userSpaceFault[0]))
+                || bootFailures.contains(where: line.contains)
+        }
+        guard let first else { return Array(all.suffix(60)) }
+        return Array(all[first...].prefix(lines))
+    }
+
     static func isSplat(_ record: KernelLog.Record) -> Bool {
         guard markers.contains(where: { record.message.contains($0) }) else { return false }
         return !record.message.hasPrefix(userSpaceFault[0]) && !record.message.contains(userSpaceFault[1])
