@@ -413,6 +413,18 @@ extension BrokenKernelTests {
 /// One list of splat markers for the runner and the scripts: the expression the scripts take from
 /// `pteinspect kernel-log --pattern` finds every marker with grep -E, and a boot banner none.
 final class KernelSplatListTests: ObservedTestCase {
+    /// tools/vm's excerpt of a console after a boot that went wrong (pteinspect kernel-log
+    /// --console): from the first report or root-mount failure, user space's faults not counted.
+    func testAConsoleExcerptStartsAtTheKernelsFirstReport() {
+        let noise = (1...70).map { "[    0.\($0)] booting line \($0)" }
+        let fault = "[    2.0] traps: sh[53] general protection fault ip:4011 sp:7ffd error:0 in sh"
+        let text = (noise + [fault, "[    3.0] kernel BUG at mm/memory.c:4153!", "[    3.1] RIP: do_anonymous_page"]).joined(separator: "\n")
+        XCTAssertEqual(KernelSplat.consoleExcerpt(text), ["[    3.0] kernel BUG at mm/memory.c:4153!", "[    3.1] RIP: do_anonymous_page"])
+        let mount = (noise + ["[    4.0] VFS: Unable to mount root fs on unknown-block(0,0)"]).joined(separator: "\n")
+        XCTAssertEqual(KernelSplat.consoleExcerpt(mount).first, "[    4.0] VFS: Unable to mount root fs on unknown-block(0,0)")
+        XCTAssertEqual(KernelSplat.consoleExcerpt(noise.joined(separator: "\n")), Array(noise.suffix(60)), "nothing found: the last 60 lines")
+    }
+
     func grepE(_ pattern: String, _ text: String) throws -> [String] {
         let grep = Process()
         grep.executableURL = URL(fileURLWithPath: "/bin/grep")
