@@ -409,48 +409,74 @@ static void read_swap_entry(struct pteinspect_entry *r, swp_entry_t entry)
 	}
 }
 
+/*
+ * The fields every record starts with, PTE or leaf PMD. Every field not set stays 0: nothing of
+ * the stack leaks.
+ */
+static void entry_start(struct pteinspect_entry *r, struct vm_area_struct *vma, unsigned long addr,
+			u8 level, u64 raw)
+{
+	memset(r, 0, sizeof(*r));
+	r->count = 1;
+	r->addr = addr;
+	r->level = level;
+	r->raw = raw;
+	r->linear_index = linear_page_index(vma, addr);
+}
+
+/* The bits of a present leaf (pte_write()... or pmd_write()...), as entry flags. */
+static u32 present_bits(bool write, bool dirty, bool young, bool soft_dirty, bool uffd_wp)
+{
+	return PTEINSPECT_EF_PRESENT |
+	       (write ? PTEINSPECT_EF_WRITE : 0) |
+	       (dirty ? PTEINSPECT_EF_DIRTY : 0) |
+	       (young ? PTEINSPECT_EF_YOUNG : 0) |
+	       (soft_dirty ? PTEINSPECT_EF_SOFT_DIRTY : 0) |
+	       (uffd_wp ? PTEINSPECT_EF_UFFD_WP : 0);
+}
+
+/* The bits of a swap or other non-present leaf (pte_swp_soft_dirty()... or pmd_swp_...). */
+static u32 swap_bits(bool soft_dirty, bool uffd_wp)
+{
+	return (soft_dirty ? PTEINSPECT_EF_SOFT_DIRTY : 0) | (uffd_wp ? PTEINSPECT_EF_UFFD_WP : 0);
+}
+
+/*
+ * What a present leaf maps: the vm_normal_page() decision @normal, then the page's state and,
+ * with READ_DATA, its first bytes (for a leaf PMD, the THP's first page: the record's first
+ * 4 KiB). Under the leaf's lock.
+ */
+static void read_mapped(struct pteinspect_emit *e, struct pteinspect_entry *r, unsigned long addr,
+			unsigned long pfn, struct page *page, u8 normal, u32 ef)
+{
+	read_present(r, e->vma, addr, pfn, normal);
+	if (!page)
+		return;
+	read_page_state(e, r, page);
+	if (e->read_data && data_readable(r, ef))
+		read_page_data(r, page);
+}
+
 /* One PTE, read under its lock. */
 static int emit_pte(struct pteinspect_emit *e, unsigned long addr, pte_t pte)
 {
 	struct pteinspect_entry r;
-	u32 ef = 0;
+	u32 ef;
 
-	memset(&r, 0, sizeof(r));	/* every field not set stays 0: nothing of the stack leaks */
-	r.count = 1;
-	r.addr = addr;
-	r.level = PTEINSPECT_LEVEL_PTE;
-	r.raw = pte_val(pte);
-	r.linear_index = linear_page_index(e->vma, addr);
-
+	entry_start(&r, e->vma, addr, PTEINSPECT_LEVEL_PTE, pte_val(pte));
 	if (pte_present(pte)) {
 		unsigned long pfn = pte_pfn(pte);
 		struct page *page = pfn_to_online_page(pfn);
 
-		ef |= PTEINSPECT_EF_PRESENT;
-		if (pte_write(pte))
-			ef |= PTEINSPECT_EF_WRITE;
-		if (pte_dirty(pte))
-			ef |= PTEINSPECT_EF_DIRTY;
-		if (pte_young(pte))
-			ef |= PTEINSPECT_EF_YOUNG;
+		ef = present_bits(pte_write(pte), pte_dirty(pte), pte_young(pte),
+				  pte_soft_dirty(pte), pte_uffd_wp(pte));
 		if (pte_special(pte))
 			ef |= PTEINSPECT_EF_SPECIAL;
-		if (pte_soft_dirty(pte))
-			ef |= PTEINSPECT_EF_SOFT_DIRTY;
-		if (pte_uffd_wp(pte))
-			ef |= PTEINSPECT_EF_UFFD_WP;
 		if (is_zero_pfn(pfn))
 			ef |= PTEINSPECT_EF_ZERO_PAGE;
-		read_present(&r, e->vma, addr, pfn, pte_normal_decision(e->vma, pte, pfn, page));
-		if (page)
-			read_page_state(e, &r, page);
-		if (page && e->read_data && data_readable(&r, ef))
-			read_page_data(&r, page);
+		read_mapped(e, &r, addr, pfn, page, pte_normal_decision(e->vma, pte, pfn, page), ef);
 	} else {
-		if (pte_swp_soft_dirty(pte))
-			ef |= PTEINSPECT_EF_SOFT_DIRTY;
-		if (pte_swp_uffd_wp(pte))
-			ef |= PTEINSPECT_EF_UFFD_WP;
+		ef = swap_bits(pte_swp_soft_dirty(pte), pte_swp_uffd_wp(pte));
 		if (pte_swp_exclusive(pte))
 			ef |= PTEINSPECT_EF_SWP_EXCLUSIVE;
 		read_swap_entry(&r, pte_to_swp_entry(pte));
@@ -523,7 +549,7 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 	spinlock_t *ptl = pmd_lock(vma->vm_mm, pmdp);
 	pmd_t pmd = *pmdp;
 	struct pteinspect_entry r;
-	u32 ef = PTEINSPECT_EF_HUGE;
+	u32 ef;
 	int err = 0;
 
 	if (pmd_none(pmd))
@@ -532,27 +558,14 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 		spin_unlock(ptl);
 		return 1;			/* split meanwhile: a PTE table now */
 	}
-	memset(&r, 0, sizeof(r));
-	r.count = 1;
-	r.addr = haddr;
-	r.level = PTEINSPECT_LEVEL_PMD;
-	r.raw = pmd_val(pmd);
-	r.linear_index = linear_page_index(vma, haddr);
+	entry_start(&r, vma, haddr, PTEINSPECT_LEVEL_PMD, pmd_val(pmd));
 	if (pmd_present(pmd)) {
 		unsigned long pfn = pmd_pfn(pmd);
 		struct page *page = pfn_to_online_page(pfn);
 
-		ef |= PTEINSPECT_EF_PRESENT;
-		if (pmd_write(pmd))
-			ef |= PTEINSPECT_EF_WRITE;
-		if (pmd_dirty(pmd))
-			ef |= PTEINSPECT_EF_DIRTY;
-		if (pmd_young(pmd))
-			ef |= PTEINSPECT_EF_YOUNG;
-		if (pmd_soft_dirty(pmd))
-			ef |= PTEINSPECT_EF_SOFT_DIRTY;
-		if (pmd_uffd_wp(pmd))
-			ef |= PTEINSPECT_EF_UFFD_WP;
+		ef = PTEINSPECT_EF_HUGE |
+		     present_bits(pmd_write(pmd), pmd_dirty(pmd), pmd_young(pmd),
+				  pmd_soft_dirty(pmd), pmd_uffd_wp(pmd));
 		/*
 		 * is_huge_zero_pmd() needs huge_zero_pfn, which 6.1 does not export. In an anonymous
 		 * VMA the only non-anon page a PMD can map is the huge zero page
@@ -560,18 +573,10 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 		 */
 		if (page && vma_is_anonymous(vma) && !PageAnon(page))
 			ef |= PTEINSPECT_EF_ZERO_PAGE;
-		read_present(&r, vma, haddr, pfn,
-			     pmd_normal_decision(vma, haddr, pmd, pfn, ef & PTEINSPECT_EF_ZERO_PAGE));
-		if (page)
-			read_page_state(e, &r, page);
-		/* the huge zero page, or the THP's first page: the record's first 4 KiB */
-		if (page && e->read_data && data_readable(&r, ef))
-			read_page_data(&r, page);
+		read_mapped(e, &r, haddr, pfn, page,
+			    pmd_normal_decision(vma, haddr, pmd, pfn, ef & PTEINSPECT_EF_ZERO_PAGE), ef);
 	} else {
-		if (pmd_swp_soft_dirty(pmd))
-			ef |= PTEINSPECT_EF_SOFT_DIRTY;
-		if (pmd_swp_uffd_wp(pmd))
-			ef |= PTEINSPECT_EF_UFFD_WP;
+		ef = PTEINSPECT_EF_HUGE | swap_bits(pmd_swp_soft_dirty(pmd), pmd_swp_uffd_wp(pmd));
 		read_swap_entry(&r, pmd_to_swp_entry(pmd));
 	}
 	r.entry_flags = ef;
