@@ -39,61 +39,19 @@ struct FuzzCommand: ParsableCommand {
     func run() throws {
         do {
             let client = try PteInspectClient()
-            var worker: WorkerProcess?
-            defer { worker?.stop() }
-            let pids: [Int32], addresses: [UInt64], checked: (pid: Int32, address: UInt64)
-            if netlinkOnly {
-                // This process itself (16 written anonymous pages), init, kthreadd (no mm),
-                // nonsense. No helper processes: the unload tests start this client once per
-                // cycle, and under KASAN the helpers' start was most of a cycle's 90 s.
-                let own = try ownPages(16)
-                pids = [getpid(), getpid(), 1, 2, 0, Int32.max, -1]
-                addresses = [own]
-                checked = (getpid(), own)
-                print("fuzz: seed \(seed), \(messages) messages from \(sockets) sockets; targets: this process \(getpid()), init, kthreadd")
-            } else {
-                // Targets: a worker with anonymous pages, a THP, a PFN map and a forked child
-                // sharing them; a worker that has exited (a vanished pid); init; kthreadd (no
-                // mm); nonsense.
-                let target = try WorkerProcess()
-                worker = target
-                let anon = try target.map(pages: 16)
-                try target.fill(anon, pages: 16)
-                let thp = try target.mapTHP()
-                try target.write(thp)
-                let pfnmap = try? target.mapFixture(pages: 4)
-                let child = try target.fork()
-                let gone = try WorkerProcess()
-                let vanished = gone.pid
-                gone.stop()
-                pids = [target.pid, target.pid, child, getpid(), 1, 2, 0, vanished, Int32.max, -1]
-                addresses = [anon, thp] + (pfnmap.map { [$0] } ?? [])
-                checked = (target.pid, anon)
-                print("fuzz: seed \(seed), \(messages) messages from \(sockets) sockets; targets: worker \(target.pid), child \(child), vanished \(vanished)")
-            }
-            let fuzzer = NetlinkFuzzer(family: client.family.id, pids: pids, userAddresses: addresses)
-            var start = timespec(), end = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &start)
+            let targets = try netlinkOnly ? FuzzTargets.thisProcess() : FuzzTargets.workers()
+            defer { targets.stop() }
+            print("fuzz: seed \(seed), \(messages) messages from \(sockets) sockets; targets: \(targets.summary)")
+            let fuzzer = NetlinkFuzzer(family: client.family.id, pids: targets.pids, userAddresses: targets.addresses)
+            let started = Deadline(seconds: 0)
             let report = try fuzzer.run(messages: messages, sockets: sockets, seed: seed) { sent, seconds in
                 var stderr = StandardError()   // progress of a long run; the report itself goes to stdout
                 print("fuzz: \(sent) of \(messages) messages sent, \(Int(seconds)) s", to: &stderr)
             }
-            clock_gettime(CLOCK_MONOTONIC, &end)
-            let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
+            let seconds = started.elapsed
             print(report)
             print(String(format: "  %.1f s, %.0f messages/s", seconds, Double(report.sent) / max(seconds, 1e-9)))
-            var problems: [String] = []
-            if report.unanswered > 0 { problems.append("\(report.unanswered) messages got no answer") }
-            if report.malformedReplies > 0 { problems.append("\(report.malformedReplies) malformed or misrouted replies") }
-            let silent = report.refusedSilently.filter { $0.key.hasPrefix("pteinspect") }.values.reduce(0, +)
-            if silent > 0 { problems.append("\(silent) refusals by the module came without an extack message") }
-            if report.kernelPointers > 0 { problems.append("\(report.kernelPointers) kernel pointers in replies") }
-            // Keyed hashes land in the kernel half 1 time in 256; raw pointers always would.
-            for type in report.hashAttributesLikePointers {
-                guard let tally = report.hashes[type] else { continue }
-                problems.append("\(tally.distinctInKernelHalf) of \(tally.distinct.count) distinct values of \(NetlinkFuzzer.identityName(type)) are in the kernel half: raw pointers, not keyed hashes")
-            }
-
+            var problems = report.problems
             if report.socketsStoppedByUnload > 0 {
                 // The unload tests do this on purpose: every answer before it was checked above.
                 for problem in problems { print("fuzz: FAIL \(problem)") }
@@ -105,14 +63,12 @@ struct FuzzCommand: ParsableCommand {
                 print(fixture)
                 problems += fixture.contractViolations
             }
-
-            problems += try stillCorrect(client: PteInspectClient(), pid: checked.pid, address: checked.address)
-            if problems.isEmpty {
-                print("fuzz: ok (module still answers correctly)")
-            } else {
+            problems += try stillCorrect(client: PteInspectClient(), pid: targets.checked.pid, address: targets.checked.address)
+            guard problems.isEmpty else {
                 for problem in problems { print("fuzz: FAIL \(problem)") }
                 throw ExitStatus.failure
             }
+            print("fuzz: ok (module still answers correctly)")
         } catch let status as ExitCode {
             throw status
         } catch {
@@ -133,15 +89,80 @@ struct FuzzCommand: ParsableCommand {
         problems += disagreements.map { "after the fuzz: \($0)" }
         return problems
     }
+}
+
+/// What the fuzzer sends its messages about: processes (real, vanished, without an mm, nonsense)
+/// and user addresses, and the one page range checked against pagemap afterwards.
+private struct FuzzTargets {
+    let pids: [Int32]
+    let addresses: [UInt64]
+    let checked: (pid: Int32, address: UInt64)
+    let summary: String
+    private let worker: WorkerProcess?
+
+    /// This process itself (16 written anonymous pages), init, kthreadd (no mm), nonsense. No
+    /// helper processes: the unload tests start this client once per cycle, and under KASAN the
+    /// helpers' start was most of a cycle's 90 s.
+    static func thisProcess() throws -> FuzzTargets {
+        let own = try ownPages(16)
+        return FuzzTargets(pids: [getpid(), getpid(), 1, 2, 0, Int32.max, -1], addresses: [own],
+                           checked: (getpid(), own),
+                           summary: "this process \(getpid()), init, kthreadd", worker: nil)
+    }
+
+    /// A worker with anonymous pages, a THP, a PFN map and a forked child sharing them; a worker
+    /// that has exited (a vanished pid); init; kthreadd (no mm); nonsense.
+    static func workers() throws -> FuzzTargets {
+        let target = try WorkerProcess()
+        do {
+            let anon = try target.map(pages: 16)
+            try target.fill(anon, pages: 16)
+            let thp = try target.mapTHP()
+            try target.write(thp)
+            let pfnmap = try? target.mapFixture(pages: 4)
+            let child = try target.fork()
+            let gone = try WorkerProcess()
+            let vanished = gone.pid
+            gone.stop()
+            return FuzzTargets(pids: [target.pid, target.pid, child, getpid(), 1, 2, 0, vanished, Int32.max, -1],
+                               addresses: [anon, thp] + (pfnmap.map { [$0] } ?? []),
+                               checked: (target.pid, anon),
+                               summary: "worker \(target.pid), child \(child), vanished \(vanished)", worker: target)
+        } catch {
+            target.stop()
+            throw error
+        }
+    }
+
+    func stop() { worker?.stop() }
 
     /// `count` written pages of this process's own (private anonymous), their address.
-    private func ownPages(_ count: Int) throws -> UInt64 {
+    private static func ownPages(_ count: Int) throws -> UInt64 {
         let length = count * Int(SystemPage.size)
         guard let memory = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), memory != MAP_FAILED else {
             throw FuzzSetupError(description: "fuzz: mmap of \(count) pages of its own failed: \(ErrnoName(code: errno).message)")
         }
         for page in 0..<count { memory.storeBytes(of: UInt8(page + 1), toByteOffset: page * Int(SystemPage.size), as: UInt8.self) }
         return UInt64(UInt(bitPattern: memory))
+    }
+}
+
+private extension FuzzReport {
+    /// What the replies broke of the module's contract: silence, malformed or misrouted replies,
+    /// refusals without an extack message, kernel pointers.
+    var problems: [String] {
+        var problems: [String] = []
+        if unanswered > 0 { problems.append("\(unanswered) messages got no answer") }
+        if malformedReplies > 0 { problems.append("\(malformedReplies) malformed or misrouted replies") }
+        let silent = refusedSilently.filter { $0.key.hasPrefix("pteinspect") }.values.reduce(0, +)
+        if silent > 0 { problems.append("\(silent) refusals by the module came without an extack message") }
+        if kernelPointers > 0 { problems.append("\(kernelPointers) kernel pointers in replies") }
+        // Keyed hashes land in the kernel half 1 time in 256; raw pointers always would.
+        for type in hashAttributesLikePointers {
+            guard let tally = hashes[type] else { continue }
+            problems.append("\(tally.distinctInKernelHalf) of \(tally.distinct.count) distinct values of \(NetlinkFuzzer.identityName(type)) are in the kernel half: raw pointers, not keyed hashes")
+        }
+        return problems
     }
 }
 

@@ -206,44 +206,16 @@ struct ScenarioRun: ParsableCommand {
             print("pteinspect: scenarios need root (PFNs, /proc/kpageflags, the module, swapoff): run with sudo", to: &stderr)
             throw ExitStatus.cannotRun
         }
-        let observer: PageObserver
-        var module: ModuleInfo?
-        do {
-            if let client = try backend.resolve() {
-                let info = try client.info()
-                module = info
-                observer = ModuleObserver(client: client, readsData: info.features.contains(.pageData))
-            } else {
-                observer = PagemapObserver()
-            }
-        } catch {
-            throw report(error)
-        }
+        let (observer, module) = try makeObserver()
         let environment = ScenarioEnvironment.probe(module: module)
         let runner = ScenarioRunner(observer: observer, environment: environment)
         runner.stepTimeout = stepTimeout
         runner.kernelLog = KernelLog()
         let reporter = RunReporter(format: format, jsonOut: jsonOut, style: TerminalStyle(color, isTerminal: isatty(STDOUT_FILENO) == 1))
-        let watchdog = Watchdog(exitStatus: ExitStatus.hang.rawValue)
-        watchdog.onExpiry = { message in
-            // What the kernel logged meanwhile says why the call is stuck (the main thread is in
-            // the kernel, not reading the log).
-            let splat = KernelSplat.report(in: runner.kernelLog?.read() ?? [])
-            let verdict: Verdict = splat == nil ? .hang : .crash
-            reporter.cutShort(message + (splat.map { "; the kernel log: " + $0.prefix(20).joined(separator: " | ") } ?? ""), verdict: verdict)
-            return ExitStatus.of(reporter.verdicts + [verdict]).rawValue
-        }
-        runner.watchdog = watchdog
-
-        var notes: [String] = []
-        if observer.backend == .pagemap {
-            notes.append("pagemap backend: expectations on fields only the module sees are SKIPs; load the module for the rest")
-        }
-        if runner.kernelLog == nil {
-            notes.append("the kernel log (/dev/kmsg) is not readable here: a kernel splat during a step cannot be told from a failure")
-        }
-        reporter.begin(planned: scenarios.count, kernel: environment.kernelRelease, backend: observer.backend.rawValue, notes: notes)
-        runner.afterStep = { scenario, result in
+        runner.watchdog = Self.watchdog(runner: runner, reporter: reporter)
+        reporter.begin(planned: scenarios.count, kernel: environment.kernelRelease, backend: observer.backend.rawValue,
+                       notes: Self.notes(observer: observer, runner: runner))
+        runner.afterStep = { [step] scenario, result in
             reporter.step(scenario, result)
             if step {
                 print("   [Enter: next step]", terminator: "")
@@ -252,7 +224,7 @@ struct ScenarioRun: ParsableCommand {
             }
         }
         let suite = ScenarioSuite(keepGoing: keepGoing, hangsBeforeStopping: Self.hangsBeforeStopping)
-        suite.onCompromise = { compromise in
+        suite.onCompromise = { [keepGoing] compromise in
             var stderr = StandardError()
             print("pteinspect: \(compromise)" + (keepGoing ? "; going on (--keep-going)" : "; the scenarios left are not run (--keep-going runs them)"),
                   to: &stderr)
@@ -265,5 +237,42 @@ struct ScenarioRun: ParsableCommand {
         if compromise != nil { throw ExitStatus.compromised }
         let status = ExitStatus.of(reporter.verdicts)
         if status != ExitStatus.success { throw status }
+    }
+
+    /// The module's observer when the backend is the module (and what the module says of itself),
+    /// pagemap's otherwise.
+    private func makeObserver() throws -> (PageObserver, ModuleInfo?) {
+        do {
+            guard let client = try backend.resolve() else { return (PagemapObserver(), nil) }
+            let info = try client.info()
+            return (ModuleObserver(client: client, readsData: info.features.contains(.pageData)), info)
+        } catch {
+            throw report(error)
+        }
+    }
+
+    /// The bound on one call into the kernel: when it expires, the run ends with what the kernel
+    /// logged meanwhile (the main thread is in the kernel, not reading the log), a HANG or a CRASH.
+    private static func watchdog(runner: ScenarioRunner, reporter: RunReporter) -> Watchdog {
+        let watchdog = Watchdog(exitStatus: ExitStatus.hang.rawValue)
+        watchdog.onExpiry = { message in
+            let splat = KernelSplat.report(in: runner.kernelLog?.read() ?? [])
+            let verdict: Verdict = splat == nil ? .hang : .crash
+            reporter.cutShort(message + (splat.map { "; the kernel log: " + $0.prefix(20).joined(separator: " | ") } ?? ""), verdict: verdict)
+            return ExitStatus.of(reporter.verdicts + [verdict]).rawValue
+        }
+        return watchdog
+    }
+
+    /// What this run cannot see, said before its first scenario.
+    private static func notes(observer: PageObserver, runner: ScenarioRunner) -> [String] {
+        var notes: [String] = []
+        if observer.backend == .pagemap {
+            notes.append("pagemap backend: expectations on fields only the module sees are SKIPs; load the module for the rest")
+        }
+        if runner.kernelLog == nil {
+            notes.append("the kernel log (/dev/kmsg) is not readable here: a kernel splat during a step cannot be told from a failure")
+        }
+        return notes
     }
 }

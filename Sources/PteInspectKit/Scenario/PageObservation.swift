@@ -18,6 +18,25 @@ extension PageObservation {
         var v: [PageField: FieldValue] = [:]
         let sub = entry.map { (address - $0.address) >> pageShift } ?? 0
         v[.virtualPage] = .hex(address >> pageShift)
+        Self.addEntry(entry, sub: sub, to: &v)
+        Self.addPage(entry?.page, sub: sub, to: &v)
+        v[.linearIndex] = entry?.linearIndex.map { .hex($0 + sub) } ?? vma.map { .hex($0.linearIndex(of: address, pageShift: pageShift)) } ?? .absent
+        if let isLinear = entry?.indexIsLinear, entry?.page?.flags.contains(.ksm) == false {
+            v[.indexIsLinear] = .bool(isLinear)
+        } else {
+            v[.indexIsLinear] = .absent
+        }
+        Self.addVma(vma, to: &v)
+        v[.rmap] = rmap.map { .set($0) } ?? .absent
+        if dataRead {
+            v[.data] = sub == 0 ? entry?.data.map { .hex(UInt64($0)) } ?? .absent : .absent
+        }
+        self.init(v)
+    }
+
+    /// The entry's own fields: level, PFN (of the 4 KiB page `sub` pages into it), its bits, the
+    /// swap entry or marker, vm_normal_page()'s decision.
+    private static func addEntry(_ entry: PageTableEntry?, sub: UInt64, to v: inout [PageField: FieldValue]) {
         v[.mapped] = .bool(entry != nil)
         v[.present] = .bool(entry?.isPresent ?? false)
         v[.swapped] = .bool(entry?.kind == .swap)
@@ -36,33 +55,35 @@ extension PageObservation {
         v[.zeroPage] = present ? .bool(flags.contains(.zeroPage)) : .absent
         v[.normalPage] = entry?.normalPage.map { decision in decision.returnsPage.map { .bool($0) } ?? .text(decision.name) } ?? .absent
         v[.pfnLinear] = entry?.pfnLinear.map { .bool($0) } ?? .absent
-        if let page = entry?.page {
-            let isKsm = page.flags.contains(.ksm)
-            v[.anon] = .bool(page.flags.contains(.anon))
-            // For KSM pages too: write_protect_page() clears it when merging (never exclusive).
-            v[.anonExclusive] = page.flags.contains(.anon) ? .bool(page.flags.contains(.anonExclusive)) : .absent
-            v[.ksm] = .bool(isKsm)
-            v[.swapCache] = .bool(page.flags.contains(.swapCache))
-            v[.large] = .bool(page.flags.contains(.large))
-            v[.mapcount] = .number(UInt64(max(page.mapcount, 0)))
-            v[.mappedOnce] = .bool(page.mapcount == 1)
-            v[.refcount] = .number(UInt64(max(page.refcount, 0)))
-            v[.folioMapcount] = page.folioMapcount.map { .number(UInt64(max($0, 0))) } ?? .absent
-            v[.folioOrder] = page.folioOrder.map { .number(UInt64($0)) } ?? .absent
-            v[.index] = isKsm ? .absent : page.index.map { .hex($0 + sub) } ?? .absent
-            v[.pageAnonVma] = page.mappingKind == .anon ? page.mappingID.map { .hex($0) } ?? .absent : .absent
-        } else {
+    }
+
+    /// The struct page (and folio) behind a present entry; all absent where there is none.
+    private static func addPage(_ page: PageState?, sub: UInt64, to v: inout [PageField: FieldValue]) {
+        guard let page else {
             for field in [PageField.anon, .anonExclusive, .ksm, .swapCache, .large, .mapcount, .mappedOnce, .refcount, .folioMapcount,
                           .folioOrder, .index, .pageAnonVma] {
                 v[field] = .absent
             }
+            return
         }
-        v[.linearIndex] = entry?.linearIndex.map { .hex($0 + sub) } ?? vma.map { .hex($0.linearIndex(of: address, pageShift: pageShift)) } ?? .absent
-        if let isLinear = entry?.indexIsLinear, entry?.page?.flags.contains(.ksm) == false {
-            v[.indexIsLinear] = .bool(isLinear)
-        } else {
-            v[.indexIsLinear] = .absent
-        }
+        let isKsm = page.flags.contains(.ksm)
+        v[.anon] = .bool(page.flags.contains(.anon))
+        // For KSM pages too: write_protect_page() clears it when merging (never exclusive).
+        v[.anonExclusive] = page.flags.contains(.anon) ? .bool(page.flags.contains(.anonExclusive)) : .absent
+        v[.ksm] = .bool(isKsm)
+        v[.swapCache] = .bool(page.flags.contains(.swapCache))
+        v[.large] = .bool(page.flags.contains(.large))
+        v[.mapcount] = .number(UInt64(max(page.mapcount, 0)))
+        v[.mappedOnce] = .bool(page.mapcount == 1)
+        v[.refcount] = .number(UInt64(max(page.refcount, 0)))
+        v[.folioMapcount] = page.folioMapcount.map { .number(UInt64(max($0, 0))) } ?? .absent
+        v[.folioOrder] = page.folioOrder.map { .number(UInt64($0)) } ?? .absent
+        v[.index] = isKsm ? .absent : page.index.map { .hex($0 + sub) } ?? .absent
+        v[.pageAnonVma] = page.mappingKind == .anon ? page.mappingID.map { .hex($0) } ?? .absent : .absent
+    }
+
+    /// The VMA containing the page: vm_pgoff, anon_vma, its root and chain, the flags.
+    private static func addVma(_ vma: VmaRecord?, to v: inout [PageField: FieldValue]) {
         v[.vmaExists] = .bool(vma != nil)
         v[.vmaPgoff] = vma.map { .hex($0.pgoff) } ?? .absent
         v[.vmaAnonVma] = vma?.anonVma.map { .hex($0) } ?? .absent
@@ -71,11 +92,6 @@ extension PageObservation {
         for flag in VmaFlag.allCases {
             v[.vmaFlag(flag)] = vma.map { .bool($0.flags.contains(flag)) } ?? .absent
         }
-        v[.rmap] = rmap.map { .set($0) } ?? .absent
-        if dataRead {
-            v[.data] = sub == 0 ? entry?.data.map { .hex(UInt64($0)) } ?? .absent : .absent
-        }
-        self.init(v)
     }
 
     /// The fields the module backend fills (`data` only from a module that reads it, 0.4.0).

@@ -186,17 +186,7 @@ enum ScenarioGrammar {
     /// One check line: "REF.FIELD OP OPERAND", "succeeds", "fails ENAME".
     static func assertion(_ text: String) throws(GrammarError) -> Assertion {
         let words = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-        if words.first == "succeeds" {
-            guard words.count == 1 else { throw GrammarError(message: "'succeeds' takes nothing after it") }
-            return .outcome(.succeeds)
-        }
-        if words.first == "fails" {
-            guard words.count == 2, let errno = ErrnoName(String(words[1])) else {
-                let name = words.count > 1 ? String(words[1]) : ""
-                throw GrammarError(message: "'\(text)': expected fails ENAME, an errno name of the kernel's\(didYouMean(name, ErrnoName.allNames)) (EINVAL, EEXIST...)")
-            }
-            return .outcome(.fails(errno))
-        }
+        if let outcome = try outcome(words, in: text) { return .outcome(outcome) }
         guard words.count >= 2 else {
             throw GrammarError(message: "'\(text)' is not a check: write ACTOR:PAGE.FIELD OP VALUE, succeeds, or fails ENAME")
         }
@@ -206,8 +196,30 @@ enum ScenarioGrammar {
         }
         let page = try pageRef(lhs[..<dot])
         let field = try self.field(lhs[lhs.index(after: dot)...])
-        let op = words[1]
         let rest = words.count == 3 ? Substring(words[2].trimmingCharacters(in: .whitespaces)) : ""
+        return .field(page, field, try expected(words[1], rest, page: page, field: field, in: text))
+    }
+
+    /// "succeeds" or "fails ENAME"; nil for a field check.
+    private static func outcome(_ words: [Substring], in text: String) throws(GrammarError) -> Outcome? {
+        switch words.first {
+        case "succeeds":
+            guard words.count == 1 else { throw GrammarError(message: "'succeeds' takes nothing after it") }
+            return .succeeds
+        case "fails":
+            guard words.count == 2, let errno = ErrnoName(String(words[1])) else {
+                let name = words.count > 1 ? String(words[1]) : ""
+                throw GrammarError(message: "'\(text)': expected fails ENAME, an errno name of the kernel's\(didYouMean(name, ErrnoName.allNames)) (EINVAL, EEXIST...)")
+            }
+            return .fails(errno)
+        default:
+            return nil
+        }
+    }
+
+    /// What a field check's comparison OP and its operand REST expect of `page`'s `field`.
+    private static func expected(_ op: Substring, _ rest: Substring, page: PageRef, field: PageField,
+                                 in text: String) throws(GrammarError) -> Expected {
         func needs(_ what: String) throws(GrammarError) {
             if rest.isEmpty { throw GrammarError(message: "'\(text)': '\(op)' needs \(what) after it") }
         }
@@ -216,14 +228,14 @@ enum ScenarioGrammar {
             try needs("a value or a page")
             if rest.contains(":") || rest.hasPrefix("@") {
                 let (other, otherField, label) = try operand(rest, page: page, field: field)
-                return .field(page, field, op == "==" ? .same(other, otherField, at: label) : .differs(other, otherField, at: label))
+                return op == "==" ? .same(other, otherField, at: label) : .differs(other, otherField, at: label)
             }
             guard op == "==" else { throw GrammarError(message: "'\(text)': '!=' compares with a page (ACTOR:PAGE[.FIELD][@LABEL]), not a value") }
-            return .field(page, field, .value(try literal(rest, for: field)))
+            return .value(try literal(rest, for: field))
         case "is":
             switch rest {
-            case "set": return .field(page, field, .notAbsent)
-            case "absent": return .field(page, field, .value(.absent))
+            case "set": return .notAbsent
+            case "absent": return .value(.absent)
             default: throw GrammarError(message: "'\(text)': expected 'is set' or 'is absent'")
             }
         case "contains":
@@ -232,29 +244,36 @@ enum ScenarioGrammar {
             }
             try needs("a page")
             let (other, otherField, label) = try operand(rest, page: page, field: nil)
-            return .field(page, field, .contains(other, otherField ?? .vmaAnonVma, at: label))
+            return .contains(other, otherField ?? .vmaAnonVma, at: label)
         case "finds":
             guard field == .rmap else { throw GrammarError(message: "'finds' is for rmap: ACTOR:PAGE.rmap finds {ACTOR:PAGE, ...}") }
             try needs("a set of pages")
-            var pages: [PageRef] = []
-            for word in try pageSet(rest) { pages.append(try pageRef(word)) }
-            return .field(page, field, .rmapFinds(pages))
+            return .rmapFinds(try pageRefs(rest))
         case "in":
             try needs("a set of pages")
-            var setText = rest
-            var label: String?
-            if let close = rest.lastIndex(of: "}"), rest.index(after: close) < rest.endIndex {
-                let tail = rest[rest.index(after: close)...]
-                guard tail.hasPrefix("@"), isSymbol(String(tail.dropFirst())) else { throw GrammarError(message: "'\(text)': after the set, only @LABEL") }
-                label = String(tail.dropFirst())
-                setText = rest[...close]
-            }
-            var pages: [PageRef] = []
-            for word in try pageSet(setText) { pages.append(try pageRef(word)) }
-            return .field(page, field, .oneOf(pages, at: label))
+            return try oneOf(rest, in: text)
         default:
             throw GrammarError(message: "unknown comparison '\(op)' in '\(text)'; one of: ==, !=, is set, is absent, contains, finds, in")
         }
+    }
+
+    /// "{ACTOR:PAGE, ...}" or "{...}@LABEL", after "in".
+    private static func oneOf(_ rest: Substring, in text: String) throws(GrammarError) -> Expected {
+        var setText = rest
+        var label: String?
+        if let close = rest.lastIndex(of: "}"), rest.index(after: close) < rest.endIndex {
+            let tail = rest[rest.index(after: close)...]
+            guard tail.hasPrefix("@"), isSymbol(String(tail.dropFirst())) else { throw GrammarError(message: "'\(text)': after the set, only @LABEL") }
+            label = String(tail.dropFirst())
+            setText = rest[...close]
+        }
+        return .oneOf(try pageRefs(setText), at: label)
+    }
+
+    private static func pageRefs(_ set: Substring) throws(GrammarError) -> [PageRef] {
+        var pages: [PageRef] = []
+        for word in try pageSet(set) { pages.append(try pageRef(word)) }
+        return pages
     }
 }
 

@@ -50,80 +50,104 @@ public struct StepGraph: Equatable {
     static func short(_ id: String) -> String { id.count > 6 ? "…" + id.suffix(4) : id }
 
     public init(step: SavedReport.Step) {
-        func text(_ page: SavedReport.Page, _ field: String) -> String? {
-            switch page.fields[field] {
-            case let .text(value)?: return value
-            case let .number(value)?: return String(value)
-            default: return nil
-            }
-        }
-        func flag(_ page: SavedReport.Page, _ field: String) -> Bool { page.fields[field] == .bool(true) }
-        /// A bit the backend saw, set or clear; nil where it could not see it (nothing is drawn).
-        func bit(_ page: SavedReport.Page, _ field: String) -> Bool? {
-            if case let .bool(value)? = page.fields[field] { return value }
-            return nil
-        }
         // Every watched page's place first, so that an rmap hit on a later page finds its node.
+        for page in step.pages { addPlace(page) }
         for page in step.pages {
-            let actor = String(page.page.prefix { $0 != ":" })
-            let process = "process:" + actor
-            node(process, .process, [actor])
-            let place = "place:" + page.page
-            var label = [page.page]
-            if let location = page.location { label.append(String(location.drop { $0 != "@" }.dropFirst())) }
-            if let pgoff = text(page, "vma.vm_pgoff") { label.append("vm_pgoff " + pgoff) }
-            if page.fields["vma"] == .bool(false) { label.append("no VMA") }
-            node(place, .mapping, label)
-            edge(process, place, .owns)
-        }
-        for page in step.pages {
-            let place = "place:" + page.page
-            if let anonVma = text(page, "vma.anon_vma") {
-                node("anon_vma:" + anonVma, .anonVma, ["anon_vma " + Self.short(anonVma)])
-                edge(place, "anon_vma:" + anonVma, .anonVma)
-                if let root = text(page, "vma.anon_vma.root"), root != anonVma {
-                    node("anon_vma:" + root, .anonVma, ["anon_vma " + Self.short(root)])
-                    edge("anon_vma:" + anonVma, "anon_vma:" + root, .root)
-                }
-            }
-            if case let .list(chain)? = page.fields["vma.anon_vma_chain"] {
-                for member in chain where member != text(page, "vma.anon_vma") {
-                    node("anon_vma:" + member, .anonVma, ["anon_vma " + Self.short(member)])
-                    edge(place, "anon_vma:" + member, .chain)
-                }
-            }
-            if flag(page, "present"), let pfn = text(page, "pfn") {
-                var lines = ["PFN " + pfn]
-                if let index = text(page, "index") { lines.append("index " + index) }
-                var bits: [String] = []
-                if flag(page, "PageAnon") { bits.append("anon") }
-                if flag(page, "PageAnonExclusive") { bits.append("exclusive") }
-                if flag(page, "PageKsm") { bits.append("KSM") }
-                if flag(page, "zero_page") { bits.append("zero page") }
-                if let mapcount = text(page, "mapcount") { bits.append("mapcount " + mapcount) }
-                if !bits.isEmpty { lines.append(bits.joined(separator: ", ")) }
-                node("page:" + pfn, .page, lines)
-                edge(place, "page:" + pfn, .maps, note: bit(page, "pte.write").map { $0 ? "writable" : "read-only" })
-                if let mapping = text(page, "page.anon_vma") {
-                    node("anon_vma:" + mapping, .anonVma, ["anon_vma " + Self.short(mapping)])
-                    edge("page:" + pfn, "anon_vma:" + mapping, .mapping)
-                }
-                if case let .list(hits)? = page.fields["rmap"] {
-                    for hit in hits {
-                        // a hit names a watched page by its location ("child@0x7f..."), when it is one
-                        let target = step.pages.first { $0.location == hit }.map { "place:" + $0.page } ?? "place:" + hit
-                        if !nodes.contains(where: { $0.id == target }) { node(target, .mapping, [hit]) }
-                        edge("page:" + pfn, target, .rmap)
-                    }
-                }
-            } else if flag(page, "swapped") {
-                // one node per slot: after fork the parent's and the child's swap PTEs name the same one
-                let slot = text(page, "swap.slot")
-                let id = "swap:" + (slot ?? page.page)
-                node(id, .swapEntry, ["swap slot " + (slot ?? "?")])
-                let exclusive = bit(page, "swap.exclusive")
-                edge(place, id, .swap, note: exclusive.map { $0 ? "exclusive" : "not exclusive" })
+            addAnonVmas(page)
+            if page.flag("present"), let pfn = page.text("pfn") {
+                addPage(pfn, mappedBy: page, in: step)
+            } else if page.flag("swapped") {
+                addSwapSlot(page)
             }
         }
+    }
+
+    /// A watched page's process and place (its VMA: vm_pgoff, or that there is none).
+    private mutating func addPlace(_ page: SavedReport.Page) {
+        let actor = String(page.page.prefix { $0 != ":" })
+        let process = "process:" + actor
+        node(process, .process, [actor])
+        let place = "place:" + page.page
+        var label = [page.page]
+        if let location = page.location { label.append(String(location.drop { $0 != "@" }.dropFirst())) }
+        if let pgoff = page.text("vma.vm_pgoff") { label.append("vm_pgoff " + pgoff) }
+        if page.fields["vma"] == .bool(false) { label.append("no VMA") }
+        node(place, .mapping, label)
+        edge(process, place, .owns)
+    }
+
+    /// The place's anon_vma, its root, and the other anon_vmas of its chain.
+    private mutating func addAnonVmas(_ page: SavedReport.Page) {
+        let place = "place:" + page.page
+        if let anonVma = page.text("vma.anon_vma") {
+            node("anon_vma:" + anonVma, .anonVma, ["anon_vma " + Self.short(anonVma)])
+            edge(place, "anon_vma:" + anonVma, .anonVma)
+            if let root = page.text("vma.anon_vma.root"), root != anonVma {
+                node("anon_vma:" + root, .anonVma, ["anon_vma " + Self.short(root)])
+                edge("anon_vma:" + anonVma, "anon_vma:" + root, .root)
+            }
+        }
+        if case let .list(chain)? = page.fields["vma.anon_vma_chain"] {
+            for member in chain where member != page.text("vma.anon_vma") {
+                node("anon_vma:" + member, .anonVma, ["anon_vma " + Self.short(member)])
+                edge(place, "anon_vma:" + member, .chain)
+            }
+        }
+    }
+
+    /// The page a present entry maps (PFN, index, its state), the folio's anon_vma and the places
+    /// the rmap walk found.
+    private mutating func addPage(_ pfn: String, mappedBy page: SavedReport.Page, in step: SavedReport.Step) {
+        let place = "place:" + page.page
+        var lines = ["PFN " + pfn]
+        if let index = page.text("index") { lines.append("index " + index) }
+        var bits: [String] = []
+        if page.flag("PageAnon") { bits.append("anon") }
+        if page.flag("PageAnonExclusive") { bits.append("exclusive") }
+        if page.flag("PageKsm") { bits.append("KSM") }
+        if page.flag("zero_page") { bits.append("zero page") }
+        if let mapcount = page.text("mapcount") { bits.append("mapcount " + mapcount) }
+        if !bits.isEmpty { lines.append(bits.joined(separator: ", ")) }
+        node("page:" + pfn, .page, lines)
+        edge(place, "page:" + pfn, .maps, note: page.bit("pte.write").map { $0 ? "writable" : "read-only" })
+        if let mapping = page.text("page.anon_vma") {
+            node("anon_vma:" + mapping, .anonVma, ["anon_vma " + Self.short(mapping)])
+            edge("page:" + pfn, "anon_vma:" + mapping, .mapping)
+        }
+        if case let .list(hits)? = page.fields["rmap"] {
+            for hit in hits {
+                // a hit names a watched page by its location ("child@0x7f..."), when it is one
+                let target = step.pages.first { $0.location == hit }.map { "place:" + $0.page } ?? "place:" + hit
+                if !nodes.contains(where: { $0.id == target }) { node(target, .mapping, [hit]) }
+                edge("page:" + pfn, target, .rmap)
+            }
+        }
+    }
+
+    /// One node per swap slot: after fork the parent's and the child's swap PTEs name the same one.
+    private mutating func addSwapSlot(_ page: SavedReport.Page) {
+        let slot = page.text("swap.slot")
+        let id = "swap:" + (slot ?? page.page)
+        node(id, .swapEntry, ["swap slot " + (slot ?? "?")])
+        let exclusive = page.bit("swap.exclusive")
+        edge("place:" + page.page, id, .swap, note: exclusive.map { $0 ? "exclusive" : "not exclusive" })
+    }
+}
+
+private extension SavedReport.Page {
+    func text(_ field: String) -> String? {
+        switch fields[field] {
+        case let .text(value)?: return value
+        case let .number(value)?: return String(value)
+        default: return nil
+        }
+    }
+
+    func flag(_ field: String) -> Bool { fields[field] == .bool(true) }
+
+    /// A bit the backend saw, set or clear; nil where it could not see it (nothing is drawn).
+    func bit(_ field: String) -> Bool? {
+        if case let .bool(value)? = fields[field] { return value }
+        return nil
     }
 }
