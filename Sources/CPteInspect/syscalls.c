@@ -119,6 +119,11 @@ int pti_memfd_create(const char *name)
     return (int)syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */);
 }
 
+int pti_mlock_onfault(void *addr, size_t length)
+{
+    return mlock2(addr, length, MLOCK_ONFAULT);
+}
+
 long pti_ioctl_raw(int fd, unsigned long cmd, unsigned long arg)
 {
     return ioctl(fd, cmd, arg);

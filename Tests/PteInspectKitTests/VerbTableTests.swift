@@ -11,6 +11,7 @@ final class VerbTableTests: ObservedTestCase {
         ("parent", "map-file G data 2 rw shared"), ("parent", "map-thp T"), ("parent", "map-pfn X 2 shared"),
         ("parent", "write P+1"), ("parent", "write P 0x11223344"), ("parent", "read P+3"), ("parent", "fork child"),
         ("parent", "mremap Q 2"), ("parent", "mprotect P+1 2 none"), ("parent", "madvise P 4 pageout"), ("parent", "drain"),
+        ("parent", "mlock P 2"), ("parent", "mlock P+2 2 onfault"), ("parent", "munlock P 4"),
         ("parent", "uffd-open move"), ("parent", "uffd-register P 4 missing,wp"), ("parent", "uffd-copy P 2 wp"),
         ("parent", "uffd-zeropage P+2 1"), ("parent", "uffd-wp P 4 off"), ("parent", "uffd-continue P 1"),
         ("parent", "uffd-move P P+2 2"), ("parent", "mem-write child:P+1"), ("parent", "mem-read child:P"),

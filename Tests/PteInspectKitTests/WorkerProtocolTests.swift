@@ -22,6 +22,8 @@ final class WorkerProtocolTests: ObservedTestCase {
         .uffdMove(from: 0x7000, to: 0x9000, pages: 4), .churn(seconds: 2.5, seed: 77), .memWrite(pid: 123, 0x7000), .memWrite(pid: 123, 0x7000, value: 0xffff_ffff),
         .memRead(pid: 9, 0xffff_f000), .fork, .forkWorker(input: "/tmp/x/fork-1.in", output: "/tmp/x/fork-1.out"),
         .release(pid: 4242), .exit, WorkerCommand(ClearRefs()), WorkerCommand(ClearRefs(kind: .all)),
+        WorkerCommand(Mlock(at: Address(0x7000), pages: 2, mode: .populate)), WorkerCommand(Mlock(at: Address(0x7000), pages: 1, mode: .onfault)),
+        WorkerCommand(Munlock(at: Address(0x7000), pages: 3)),
     ]
 
     func testEveryCommandDecodesToItself() throws {

@@ -54,6 +54,33 @@ final class VmaTests: ModuleTestCase {
         XCTAssertNil(try vma(worker.pid, at: base).anonVma)
     }
 
+    /// mlock: do_mlock() sets VM_LOCKED and populates the range; in a private writable VMA
+    /// populate_vma_page_range() faults with FOLL_WRITE, so every page is a fresh exclusive anon
+    /// page, writable and dirty. mlock2(MLOCK_ONFAULT) sets VM_LOCKONFAULT and populates nothing.
+    /// munlock clears VM_LOCKED and leaves the pages mapped (mm/mlock.c do_mlock(), mm/gup.c
+    /// populate_vma_page_range(), 6.1 and 6.12).
+    func testMlockPopulatesExclusivePagesAndOnfaultPopulatesNothing() throws {
+        let worker = try makeWorker()
+        let base = try worker.map(pages: 4)
+        try worker.send(WorkerCommand(Mlock(at: Address(base), pages: 2, mode: .populate)))
+        try worker.send(WorkerCommand(Mlock(at: Address(base + 2 * pageSize), pages: 2, mode: .onfault)))
+        XCTAssertTrue(try vma(worker.pid, at: base).flags.contains(.locked))
+        XCTAssertTrue(try vma(worker.pid, at: base + 2 * pageSize).flags.contains(.locked))
+        let locked = try client.entries(pid: worker.pid, start: base, end: base + 4 * pageSize)
+        XCTAssertEqual(locked.map(\.address), [base, base + pageSize], "mlock populated its 2 pages, onfault none")
+        for entry in locked {
+            XCTAssertTrue(entry.flags.isSuperset(of: [.present, .write, .dirty]), "a write fault, not the zero page: \(entry.json.rendered())")
+            XCTAssertFalse(entry.flags.contains(.zeroPage))
+            XCTAssertEqual(entry.page?.flags.isSuperset(of: [.anon, .anonExclusive]), true, "\(entry.json.rendered())")
+            XCTAssertEqual(entry.page?.mapcount, 1)
+        }
+
+        try worker.send(WorkerCommand(Munlock(at: Address(base), pages: 4)))
+        XCTAssertFalse(try vma(worker.pid, at: base).flags.contains(.locked))
+        let unlocked = try client.entries(pid: worker.pid, start: base, end: base + 4 * pageSize)
+        XCTAssertEqual(unlocked.map(\.pfn), locked.map(\.pfn), "munlock leaves the pages where they are")
+    }
+
     /// mprotect of the middle page splits the VMA in three (mm/mprotect.c mprotect_fixup ->
     /// split_vma): each part keeps the linear vm_pgoff of its start and the same anon_vma.
     func testMprotectSplitsTheVma() throws {

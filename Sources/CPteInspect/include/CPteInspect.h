@@ -84,6 +84,10 @@ int pti_memfd_create(const char *name);
 /* mremap(old, length, new_length, MREMAP_MAYMOVE). Returns the address or MAP_FAILED. */
 void *pti_mremap_grow(void *old, size_t length, size_t new_length);
 
+/* mlock2(addr, length, MLOCK_ONFAULT) (glibc declares mlock2 only under _GNU_SOURCE). 0 or -1
+ * with errno. */
+int pti_mlock_onfault(void *addr, size_t length);
+
 /* ioctl(fd, cmd, arg) with any command and argument (the fuzzer). 0/value or -1 with errno. */
 long pti_ioctl_raw(int fd, unsigned long cmd, unsigned long arg);
 

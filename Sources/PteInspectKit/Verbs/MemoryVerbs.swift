@@ -321,3 +321,74 @@ struct ProcMemRead: WireVerb {
     }
     func execute(_ worker: WorkerState) throws -> String { "\(try worker.procMemByte(pid: pid, at, write: false))" }
 }
+
+/// mlock(2), or mlock2(MLOCK_ONFAULT): VM_LOCKED on the range (with VM_LOCKONFAULT for onfault).
+/// do_mlock() sets the flags, then __mm_populate() faults the range in (mm/mlock.c, 6.1 L608,
+/// 6.12 L655); populate_vma_page_range() returns at once for VM_LOCKONFAULT, and asks for a write
+/// fault (FOLL_WRITE) in a private writable VMA "to break COW" (mm/gup.c, 6.1 L1584/L1593,
+/// 6.12 L1907/L1923): after a plain mlock each page is the process's own exclusive anonymous page.
+enum MlockMode: String, CaseIterable { case populate, onfault }
+
+struct Mlock<At: Place>: Verb {
+    typealias Mode = MlockMode
+    static var name: String { "mlock" }
+    var at = At.placeholder
+    var pages = 1
+    var mode = Mode.populate
+    init() {}
+    init(at: At, pages: Int, mode: Mode) { self.at = at; self.pages = pages; self.mode = mode }
+    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
+        try v.page(&at)
+        try v.pages(&pages, from: at)
+        try v.choice(&mode, "mlock mode", usage: nil, default: .populate)
+    }
+}
+
+extension Mlock: ScenarioVerb where At == Loc {
+    var description: String { mode == .onfault ? "mlock2 \(at) \(pages) pages MLOCK_ONFAULT" : "mlock \(at) \(pages) pages" }
+    func perform(_ step: StepContext) throws -> StepOutcome {
+        try step.send(Mlock<Address>(at: try step.address(at), pages: pages, mode: mode))
+        return .succeeded("")
+    }
+}
+
+extension Mlock: WireVerb where At == Address {
+    func execute(_ worker: WorkerState) throws -> String {
+        let start = try worker.raw(at), length = worker.length(pages)
+        switch mode {
+        case .populate:
+            guard Glibc.mlock(start, length) == 0 else { throw WorkerFailure.system("mlock") }
+        case .onfault:
+            guard pti_mlock_onfault(start, length) == 0 else { throw WorkerFailure.system("mlock2(MLOCK_ONFAULT)") }
+        }
+        return ""
+    }
+}
+
+/// munlock(2): VM_LOCKED (and VM_LOCKONFAULT) off the range; the pages stay mapped.
+struct Munlock<At: Place>: Verb {
+    static var name: String { "munlock" }
+    var at = At.placeholder
+    var pages = 1
+    init() {}
+    init(at: At, pages: Int) { self.at = at; self.pages = pages }
+    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
+        try v.page(&at)
+        try v.pages(&pages, from: at)
+    }
+}
+
+extension Munlock: ScenarioVerb where At == Loc {
+    var description: String { "munlock \(at) \(pages) pages" }
+    func perform(_ step: StepContext) throws -> StepOutcome {
+        try step.send(Munlock<Address>(at: try step.address(at), pages: pages))
+        return .succeeded("")
+    }
+}
+
+extension Munlock: WireVerb where At == Address {
+    func execute(_ worker: WorkerState) throws -> String {
+        guard Glibc.munlock(try worker.raw(at), worker.length(pages)) == 0 else { throw WorkerFailure.system("munlock") }
+        return ""
+    }
+}

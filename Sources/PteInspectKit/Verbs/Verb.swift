@@ -108,7 +108,8 @@ enum Verbs {
     /// Actors' actions and system actions, in the order usage lists them.
     static let scenario: [any ScenarioVerb.Type] = [
         MapAnon.self, MapFile.self, MapTHP.self, MapKind.self, MapFixture.self,
-        Write<Loc>.self, Read<Loc>.self, Fork.self, Mremap<Loc>.self, Mprotect<Loc>.self, Madvise<Loc>.self, Drain.self,
+        Write<Loc>.self, Read<Loc>.self, Fork.self, Mremap<Loc>.self, Mprotect<Loc>.self, Madvise<Loc>.self, Mlock<Loc>.self,
+        Munlock<Loc>.self, Drain.self,
         UffdOpen.self, UffdRegister<Loc>.self, UffdCopy<Loc>.self, UffdZeropage<Loc>.self, UffdWriteProtect<Loc>.self,
         UffdContinue<Loc>.self, UffdMove<Loc>.self,
         MemWrite.self, MemRead.self, Pin<Loc>.self, Unpin<Loc>.self, ClearRefs.self, Exit.self,
@@ -119,7 +120,7 @@ enum Verbs {
     static let wire: [any WireVerb.Type] = [
         Ping.self, MapAnon.self, MapFile.self, MapTHP.self, Write<Address>.self, Read<Address>.self, Fill.self,
         Mremap<Address>.self, Mprotect<Address>.self, MapFixture.self, Pin<Address>.self, Unpin<Address>.self,
-        Madvise<Address>.self, Drain.self, UffdOpen.self, UffdRegister<Address>.self, UffdCopy<Address>.self,
+        Madvise<Address>.self, Mlock<Address>.self, Munlock<Address>.self, Drain.self, UffdOpen.self, UffdRegister<Address>.self, UffdCopy<Address>.self,
         UffdZeropage<Address>.self, UffdContinue<Address>.self, UffdWriteProtect<Address>.self, UffdMove<Address>.self,
         RandomChurn.self, ProcMemWrite.self, ProcMemRead.self, ClearRefs.self, WireFork.self, Release.self, Exit.self,
     ]
