@@ -43,6 +43,36 @@ final class ScenarioEngineTests: ObservedTestCase {
         XCTAssertEqual(result.mismatches, [Mismatch(assertion: "parent:P.pte.write == 1", expected: "1", observed: "0")])
     }
 
+    /// every-page: each page of the mapping in turn, compared with the same page of the other
+    /// mapping; the first failing page is named, with how many fail (issue 29: a property of a
+    /// whole large folio, seen on all of its pages).
+    func testAnEveryPageExpectationNamesTheFirstPageThatFails() {
+        func pages(_ exclusive: [Bool], pfn: UInt64) -> [PageObservation] {
+            exclusive.enumerated().map { PageObservation([.anonExclusive: .bool($1), .pfn: .hex(pfn + UInt64($0))]) }
+        }
+        let expectation = Expectation("every page exclusive, the same page as the child's", kernels: always, cite: cite,
+                                      [p.has(.anonExclusive, true), p.same(.pfn, as: c)], everyPage: 4)
+        var passing = context([p: PageObservation([.anonExclusive: .bool(true)])])
+        passing.ranges = [p: pages([true, true, true, true], pfn: 0x100), c: pages([true, true, true, true], pfn: 0x100)]
+        XCTAssertEqual(passing.evaluate(expectation).verdict, .pass)
+
+        var failing = passing
+        failing.ranges = [p: pages([true, false, true, false], pfn: 0x100), c: pages([true, true, true, true], pfn: 0x100)]
+        let result = failing.evaluate(expectation)
+        XCTAssertEqual(result.verdict, .fail, "the watched page alone passes: the others are what fails")
+        XCTAssertEqual(result.mismatches, [Mismatch(assertion: "child:P+1, parent:P+1 (page 2 of 4): parent:P.PageAnonExclusive == 1",
+                                                    expected: "1", observed: "0 (2 of 4 pages fail)")])
+
+        var moved = passing
+        moved.ranges = [p: pages([true, true, true, true], pfn: 0x100), c: pages([true, true, true, true], pfn: 0x200)]
+        XCTAssertEqual(moved.evaluate(expectation).mismatches.first?.expected, "0x200", "page +0 compared with the child's +0")
+
+        var short = passing
+        short.ranges = [p: pages([true, true], pfn: 0x100), c: pages([true, true, true, true], pfn: 0x100)]
+        XCTAssertEqual(short.evaluate(expectation).mismatches.first?.observed, "parent:P was not observed at this step",
+                       "a page the range did not cover is not a pass")
+    }
+
     func testAMatchingExpectationPasses() {
         let result = context([p: PageObservation([.write: .bool(true), .pfn: .hex(0x10)])])
             .evaluate(Expectation("writable", kernels: always, cite: cite, [p.has(.write, true), p.has(.pfn, 16)]))

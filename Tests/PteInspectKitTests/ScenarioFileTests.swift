@@ -93,6 +93,33 @@ final class ScenarioFileTests: ObservedTestCase {
                     line: 12, column: 38, "unknown key 'line' in a citation")
     }
 
+    /// every-page: read back with the pages it covers, written back as it was read; what it
+    /// cannot mean is an error at its place.
+    func testAnEveryPageExpectationCoversItsMappingsPages() throws {
+        func steps(_ checks: String, every: String = "true") -> String {
+            "  - parent: map P 4\n  - parent: map Q 2\n    label: w\n  - parent: write P\n    expect:\n      - summary: s\n        kernels: all\n"
+                + "        every-page: \(every)\n        cite: {file: mm/memory.c, function: do_anonymous_page}\n        check: \(checks)\n"
+        }
+        let text = file(steps: steps("[parent:P.present == 1]"), watch: "[parent:P, parent:Q]")
+        let scenario = try XCTUnwrap(try ScenarioFile.parse(text, file: "my.yaml").first)
+        let expectation = try XCTUnwrap(scenario.steps.last?.expectations.first)
+        XCTAssertEqual(expectation.everyPage, 4)
+        XCTAssertTrue(ScenarioFileWriter.yaml(scenario).contains("        every-page: true\n"))
+        XCTAssertEqual(try ScenarioFile.parse(ScenarioFileWriter.yaml(scenario), file: "again.yaml").first?.steps.last?.expectations.first?.everyPage, 4)
+        XCTAssertNil(try ScenarioFile.parse(file(steps: steps("[parent:P.present == 1]", every: "false"), watch: "[parent:P, parent:Q]"),
+                                            file: "my.yaml").first?.steps.last?.expectations.first?.everyPage)
+
+        assertError(file(steps: steps("[parent:P.pfn == parent:Q]"), watch: "[parent:P, parent:Q]"), line: 15, column: 21,
+                    "every-page: the mappings it names must have one length at this step; they have parent:P 4, parent:Q 2 pages")
+        assertError(file(steps: steps("[parent:P.pfn == parent:P@w]"), watch: "[parent:P, parent:Q]"), line: 15, column: 21,
+                    "compares with another step (@LABEL)")
+        assertError(file(steps: steps("[parent:P.rmap contains parent:P]"), watch: "[parent:P, parent:Q]"), line: 15, column: 21,
+                    "rmap is read for the watched page only")
+        assertError(file(steps: steps("[succeeds]"), watch: "[parent:P, parent:Q]"), line: 15, column: 21, "is not about a page")
+        assertError(file(steps: steps("[parent:P.present == 1]", every: "yes"), watch: "[parent:P, parent:Q]"), line: 15, column: 21,
+                    "every-page is true or false, not 'yes'")
+    }
+
     /// scenarios/lib/shared.yaml: a range several scenarios rely on is named from any file; a file
     /// of one's own may define the name again (its own is then the one meant).
     func testSharedKernelRangesAreNamedFromEveryFile() throws {

@@ -61,6 +61,9 @@ public struct EvaluationContext {
     public var kernel: KernelVersion?
     /// Why an expectation's own requirement is not met here (ScenarioEnvironment.unmet), or nil.
     public var unmet: (Requirement) -> String?
+    /// Every page of the mappings every-page expectations read (keyed by their first page):
+    /// `ranges[ref][i]` is page +i.
+    public var ranges: [PageRef: [PageObservation]] = [:]
 
     public init(current: [PageRef: PageObservation], history: [String: [PageRef: PageObservation]] = [:],
                 locations: [PageRef: String] = [:], outcome: StepOutcome = .succeeded(""),
@@ -94,12 +97,42 @@ public struct EvaluationContext {
             return skip("needs \(unseen.map(\.description).joined(separator: ", ")), which the \(backend) backend cannot see"
                 + (backend == .pagemap ? " (load the pteinspect module for the module backend)" : ""))
         }
+        if let pages = expectation.everyPage { return evaluateEveryPage(expectation, pages: pages) }
         var mismatches: [Mismatch] = []
         for assertion in expectation.assertions {
             if let problem = check(assertion) { mismatches.append(problem) }
         }
         return ExpectationResult(expectation: expectation, verdict: mismatches.isEmpty ? .pass : .fail, reason: nil,
                                  mismatches: mismatches)
+    }
+
+    /// An every-page expectation: its checks on page +0, +1, ... of each mapping they name, each
+    /// page compared with the same page of the others. The mismatches are those of the first page
+    /// that fails, named ("parent:P+37 of 512"), with how many pages fail in all.
+    private func evaluateEveryPage(_ expectation: Expectation, pages: Int) -> ExpectationResult {
+        var first: [Mismatch] = []
+        var failing = 0
+        for page in 0..<pages {
+            var context = self
+            for ref in expectation.mappings {
+                context.current[ref] = ranges[ref].flatMap { page < $0.count ? $0[page] : nil }
+            }
+            let mismatches = expectation.assertions.compactMap { context.check($0) }
+            guard !mismatches.isEmpty else { continue }
+            failing += 1
+            if first.isEmpty {
+                let names = expectation.mappings.sorted { $0.description < $1.description }
+                    .map { PageRef($0.actor, $0.loc.plus(page)).description }.joined(separator: ", ")
+                first = mismatches.map {
+                    Mismatch(assertion: "\(names) (page \(page + 1) of \(pages)): \($0.assertion)", expected: $0.expected, observed: $0.observed)
+                }
+            }
+        }
+        if failing > 1, let last = first.last {
+            first[first.count - 1] = Mismatch(assertion: last.assertion, expected: last.expected,
+                                              observed: last.observed + " (\(failing) of \(pages) pages fail)")
+        }
+        return ExpectationResult(expectation: expectation, verdict: first.isEmpty ? .pass : .fail, reason: nil, mismatches: first)
     }
 
     private func observation(_ ref: PageRef, at label: String?) -> PageObservation? {

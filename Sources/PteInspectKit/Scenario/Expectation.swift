@@ -180,14 +180,33 @@ public struct Expectation {
     /// What the machine must offer for it to hold (besides the scenario's own requirements);
     /// an unmet one makes this expectation a SKIP with the reason.
     public let requirements: [Requirement]
+    /// Checked on every page of the mappings its checks name, not only on the page named
+    /// (`every-page: true`): their common length in pages at its step. A check of ACTOR:P then
+    /// reads P+0 ... P+(everyPage-1) in turn, each compared with the same page of any other
+    /// mapping it names: a property of a whole large folio (each page exclusive after a swap-in,
+    /// each mapped twice after a fork) is seen to hold for all of its pages. nil: the named page.
+    public let everyPage: Int?
 
     public init(_ summary: String, kernels: KernelRange, cite citation: Citation, _ assertions: [Assertion],
-                requires requirements: [Requirement] = []) {
+                requires requirements: [Requirement] = [], everyPage: Int? = nil) {
         self.summary = summary
         self.assertions = assertions
         self.kernels = kernels
         self.citation = citation
         self.requirements = requirements
+        self.everyPage = everyPage
+    }
+
+    /// The mappings (as their first pages) an every-page expectation reads.
+    public var mappings: Set<PageRef> {
+        Set(assertions.flatMap { assertion -> [PageRef] in
+            guard case let .field(ref, _, expected) = assertion else { return [] }
+            switch expected {
+            case let .same(other, _, _), let .differs(other, _, _), let .contains(other, _, _): return [ref, other]
+            case let .rmapFinds(refs), let .oneOf(refs, _): return [ref] + refs
+            case .value, .notAbsent: return [ref]
+            }
+        })
     }
 
     public var fields: Set<PageField> { assertions.reduce(into: []) { $0.formUnion($1.fields) } }

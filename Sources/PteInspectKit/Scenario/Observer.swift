@@ -8,6 +8,21 @@ public protocol PageObserver: AnyObject {
     /// The page at `address` of process `pid`. `name` turns an rmap hit (pid, address) into the
     /// scenario's name for it.
     func observe(pid: Int32, address: UInt64, name: (Int32?, UInt64) -> String) throws -> PageObservation
+    /// `pages` pages from `address`, each as `observe` would see it but without rmap (read for a
+    /// watched page only): the pages of a whole mapping, for an every-page expectation.
+    func observeRange(pid: Int32, address: UInt64, pages: Int) throws -> [PageObservation]
+}
+
+extension PageObserver {
+    /// Page by page.
+    public func observeRange(pid: Int32, address: UInt64, pages: Int) throws -> [PageObservation] {
+        let pageSize = SystemPage.size
+        return try (0..<pages).map { page in
+            var observation = try observe(pid: pid, address: address + UInt64(page) * pageSize) { _, _ in "" }
+            observation.values[.rmap] = nil
+            return observation
+        }
+    }
 }
 
 /// Everything, through the module: GET_PTES, GET_VMAS and GET_RMAP for each page.
@@ -50,6 +65,23 @@ public final class ModuleObserver: PageObserver {
                 }
             }
             return PageObservation(module: entry, at: page, vma: vma, rmap: rmap, dataRead: readsData)
+        }
+    }
+
+    /// One GET_PTES dump and one GET_VMAS over the range, however many pages (a PMD entry covers
+    /// its 512).
+    public func observeRange(pid: Int32, address: UInt64, pages: Int) throws -> [PageObservation] {
+        let (start, end) = try PteInspectClient.pageRange(address: address, count: UInt64(pages), pageSize: pageSize)
+        let entries = try client.entries(pid: pid, start: start, end: end, readData: readsData)
+        let vmas = try client.vmas(pid: pid, start: start, end: end)
+        let pmdSize = pageSize << 9   // a PMD maps 512 pages (x86-64: PMD_SHIFT 21)
+        return (0..<UInt64(pages)).map { index in
+            let page = start + index * pageSize
+            let entry = entries.first { $0.address <= page && page < $0.address + ($0.level == .pmd ? pmdSize : pageSize) }
+            let vma = vmas.first { $0.start <= page && page < $0.end }
+            var observation = PageObservation(module: entry, at: page, vma: vma, rmap: nil, dataRead: readsData)
+            observation.values[.rmap] = nil
+            return observation
         }
     }
 }

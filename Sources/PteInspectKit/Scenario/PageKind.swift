@@ -192,6 +192,7 @@ public struct PageKind: Hashable, CustomStringConvertible {
         case .shmem: words = "mmap 1 page MAP_SHARED|MAP_ANONYMOUS, write it (a shmem page)"
         case .shmemTHP: words = "shmem_enabled = advise, a 2 MiB-aligned MAP_SHARED|MAP_ANONYMOUS MADV_HUGEPAGE range, write its first byte (a PMD-mapped shmem THP)"
         }
+        if pages > 1 { words += "; then each of its \(pages) pages gets its own tag" }
         if swapped { words += "; then MADV_PAGEOUT of its \(pages) page\(pages == 1 ? "" : "s")" }
         return words
     }

@@ -106,6 +106,14 @@ struct ScenarioFileReader {
         return scalar.string.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    func bool(_ node: Node, _ what: String) throws -> Bool {
+        switch try string(node, what) {
+        case "true": return true
+        case "false": return false
+        case let other: throw error(node, "\(what) is true or false, not '\(other)'")
+        }
+    }
+
     func strings(_ node: Node, _ what: String) throws -> [(String, Node)] {
         guard let items = node.sequence else { throw error(node, "\(what) must be a list ([a, b] or '- a' lines)") }
         return try items.map { (try string($0, "an item of \(what)"), $0) }
@@ -405,7 +413,7 @@ struct ScenarioFileReader {
         return requirements
     }
 
-    static let expectationKeys = ["summary", "kernels", "kinds", "requires", "cite", "check"]
+    static let expectationKeys = ["summary", "kernels", "kinds", "requires", "every-page", "cite", "check"]
 
     /// nil: the expectation is for other kinds than this reading's (its `kinds:` leaves it out).
     func expectation(_ node: Node, _ state: Validation, kernels: [String: KernelRange], citations: [String: Citation]) throws -> Expectation? {
@@ -427,7 +435,44 @@ struct ScenarioFileReader {
             assertions.append(assertion)
         }
         let requirements = try entries.first(where: { $0.key == "requires" }).map { try self.requirements($0.value) } ?? []
-        return Expectation(summary, kernels: range, cite: citation, assertions, requires: requirements)
+        var everyPage: Int?
+        if let node = entries.first(where: { $0.key == "every-page" })?.value, try bool(node, "every-page") {
+            everyPage = try pagesOfEveryPage(assertions, node, state)
+        }
+        return Expectation(summary, kernels: range, cite: citation, assertions, requires: requirements, everyPage: everyPage)
+    }
+
+    /// An every-page expectation reads whole mappings at its own step: each check names a mapping
+    /// by its first page, compares only with pages at this step, reads no rmap (observed for the
+    /// watched page alone), and the mappings it names have one length: the pages it covers.
+    func pagesOfEveryPage(_ assertions: [Assertion], _ node: Node, _ state: Validation) throws -> Int {
+        var lengths: [PageRef: Int] = [:]
+        for assertion in assertions {
+            guard case let .field(_, field, expected) = assertion else {
+                throw error(node, "every-page: '\(assertion.description)' is not about a page; keep succeeds/fails in an expectation of its own")
+            }
+            switch expected {
+            case .same(_, _, _?), .differs(_, _, _?), .contains(_, _, _?), .oneOf(_, _?):
+                throw error(node, "every-page: '\(assertion.description)' compares with another step (@LABEL); every-page compares pages at this step only")
+            case .rmapFinds:
+                throw error(node, "every-page: '\(assertion.description)': rmap is read for the watched page only")
+            default: break
+            }
+            if field == .rmap { throw error(node, "every-page: '\(assertion.description)': rmap is read for the watched page only") }
+        }
+        let mappings = Expectation("", kernels: KernelRange(basis: ""), cite: Citation("", ""), assertions).mappings
+        for ref in mappings {
+            guard ref.loc.page == 0 else {
+                throw error(node, "every-page: \(ref) is not the first page of '\(ref.loc.symbol)'; name a mapping by its first page (\(ref.actor):\(ref.loc.symbol))")
+            }
+            lengths[ref] = state.length[PageRef(ref.actor, ref.loc.symbol)] ?? 0
+        }
+        let distinct = Set(lengths.values)
+        guard distinct.count == 1, let pages = distinct.first, pages > 0 else {
+            let list = lengths.sorted { $0.key.description < $1.key.description }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            throw error(node, "every-page: the mappings it names must have one length at this step; they have \(list) pages")
+        }
+        return pages
     }
 
     /// Every page a check reads must be one some step has mapped by now, every label one an

@@ -47,6 +47,7 @@ public enum ScenarioFileWriter {
                 if !expectation.requirements.isEmpty {
                     out += "        requires: [" + expectation.requirements.map(requirementName).joined(separator: ", ") + "]\n"
                 }
+                if expectation.everyPage != nil { out += "        every-page: true\n" }
                 out += "        cite:\n" + citationBody(expectation.citation, indent: 10)
                 out += "        check:\n"
                 for assertion in expectation.assertions { out += "          - \(scalar(checkText(assertion)))\n" }

@@ -21,12 +21,14 @@ public enum ScenarioJSONReport {
 
     static func json(_ result: ExpectationResult) -> JSONValue {
         let e = result.expectation
+        let everyPage: JSONValue = e.everyPage.map { .int(Int64($0)) } ?? .null
         return .object([
             ("summary", .string(e.summary)),
             ("verdict", .string(result.verdict.rawValue)),
             ("reason", result.reason.map { .string($0) } ?? .null),
             ("assertions", .array(e.assertions.map { .string($0.description) })),
             ("fields", .array(e.fields.sorted().map { .string($0.description) })),
+            ("every_page", everyPage),
             ("kernels", .object([
                 ("from", e.kernels.from.map { .string($0.description) } ?? .null),
                 ("below", e.kernels.below.map { .string($0.description) } ?? .null),

@@ -22,7 +22,12 @@ extension StepContext {
         content.map(actor, symbol, shared: kind.isShmem, file: false)
         let base = try address(Loc(symbol))
         try make(kind, at: base, tag: tag(Loc(symbol)))
-        content.store(actor, Loc(symbol), tag(Loc(symbol)))
+        if kind.pages > 1, tag(Loc(symbol)) != nil {
+            // what make() filled: page i's tag is the first one plus i (ContentTag: the page is its low bits)
+            content.set(actor, Loc(symbol), pages: kind.pages) { self.tag(Loc(symbol, $0)).map(PageContent.stored) ?? .unknown }
+        } else {
+            content.store(actor, Loc(symbol), tag(Loc(symbol)))
+        }
         if kind.shape == .thpSingle { content.advise(actor, Loc(symbol, 1), pages: kind.pages - 1, .dontneed) }
         // The folio is checked before it is paged out: a swapped kind is that kind swapped.
         state.kindNotMade = kindNotMade(PageKind(kind.shape), at: PageRef(actor, symbol))
@@ -80,6 +85,10 @@ extension StepContext {
             }
         }
         try send(Write(at: base, value: tag))
+        // Every page its own contents (its tag: the first one plus the page number), written
+        // while the folio is mapped whole and writable (no fault, the folio stays as made): a
+        // check of every page then tells each page from the others and from zeros.
+        if kind.pages > 1, let tag { try send(Fill(at: base, pages: kind.pages, first: tag)) }
         let page = pageSize
         switch kind.shape {
         case .thpPTE, .thpSingle:

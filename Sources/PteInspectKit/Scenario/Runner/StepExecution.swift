@@ -63,15 +63,26 @@ extension ScenarioRunner {
             return .last(Self.faulted(number: number, step: step, outcome: outcome, pages: observed.pages, hang: nil, splat: splat,
                                       recent: log.records, leftBehind: [], otherwise: nil))
         }
+        var ranges: [PageRef: [PageObservation]] = [:]
+        if error == nil, !observationFailed {
+            do {
+                ranges = try observeRanges(of: step, number: number, state)
+            } catch let failure {
+                error = "observing the pages failed: \(failure)"
+                observationFailed = true
+            }
+        }
         if observationFailed {
             return .last(StepResult(number: number, step: step, outcome: outcome, pages: observed.pages, changed: [:],
                                     expectations: [], error: error))
         }
-        let context = EvaluationContext(current: observed.current, history: walk.history, locations: observed.locations, outcome: outcome,
+        var context = EvaluationContext(current: observed.current, history: walk.history, locations: observed.locations, outcome: outcome,
                                         canSee: observer.canSee, backend: observer.backend, kernel: environment.kernel,
                                         unmet: environment.unmet)
+        context.ranges = ranges
         var results = error == nil ? step.expectations.map { context.evaluate($0) } : []
-        if error == nil, let check = dataCheck(observed.pages, state.content, path: DataPath.of(step) { walk.previous[$0] }) {
+        let checked = observed.pages + Self.otherPages(of: ranges, state)
+        if error == nil, let check = dataCheck(checked, state.content, path: DataPath.of(step) { walk.previous[$0] }) {
             results.append(check)
         }
         let result = StepResult(number: number, step: step, outcome: outcome, pages: observed.pages,
@@ -101,6 +112,34 @@ extension ScenarioRunner {
             return nil
         } catch {
             return error
+        }
+    }
+
+    /// Every page of each mapping an every-page expectation of this step reads (keyed by the
+    /// mapping's first page), one range read each.
+    private func observeRanges(of step: Step, number: Int, _ state: RunState) throws -> [PageRef: [PageObservation]] {
+        var ranges: [PageRef: [PageObservation]] = [:]
+        for expectation in step.expectations {
+            guard let pages = expectation.everyPage else { continue }
+            for ref in expectation.mappings where ranges[ref] == nil {
+                guard let worker = state.worker(ref.actor), let address = state.address(ref, pageSize: pageSize) else { continue }
+                ranges[ref] = try guarded("step \(number) (\(step.description)): observing the \(pages) pages of \(ref)") {
+                    try observer.observeRange(pid: worker.pid, address: address, pages: pages)
+                }
+            }
+        }
+        return ranges
+    }
+
+    /// The pages of those ranges past their first (the watched page, observed already), named
+    /// as a scenario names them (parent:P+1 at parent@0x...), for the data check.
+    static func otherPages(of ranges: [PageRef: [PageObservation]], _ state: RunState) -> [(ref: PageRef, location: String, observation: PageObservation)] {
+        ranges.sorted { $0.key.description < $1.key.description }.flatMap { ref, observations in
+            observations.enumerated().dropFirst().map { index, observation in
+                let page = PageRef(ref.actor, ref.loc.plus(index))
+                let address = state.address(page, pageSize: SystemPage.size).map { String($0, radix: 16) } ?? "?"
+                return (page, "\(ref.actor)@0x\(address)", observation)
+            }
         }
     }
 
