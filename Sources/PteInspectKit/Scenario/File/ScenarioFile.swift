@@ -30,15 +30,7 @@ public enum ScenarioFile {
         return try loadFile(path)
     }
 
-    static func loadFile(_ path: String) throws -> [Scenario] {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ScenarioFileError(file: path, line: 0, column: 0, message: "cannot be read: \(error.localizedDescription)")
-        }
-        return try parse(text, file: path)
-    }
+    static func loadFile(_ path: String) throws -> [Scenario] { try parse(ScenarioFileError.contents(of: path), file: path) }
 
     /// The scenario `text` describes, one per page kind where it has `kinds:`; `file` names it
     /// in errors.

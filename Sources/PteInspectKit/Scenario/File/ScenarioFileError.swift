@@ -46,3 +46,14 @@ func closest(to word: String, in candidates: [String]) -> String? {
 func didYouMean(_ word: String, _ candidates: [String]) -> String {
     closest(to: word, in: candidates).map { " (did you mean '\($0)'?)" } ?? ""
 }
+
+extension ScenarioFileError {
+    /// The text of the file at `path`; one it cannot read is an error naming it.
+    static func contents(of path: String) throws -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ScenarioFileError(file: path, line: 0, column: 0, message: "cannot be read: \(error.localizedDescription)")
+        }
+    }
+}

@@ -24,15 +24,7 @@ struct ScenarioLibrary {
         return try load(path)
     }
 
-    static func load(_ path: String) throws -> ScenarioLibrary {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ScenarioFileError(file: path, line: 0, column: 0, message: "cannot be read: \(error.localizedDescription)")
-        }
-        return try parse(text, file: path)
-    }
+    static func load(_ path: String) throws -> ScenarioLibrary { try parse(ScenarioFileError.contents(of: path), file: path) }
 
     static func parse(_ text: String, file: String) throws -> ScenarioLibrary {
         let node: Node?
