@@ -98,7 +98,7 @@ public struct FuzzReport: CustomStringConvertible {
     }
 
     public var description: String {
-        let errnos = refused.keys.sorted().map { "\(String(cString: strerror($0)))=\(refused[$0] ?? 0)" }.joined(separator: ", ")
+        let errnos = refused.keys.sorted().map { "\(ErrnoName(code: $0).message)=\(refused[$0] ?? 0)" }.joined(separator: ", ")
         var text = """
         sent \(sent) messages (\(wellFormed) well-formed): \(accepted) accepted (\(dumps) dumps, \(replies) reply messages), \(refusedTotal) refused with an errno \
         (\(refusedWithMessage) with an extack message)
@@ -280,9 +280,9 @@ public final class NetlinkFuzzer {
                             report.refusedWithMessage += 1
                         } else {
                             let origin = shape.silentRefusalOrigin
-                            report.refusedSilently["\(origin): \(String(cString: strerror(status.errno)))", default: 0] += 1
+                            report.refusedSilently["\(origin): \(ErrnoName(code: status.errno).message)", default: 0] += 1
                             if origin == "pteinspect", report.examples.count < 10 {
-                                report.examples.append("refused without a message (\(String(cString: strerror(status.errno)))): " + hex(request))
+                                report.examples.append("refused without a message (\(ErrnoName(code: status.errno).message)): " + hex(request))
                             }
                             return status.errno
                         }
