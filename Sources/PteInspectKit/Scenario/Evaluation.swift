@@ -80,22 +80,8 @@ public struct EvaluationContext {
     }
 
     public func evaluate(_ expectation: Expectation) -> ExpectationResult {
-        func skip(_ reason: String) -> ExpectationResult {
-            ExpectationResult(expectation: expectation, verdict: .skip, reason: reason, mismatches: [])
-        }
-        if let kernel, !expectation.kernels.contains(kernel) {
-            return skip("holds for kernels \(expectation.kernels) (\(expectation.kernels.basis)); this is \(kernel)")
-        }
-        if kernel == nil, expectation.kernels.from != nil || expectation.kernels.below != nil {
-            return skip("the running kernel's version could not be read")
-        }
-        for requirement in expectation.requirements {
-            if let reason = unmet(requirement) { return skip(reason) }
-        }
-        let unseen = expectation.fields.filter { !canSee($0) }.sorted()
-        if !unseen.isEmpty {
-            return skip("needs \(unseen.map(\.description).joined(separator: ", ")), which the \(backend) backend cannot see"
-                + (backend == .pagemap ? " (load the pteinspect module for the module backend)" : ""))
+        if let reason = skipReason(expectation) {
+            return ExpectationResult(expectation: expectation, verdict: .skip, reason: reason, mismatches: [])
         }
         if let pages = expectation.everyPage { return evaluateEveryPage(expectation, pages: pages) }
         var mismatches: [Mismatch] = []
@@ -104,6 +90,26 @@ public struct EvaluationContext {
         }
         return ExpectationResult(expectation: expectation, verdict: mismatches.isEmpty ? .pass : .fail, reason: nil,
                                  mismatches: mismatches)
+    }
+
+    /// Why `expectation` is a SKIP here (its kernel range, a requirement, a field this backend
+    /// cannot see), or nil when it is evaluated.
+    public func skipReason(_ expectation: Expectation) -> String? {
+        if let kernel, !expectation.kernels.contains(kernel) {
+            return "holds for kernels \(expectation.kernels) (\(expectation.kernels.basis)); this is \(kernel)"
+        }
+        if kernel == nil, expectation.kernels.from != nil || expectation.kernels.below != nil {
+            return "the running kernel's version could not be read"
+        }
+        for requirement in expectation.requirements {
+            if let reason = unmet(requirement) { return reason }
+        }
+        let unseen = expectation.fields.filter { !canSee($0) }.sorted()
+        if !unseen.isEmpty {
+            return "needs \(unseen.map(\.description).joined(separator: ", ")), which the \(backend) backend cannot see"
+                + (backend == .pagemap ? " (load the pteinspect module for the module backend)" : "")
+        }
+        return nil
     }
 
     /// An every-page expectation: its checks on page +0, +1, ... of each mapping they name, each

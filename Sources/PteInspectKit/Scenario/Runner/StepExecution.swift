@@ -63,10 +63,14 @@ extension ScenarioRunner {
             return .last(Self.faulted(number: number, step: step, outcome: outcome, pages: observed.pages, hang: nil, splat: splat,
                                       recent: log.records, leftBehind: [], otherwise: nil))
         }
-        var ranges: [PageRef: [PageObservation]] = [:]
+        var context = EvaluationContext(current: observed.current, history: walk.history, locations: observed.locations, outcome: outcome,
+                                        canSee: observer.canSee, backend: observer.backend, kernel: environment.kernel,
+                                        unmet: environment.unmet)
         if error == nil, !observationFailed {
+            // Only for the every-page expectations evaluated here: one that is a SKIP reads nothing.
+            let everyPage = step.expectations.filter { $0.everyPage != nil && context.skipReason($0) == nil }
             do {
-                ranges = try observeRanges(of: step, number: number, state)
+                context.ranges = try observeRanges(of: everyPage, after: step, number: number, state)
             } catch let failure {
                 error = "observing the pages failed: \(failure)"
                 observationFailed = true
@@ -76,12 +80,9 @@ extension ScenarioRunner {
             return .last(StepResult(number: number, step: step, outcome: outcome, pages: observed.pages, changed: [:],
                                     expectations: [], error: error))
         }
-        var context = EvaluationContext(current: observed.current, history: walk.history, locations: observed.locations, outcome: outcome,
-                                        canSee: observer.canSee, backend: observer.backend, kernel: environment.kernel,
-                                        unmet: environment.unmet)
-        context.ranges = ranges
         var results = error == nil ? step.expectations.map { context.evaluate($0) } : []
-        let checked = observed.pages + Self.otherPages(of: ranges, state)
+        let watched = Set(observed.pages.map(\.ref))
+        let checked = observed.pages + Self.otherPages(of: context.ranges, state).filter { !watched.contains($0.ref) }
         if error == nil, let check = dataCheck(checked, state.content, path: DataPath.of(step) { walk.previous[$0] }) {
             results.append(check)
         }
@@ -115,11 +116,12 @@ extension ScenarioRunner {
         }
     }
 
-    /// Every page of each mapping an every-page expectation of this step reads (keyed by the
-    /// mapping's first page), one range read each.
-    private func observeRanges(of step: Step, number: Int, _ state: RunState) throws -> [PageRef: [PageObservation]] {
+    /// Every page of each mapping these every-page expectations read (keyed by the mapping's
+    /// first page), one range read each.
+    private func observeRanges(of expectations: [Expectation], after step: Step, number: Int,
+                               _ state: RunState) throws -> [PageRef: [PageObservation]] {
         var ranges: [PageRef: [PageObservation]] = [:]
-        for expectation in step.expectations {
+        for expectation in expectations {
             guard let pages = expectation.everyPage else { continue }
             for ref in expectation.mappings where ranges[ref] == nil {
                 guard let worker = state.worker(ref.actor), let address = state.address(ref, pageSize: pageSize) else { continue }
