@@ -125,6 +125,19 @@ final class PageKindTests: ObservedTestCase {
 
     /// The settings a kind changes are put back: a THP sysfs file reads "always inherit madvise
     /// [never]" and accepts only the bracketed word.
+    /// khugepaged's hold waits for it to sleep between scans: its innermost shown frame is
+    /// khugepaged() (the 6.12 debug kernel's stack, as read in the guest) or
+    /// khugepaged_wait_work(), never a scan's.
+    func testKhugepagedSleepsBetweenScansOnlyInItsOwnWait() {
+        let sleeping = "[<0>] khugepaged+0x414/0x11d0\n[<0>] kthread+0x283/0x350\n[<0>] ret_from_fork+0x2f/0x70\n[<0>] ret_from_fork_asm+0x1a/0x30\n"
+        XCTAssertEqual(ScenarioRunner.betweenScans(stack: sleeping), true)
+        XCTAssertEqual(ScenarioRunner.betweenScans(stack: "[<0>] khugepaged_wait_work+0x9c/0x1a0\n[<0>] khugepaged+0x3e/0x90\n"), true)
+        let draining = "[<0>] __flush_work+0x1d5/0x3a0\n[<0>] __lru_add_drain_all+0x1b4/0x2c0\n[<0>] khugepaged+0x6a/0x11d0\n[<0>] kthread+0x283/0x350\n"
+        XCTAssertEqual(ScenarioRunner.betweenScans(stack: draining), false, "inside khugepaged_do_scan(): a scan, not the wait")
+        XCTAssertEqual(ScenarioRunner.betweenScans(stack: "[<0>] rwsem_down_read_slowpath+0x2b1/0x6f0\n[<0>] khugepaged_scan_mm_slot+0x1c0/0x950\n"), false)
+        XCTAssertNil(ScenarioRunner.betweenScans(stack: ""))
+    }
+
     func testAChoiceFileIsRestoredToItsBracketedValue() {
         XCTAssertEqual(ScenarioRunner.currentChoice("always inherit madvise [never]\n"), "never")
         XCTAssertEqual(ScenarioRunner.currentChoice("[always] madvise never"), "always")

@@ -12,7 +12,6 @@ extension StepContext {
     /// `kindNotSwapped` say why the kernel did not make it, for the runner's SKIP.
     func makeKind(_ kind: PageKind, symbol: String) throws -> StepOutcome {
         let outcome: StepOutcome
-        if kind.holdsKhugepaged { try holdKhugepaged() }
         switch kind.shape {
         case .small: outcome = try bind(symbol, MapAnon(pages: 1, protection: .readWrite, sharing: .private))
         case .shmem: outcome = try bind(symbol, MapAnon(pages: 1, protection: .readWrite, sharing: .shared))
@@ -21,6 +20,8 @@ extension StepContext {
         }
         content.map(actor, symbol, shared: kind.isShmem, file: false)
         let base = try address(Loc(symbol))
+        // Mapped with MADV_HUGEPAGE, not written yet: the mm is on khugepaged's list now.
+        if kind.holdsKhugepaged { try holdKhugepaged() }
         try make(kind, at: base, tag: tag(Loc(symbol)))
         if kind.pages > 1, tag(Loc(symbol)) != nil {
             // what make() filled: page i's tag is the first one plus i (ContentTag: the page is its low bits)
@@ -43,20 +44,32 @@ extension StepContext {
         return outcome
     }
 
-    /// khugepaged held off while a scenario has a MADV_HUGEPAGE range (PageKind.khugepagedSleep):
-    /// put back when the scenario ends, like every setting.
+    /// khugepaged held off while a scenario has a MADV_HUGEPAGE range (PageKind.khugepagedSleep),
+    /// put back when the scenario ends like every setting. Called once the range is mapped with
+    /// MADV_HUGEPAGE and before its first write. The order matters (mm/khugepaged.c
+    /// khugepaged_wait_work(), 6.1.192 L2497-2515, 6.12.118 L2569-2587): with no mm on its list
+    /// khugepaged sleeps without a timeout, `wait_event_freezable(khugepaged_wait,
+    /// khugepaged_wait_event());`, and the MADV_HUGEPAGE that lists an mm wakes it for a scan at
+    /// once, whatever scan_sleep_millisecs says (a hold set before it was seen to collapse a
+    /// thp-pte range between two steps on the 6.12 debug kernel). With the mm listed, the
+    /// setting's store wakes it for one more pass (`khugepaged_sleep_expire = 0;`), after which
+    /// it sleeps the new time. The range is written once that pass is over: khugepaged has gone
+    /// to sleep since the store (its voluntary context switches counted up) and sleeps between
+    /// scans, not inside one (sleepsBetweenScans). Bounded at 10 s
+    /// (nice 19 on a debug kernel can take seconds); past it the scenario goes on.
     func holdKhugepaged() throws {
         guard FileManager.default.fileExists(atPath: PageKind.khugepagedSleep),
               !state.settings.contains(where: { $0.path == PageKind.khugepagedSleep }) else { return }
-        // The write wakes khugepaged for one more scan (nice 19: it may run late); the range is
-        // made once that scan is over and khugepaged sleeps again: its voluntary context
-        // switches count up (bounded: 2 s, then the scenario goes on as before the hold).
         let khugepaged = ScenarioRunner.kernelThread(named: "khugepaged")
         let before = khugepaged.flatMap(ScenarioRunner.voluntarySwitches)
         _ = try state.set(PageKind.khugepagedSleep, to: PageKind.khugepagedHoldMillis)
         guard let khugepaged, let before else { return }
-        let deadline = Date().addingTimeInterval(2)
-        while Date() < deadline, let now = ScenarioRunner.voluntarySwitches(khugepaged), now == before { usleep(10_000) }
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let now = ScenarioRunner.voluntarySwitches(khugepaged), now != before,
+               ScenarioRunner.sleepsBetweenScans(khugepaged) != false { return }
+            usleep(10_000)
+        }
     }
 
     /// The rest of `map-kind` once the range is mapped at `base`, up to the page-out of a swapped
@@ -128,6 +141,23 @@ extension ScenarioRunner {
         return pids.first { pid in
             (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) == name
         }
+    }
+
+    /// Whether khugepaged sleeps between two scans, from its kernel stack: the innermost frame
+    /// that /proc/PID/stack shows (the scheduler's own are left out) is khugepaged() or
+    /// khugepaged_wait_work() (where the compiler kept it), not a scan's (khugepaged_do_scan()'s
+    /// lru_add_drain_all(), a collapse waiting for a lock or memory). nil where the stack cannot
+    /// be read. Seen on the 6.12 debug kernel: `[<0>] khugepaged+0x414/0x11d0` on top.
+    static func sleepsBetweenScans(_ pid: Int32) -> Bool? {
+        guard let stack = try? String(contentsOfFile: "/proc/\(pid)/stack", encoding: .utf8) else { return nil }
+        return betweenScans(stack: stack)
+    }
+
+    /// The decision of `sleepsBetweenScans` on the text of a stack; nil for an empty one.
+    static func betweenScans(stack: String) -> Bool? {
+        guard let top = stack.split(separator: "\n").first else { return nil }
+        let function = top.split(separator: " ").last?.prefix { $0 != "+" } ?? ""
+        return function == "khugepaged" || function == "khugepaged_wait_work"
     }
 
     /// voluntary_ctxt_switches of /proc/PID/status: how many times the task went to sleep.
