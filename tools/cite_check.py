@@ -285,6 +285,13 @@ class SourceFile:
         return None
 
 
+# What citations name, and what tools/kselftest/check reads: the Kconfig files of the options
+# the scenarios need (pteinspect scenario kconfig) and kselftest's runner.
+TREE_PARTS = ("Makefile", "mm", "include", "kernel", "fs", "arch/x86/include", "arch/x86/mm",
+              "init/Kconfig", "net/Kconfig", "drivers/block/zram/Kconfig",
+              "tools/testing/selftests/run_kselftest.sh", "tools/testing/selftests/kselftest")
+
+
 def extract_trees(cache, lines=LINES):
     """Extract (once per package version) the parts of /usr/src/linux-source-LINE.tar.xz that
     citations name. Returns {line: Tree}; a line whose package is not installed is left out."""
@@ -294,13 +301,14 @@ def extract_trees(cache, lines=LINES):
         tarball = "/usr/src/linux-source-%s.tar.xz" % line
         if not os.path.isfile(tarball):
             continue
-        stamp_key = "%d-%d" % (os.path.getsize(tarball), int(os.path.getmtime(tarball)))
+        # the key names the parts too: a cache extracted with fewer parts is extracted again
+        stamp_key = "%d-%d %s" % (os.path.getsize(tarball), int(os.path.getmtime(tarball)), " ".join(TREE_PARTS))
         root = os.path.join(cache, "linux-source-%s" % line)
         stamp = os.path.join(cache, "linux-source-%s.key" % line)
         if not (os.path.isfile(stamp) and open(stamp).read() == stamp_key and os.path.isdir(root)):
             subprocess.run(["rm", "-rf", root, stamp], check=True)
             os.makedirs(cache, exist_ok=True)
-            members = ["linux-source-%s/%s" % (line, p) for p in ("Makefile", "mm", "include", "kernel", "fs", "arch/x86/include", "arch/x86/mm")]
+            members = ["linux-source-%s/%s" % (line, p) for p in TREE_PARTS]
             # both trees at once: xz decompresses on one core each (about 35 s instead of 70)
             running.append((subprocess.Popen(["tar", "-xJf", tarball, "-C", cache] + members), stamp, stamp_key, tarball))
         trees[line] = root

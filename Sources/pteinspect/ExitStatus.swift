@@ -13,6 +13,9 @@ enum ExitStatus {
     /// `scenario run`: a step hung (a bound was hit), and no kernel splat explains it. Also the
     /// status of a run the watchdog ended because the CLI's own call never returned.
     static let hang = ExitCode(ExitCodes.hang)
+    /// `scenario run`: every scenario was skipped, nothing was checked. kselftest's KSFT_SKIP, so
+    /// that its runner reports such a run as `# SKIP`.
+    static let skipped = ExitCode(ExitCodes.skipped)
     /// `scenario run`: the kernel reported a problem (BUG, WARNING, KASAN, lockdep, ...) during a
     /// step. Wins over `hang` and `failure`: a kernel splat explains what else went wrong.
     static let crash = ExitCode(ExitCodes.crash)
@@ -21,14 +24,15 @@ enum ExitStatus {
     /// reported as not run. Wins over every other status of a run.
     static let compromised = ExitCode(ExitCodes.compromised)
 
-    /// Each status and what it means, for --help and the man page.
+    /// Each status and what it means, for --help and the man page (in numeric order).
     static let meanings: [(status: ExitCode, meaning: String)] = [
         (success, "the command ran and found nothing wrong"),
         (failure, "something failed: a kernel error for the request, a failed check, a scenario FAIL"),
         (cannotRun, "the command could not run: no module, not root, a protocol mismatch, bad setup"),
         (hang, "scenario run: a step hung (a bound was hit, no kernel splat explains it)"),
-        (crash, "scenario run: the kernel reported a problem (BUG, WARNING, KASAN, lockdep, ...) during a step"),
+        (skipped, "scenario run: every scenario was skipped, nothing was checked (kselftest's SKIP)"),
         (compromised, "scenario run: the kernel was compromised (an RCU stall, a lockup, a BUG that left a task it cannot kill, lockdep off); the run stopped and the scenarios left are reported as not run"),
+        (crash, "scenario run: the kernel reported a problem (BUG, WARNING, KASAN, lockdep, ...) during a step"),
     ]
 
     /// The exit statuses as a paragraph.
@@ -36,11 +40,13 @@ enum ExitStatus {
         "Exit status: " + meanings.map { "\($0.status.rawValue) \($0.meaning)" }.joined(separator: "; ") + "."
     }
 
-    /// A scenario run's status: the worst of its verdicts (CRASH, then HANG, then FAIL).
+    /// A scenario run's status: the worst of its verdicts (CRASH, then HANG, then FAIL); a run
+    /// in which every scenario was a SKIP is `skipped`.
     static func of(_ verdicts: [Verdict]) -> ExitCode {
         if verdicts.contains(.crash) { return crash }
         if verdicts.contains(.hang) { return hang }
         if verdicts.contains(.fail) { return failure }
+        if !verdicts.isEmpty && verdicts.allSatisfy({ $0 == .skip }) { return skipped }
         return success
     }
 }

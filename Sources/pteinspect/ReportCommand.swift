@@ -11,7 +11,7 @@ struct ReportCommand: ParsableCommand {
             Reports come from `pteinspect scenario run --format json` or `--json-out FILE` (tools/run \
             writes one per kernel into .cache/run/). Nothing is run and no root is needed.
             """,
-        subcommands: [ReportDiffCommand.self, ReportTableCommand.self, ReportHTMLCommand.self, ReportDOTCommand.self])
+        subcommands: [ReportDiffCommand.self, ReportTableCommand.self, ReportHTMLCommand.self, ReportDOTCommand.self, ReportKCIDBCommand.self])
 }
 
 struct ReportDiffCommand: ParsableCommand {
@@ -124,5 +124,53 @@ struct ReportDOTCommand: ParsableCommand {
 
     func run() throws {
         print(DOTReport.render(try files.load()), terminator: "")
+    }
+}
+
+struct ReportKCIDBCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kcidb",
+        abstract: "Saved reports as KCIDB JSON (schema v5.3), for kcidb-submit: a test per scenario run and per expectation.",
+        discussion: """
+            Test paths are pteinspect.SCENARIO[.KIND] and, under each, .stepN.eM (step N's M-th \
+            expectation). Statuses: PASS, FAIL and SKIP as they are; a HANG is ERROR; a CRASH is a \
+            FAIL with the kernel's log as its log_excerpt; a scenario not run (the kernel \
+            compromised) is MISS. Test ids are ORIGIN:RUN:PATH, RUN a hash of the report's bytes. \
+            Without --build-id each report brings a checkout and a build of the kernel it ran on \
+            (ORIGIN:linux-RELEASE[-CONFIG]); with it the tests belong to that build of your CI \
+            system. Validate with kcidb-io (pip install kcidb-io; tools/kcidb-check does).
+            """)
+
+    @OptionGroup var files: ReportFiles
+
+    @Option(help: "KCIDB origin: the CI system submitting (lowercase letters, digits, _).")
+    var origin = "pteinspect"
+
+    @Option(name: .customLong("build-id"), help: ArgumentHelp("Attach the tests to this build of your CI system (ORIGIN:ID) instead of a build of pteinspect's own.", valueName: "id"))
+    var buildID: String?
+
+    @Option(name: .customLong("config-name"), help: ArgumentHelp("The kernel configuration's name for the builds written (e.g. debug).", valueName: "name"))
+    var configName: String?
+
+    func validate() throws {
+        if origin.isEmpty || !origin.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }) {
+            throw ValidationError("--origin takes lowercase letters, digits and _ (KCIDB's origin), not '\(origin)'")
+        }
+        if let buildID, buildID.split(separator: ":", maxSplits: 1).count != 2 {
+            throw ValidationError("--build-id is ORIGIN:ID (KCIDB's ids), not '\(buildID)'")
+        }
+        if buildID != nil && configName != nil {
+            throw ValidationError("--config-name names the builds pteinspect writes; with --build-id it writes none")
+        }
+    }
+
+    func run() throws {
+        let loaded = try files.load()
+        var kcidb = KCIDBReport()
+        kcidb.origin = origin
+        kcidb.buildID = buildID
+        kcidb.configName = configName
+        let ids = files.reports.map { KCIDBReport.runID(of: FileManager.default.contents(atPath: $0) ?? Data()) }
+        print(kcidb.render(Array(zip(loaded, ids)).map { (report: $0.0, runID: $0.1) }).rendered(pretty: true))
     }
 }

@@ -14,7 +14,7 @@ struct ScenarioCommand: ParsableCommand {
             source they follow. Results: PASS, FAIL (expected vs observed), SKIP (why). \
             \(ExitStatus.text)
             """,
-        subcommands: [ScenarioList.self, ScenarioRun.self, ScenarioExplain.self, ScenarioExport.self],
+        subcommands: [ScenarioList.self, ScenarioRun.self, ScenarioExplain.self, ScenarioExport.self, ScenarioKconfig.self],
         defaultSubcommand: ScenarioRun.self)
 }
 
@@ -112,6 +112,22 @@ struct ScenarioExplain: ParsableCommand {
     }
 }
 
+struct ScenarioKconfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kconfig",
+        abstract: "Print the kernel options the scenarios need as a config fragment (kselftest's `config`, for scripts/kconfig/merge_config.sh).",
+        discussion: "Derived from what the scenarios require (userfaultfd, THP, KSM, swap...), each option after a comment saying why. A kernel without one of them still runs the catalog: the scenarios that need it are SKIPs, with the reason.")
+
+    @Argument(help: "Scenario names (default: all).", completion: .list(ScenarioCatalog.namesForCompletion))
+    var names: [String] = []
+
+    @OptionGroup var source: ScenarioSource
+
+    func run() throws {
+        print(KernelOptions.fragment(KernelOptions.needed(by: try source.pick(names))), terminator: "")
+    }
+}
+
 struct ScenarioExport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
@@ -191,6 +207,9 @@ struct ScenarioRun: ParsableCommand {
     @Flag(name: .customLong("keep-going"), help: "Run every scenario even after the kernel is compromised (an RCU stall, a lockup, a BUG that left a task it cannot kill, lockdep off): by default the rest are reported as not run.")
     var keepGoing = false
 
+    @Option(name: .customLong("compromise-file"), help: ArgumentHelp("Carry a compromised kernel from run to run, for one run per scenario (the kselftest collection): a run that finds the kernel compromised records why in this file, and a later run of the same boot that finds the record runs nothing, reporting every scenario as not run with that reason (--keep-going runs them). A record of an earlier boot is ignored.", valueName: "file"))
+    var compromiseFile: String?
+
     /// Hangs after which the run stops: a kernel that wedged two helpers is not worth more steps.
     static let hangsBeforeStopping = 2
 
@@ -223,12 +242,7 @@ struct ScenarioRun: ParsableCommand {
                 _ = readLine()
             }
         }
-        let suite = ScenarioSuite(keepGoing: keepGoing, hangsBeforeStopping: Self.hangsBeforeStopping)
-        suite.onCompromise = { [keepGoing] compromise in
-            var stderr = StandardError()
-            print("pteinspect: \(compromise)" + (keepGoing ? "; going on (--keep-going)" : "; the scenarios left are not run (--keep-going runs them)"),
-                  to: &stderr)
-        }
+        let suite = try makeSuite()
         let compromise = suite.run(scenarios, backend: observer.backend, reporter: reporter, run: runner.run, hangs: { runner.hangs })
         if let problem = reporter.jsonOutError {
             print("pteinspect: \(problem)", to: &stderr)
@@ -237,6 +251,34 @@ struct ScenarioRun: ParsableCommand {
         if compromise != nil { throw ExitStatus.compromised }
         let status = ExitStatus.of(reporter.verdicts)
         if status != ExitStatus.success { throw status }
+    }
+
+    /// The loop over the scenarios, with the compromise an earlier run recorded (--compromise-file)
+    /// and the record of one this run finds.
+    private func makeSuite() throws -> ScenarioSuite {
+        let suite = ScenarioSuite(keepGoing: keepGoing, hangsBeforeStopping: Self.hangsBeforeStopping)
+        let record = compromiseFile.map { KernelCompromise.Record(path: $0) }
+        var stderr = StandardError()
+        do {
+            suite.carried = try record?.load()
+        } catch {
+            print("pteinspect: \(error)", to: &stderr)
+            throw ExitStatus.cannotRun
+        }
+        if let carried = suite.carried, !keepGoing {
+            print("pteinspect: \(carried) (recorded in \(record?.path ?? "")): no scenario is run (--keep-going runs them)", to: &stderr)
+        }
+        suite.onCompromise = { [keepGoing] compromise in
+            var stderr = StandardError()
+            print("pteinspect: \(compromise)" + (keepGoing ? "; going on (--keep-going)" : "; the scenarios left are not run (--keep-going runs them)"),
+                  to: &stderr)
+            do {
+                try record?.save(compromise)
+            } catch {
+                print("pteinspect: \(error)", to: &stderr)
+            }
+        }
+        return suite
     }
 
     /// The module's observer when the backend is the module (and what the module says of itself),

@@ -80,6 +80,56 @@ final class KernelCompromiseTests: ObservedTestCase {
         XCTAssertEqual(ran, names)
     }
 
+    /// One run per scenario (the kselftest collection, --compromise-file): the run that finds the
+    /// kernel compromised records it, the next run of the same boot runs nothing and says why; a
+    /// record of another boot is no record, a file that is not one is an error.
+    func testACompromiseRecordedByOneRunStopsTheNextOfTheSameBoot() throws {
+        let path = NSTemporaryDirectory() + "pteinspect-compromise-record-\(getpid()).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let record = KernelCompromise.Record(path: path, bootID: "boot-1")
+        XCTAssertNil(try record.load(), "no file: no compromise")
+
+        let first = ScenarioSuite(keepGoing: false, hangsBeforeStopping: 2)
+        first.debugLocks = { nil }
+        first.onCompromise = { try? record.save($0) }
+        first.run([scenario("wedges")], backend: .module, reporter: RunReporter(format: .ktap) { _ in }, run: { _ in
+            self.faulted("wedges", step: 2, fault: .crash, report: ["watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [pteinspect:120]"])
+        }, hangs: { 0 })
+        let recorded = try XCTUnwrap(try record.load())
+        XCTAssertEqual(recorded.scenario, "wedges")
+        XCTAssertEqual(recorded.signal, "a CPU lockup")
+
+        var text = ""
+        var ran: [String] = []
+        let next = ScenarioSuite(keepGoing: false, hangsBeforeStopping: 2)
+        next.debugLocks = { nil }
+        next.carried = recorded
+        let reporter = RunReporter(format: .ktap) { text += $0 }
+        reporter.begin(planned: 1, kernel: "k", backend: "module", notes: [])
+        XCTAssertEqual(next.run([scenario("later")], backend: .module, reporter: reporter, run: { s in
+            ran.append(s.name)
+            return ScenarioResult(scenario: s, backend: .module, steps: [])
+        }, hangs: { 0 }), recorded)
+        XCTAssertEqual(ran, [])
+        XCTAssertTrue(text.contains("ok 1 later # SKIP not run: the kernel is compromised since scenario wedges step 2 (a CPU lockup): watchdog: BUG: soft lockup"), text)
+
+        let keepGoing = ScenarioSuite(keepGoing: true, hangsBeforeStopping: 2)
+        keepGoing.debugLocks = { nil }
+        keepGoing.carried = recorded
+        keepGoing.run([scenario("later")], backend: .module, reporter: RunReporter(format: .ktap) { _ in }, run: { s in
+            ran.append(s.name)
+            return ScenarioResult(scenario: s, backend: .module, steps: [])
+        }, hangs: { 0 })
+        XCTAssertEqual(ran, ["later"], "--keep-going runs them")
+
+        XCTAssertNil(try KernelCompromise.Record(path: path, bootID: "boot-2").load(), "another boot's record")
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try record.load()) { error in
+            XCTAssertTrue("\(error)".hasPrefix("the compromise record \(path) is not a compromise record"), "\(error)")
+        }
+        XCTAssertFalse(KernelCompromise.Record(path: path).bootID.isEmpty, "this machine's boot id is read")
+    }
+
     /// lockdep switched off by a report during a scenario (a CRASH) stops the run too; the
     /// lockdep state is read only after a CRASH (its read walks every lock class).
     func testLockdepSwitchedOffStopsTheRun() {

@@ -92,6 +92,7 @@ final class ExitStatusTableTests: ObservedTestCase {
         XCTAssertEqual(table["EXIT_USAGE"], ExitCodes.cannotRun)
         XCTAssertEqual(table["PTEINSPECT_HANG"], ExitCodes.hang)
         XCTAssertEqual(table["PTEINSPECT_CRASH"], ExitCodes.crash)
+        XCTAssertEqual(table["PTEINSPECT_SKIPPED"], ExitCodes.skipped)
         XCTAssertEqual(table["PTEINSPECT_COMPROMISED"], ExitCodes.compromised)
         XCTAssertEqual(Set(table.values).count, table.count - 1, "one number means one thing (EXIT_VM_SPLATS is tools/vm's, PTEINSPECT_HANG the CLI's)")
     }

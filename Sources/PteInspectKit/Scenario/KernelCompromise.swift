@@ -6,7 +6,7 @@ import Foundation
 /// lockdep switched off by a report (debug kernels: no lock is checked after it), or a scenario
 /// that could not even start its helpers. `scenario run` stops there (unless --keep-going) and
 /// reports every scenario left as not run, with this as the reason.
-public struct KernelCompromise: Equatable, CustomStringConvertible {
+public struct KernelCompromise: Equatable, Codable, CustomStringConvertible {
     public let scenario: String
     public let step: Int
     /// What the kernel did: "an RCU stall", "a BUG with a task that cannot be killed", ...
@@ -64,5 +64,62 @@ public struct KernelCompromise: Equatable, CustomStringConvertible {
         guard before == true, after == false else { return nil }
         return KernelCompromise(scenario: scenario, step: 0, signal: "lockdep switched itself off after a report",
                                 line: "/proc/lockdep_stats: debug_locks 0")
+    }
+
+    /// A compromise carried from one `scenario run` to the next of the same boot (one run per
+    /// scenario, as under kselftest's runner: `--compromise-file`). A kernel stays compromised
+    /// until it reboots, so the record holds the boot's identity and a record of another boot
+    /// is not one.
+    public struct Record {
+        public let path: String
+        /// /proc/sys/kernel/random/boot_id: a random UUID drawn at every boot.
+        public let bootID: String
+
+        public init(path: String, bootID: String? = nil) {
+            self.path = path
+            self.bootID = bootID ?? Self.currentBootID()
+        }
+
+        static func currentBootID(_ file: String = "/proc/sys/kernel/random/boot_id") -> String {
+            ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        private struct Stored: Codable {
+            let bootID: String
+            let compromise: KernelCompromise
+            enum CodingKeys: String, CodingKey { case bootID = "boot_id", compromise }
+        }
+
+        /// The compromise an earlier run of this boot recorded; nil when there is none, or the
+        /// record is another boot's. A file that cannot be read as a record is an error.
+        public func load() throws -> KernelCompromise? {
+            guard FileManager.default.fileExists(atPath: path) else { return nil }
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            let stored: Stored
+            do {
+                stored = try JSONDecoder().decode(Stored.self, from: data)
+            } catch {
+                throw RecordError(path: path, problem: "is not a compromise record (\(error)); remove it")
+            }
+            return stored.bootID == bootID ? stored.compromise : nil
+        }
+
+        /// Records `compromise` for the runs that follow in this boot.
+        public func save(_ compromise: KernelCompromise) throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            do {
+                try encoder.encode(Stored(bootID: bootID, compromise: compromise))
+                    .write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch {
+                throw RecordError(path: path, problem: "cannot be written (\(error))")
+            }
+        }
+    }
+
+    public struct RecordError: Error, CustomStringConvertible {
+        public let path: String
+        public let problem: String
+        public var description: String { "the compromise record \(path) \(problem)" }
     }
 }

@@ -9,6 +9,9 @@ public final class ScenarioSuite {
     public var debugLocks: () -> Bool? = { KernelCompromise.debugLocks() }
     /// Told once, when the kernel is found compromised.
     public var onCompromise: (KernelCompromise) -> Void = { _ in }
+    /// A compromise found by an earlier run of this boot (KernelCompromise.Record): unless
+    /// `keepGoing`, no scenario of this run is run, each is reported as not run with its reason.
+    public var carried: KernelCompromise?
 
     public init(keepGoing: Bool, hangsBeforeStopping: Int) {
         self.keepGoing = keepGoing
@@ -20,7 +23,7 @@ public final class ScenarioSuite {
     @discardableResult
     public func run(_ scenarios: [Scenario], backend: Backend, reporter: RunReporter,
                     run: (Scenario) -> ScenarioResult, hangs: () -> Int) -> KernelCompromise? {
-        var compromise: KernelCompromise?
+        var compromise: KernelCompromise? = keepGoing ? nil : carried
         var locks = debugLocks()
         for (index, scenario) in scenarios.enumerated() {
             if let compromise, !keepGoing {
