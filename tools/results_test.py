@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import results  # noqa: E402
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.py")
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Results(unittest.TestCase):
@@ -59,6 +60,45 @@ class Results(unittest.TestCase):
         json.dump({"kdir": "/lib/modules/x/build"}, open(path, "w"))
         self.assertEqual(self.run_tool("get", path, "kdir").stdout.strip(), "/lib/modules/x/build")
         self.assertEqual(self.run_tool("get", path, "absent").returncode, 1)
+
+
+class KernelList(unittest.TestCase):
+    """tools/kernel-list: the kernels of tools/run --kernels FILE."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def listed(self, text):
+        path = os.path.join(self.dir, "kernels.toml")
+        open(path, "w").write(text)
+        return subprocess.run([os.path.join(TOP, "tools", "kernel-list"), path], capture_output=True, text=True)
+
+    def test_the_example_lists_three_kernels_with_tools_vms_arguments(self):
+        run = subprocess.run([os.path.join(TOP, "tools", "kernel-list"), os.path.join(TOP, "docs", "examples", "kernels.toml")],
+                             capture_output=True, text=True)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertEqual([line.split("\t") for line in run.stdout.splitlines()],
+                         [["6.1", "--release", "6.1"], ["6.12", "--release", "6.12"], ["6.12-debug", "--release", "6.12", "--debug-kernel"]])
+
+    def test_own_kernels_and_their_options(self):
+        open(os.path.join(self.dir, "bzImage"), "w").close()
+        run = self.listed('[[kernel]]\nlabel = "mine"\nimage = "%s/bzImage"\nkdir = "%s"\nappend = ["a=1", "b"]\n' % (self.dir, self.dir))
+        self.assertEqual(run.stdout.strip().split("\t"), ["mine", "--kernel", self.dir + "/bzImage", "--kdir", self.dir, "--append", "a=1", "--append", "b"])
+
+    def test_mistakes_are_refused_with_the_reason(self):
+        for text, said in [('[[kernel]]\nlabel = "x"\nrelese = "6.1"\n', "did you mean release?"),
+                           ('[[kernel]]\nlabel = "x"\nrelease = "6.1"\n[[kernel]]\nlabel = "x"\nrelease = "6.12"\n', "used twice"),
+                           ('[[kernel]]\nlabel = "a/b"\nrelease = "6.1"\n', "label must be a name"),
+                           ('[[kernel]]\nlabel = "x"\nimage = "/nonexistent"\nkdir = "/"\n', "does not exist"),
+                           ('[[kernel]]\nlabel = "x"\nrelease = "6.1"\nimage = "/"\nkdir = "/"\n', "release and debug name Debian's"),
+                           ('[[kernel]\n', "kernels.toml"),
+                           ("", "no [[kernel]] table")]:
+            run = self.listed(text)
+            self.assertEqual(run.returncode, 2, text)
+            self.assertIn(said, run.stderr, text)
 
 
 if __name__ == "__main__":

@@ -48,14 +48,30 @@ struct ReportTableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "table",
         abstract: "One row per scenario, one column per report (kernel): PASS / FAIL / SKIP with the reasons.",
-        discussion: "Exit status 0 when no report has a FAIL, 1 when one has, 2 when a report cannot be read.")
+        discussion: "Exit status 0 when no report has a FAIL, HANG or CRASH and every kernel left one, 1 otherwise, 2 when a report cannot be read.")
 
     @OptionGroup var files: ReportFiles
 
+    @Option(name: .customLong("label"), help: ArgumentHelp("A column's heading, in the order of the reports (repeatable; default the kernel release).", valueName: "label"))
+    var labels: [String] = []
+
+    @Option(name: .customLong("no-report"), help: ArgumentHelp("A kernel that left no report, as a last column that says why (repeatable): tools/run's kernel that did not boot.", valueName: "label=reason"))
+    var absent: [String] = []
+
+    func validate() throws {
+        if labels.count > files.reports.count { throw ValidationError("\(labels.count) --label for \(files.reports.count) reports") }
+        if let bad = absent.first(where: { !$0.contains("=") }) { throw ValidationError("--no-report takes LABEL=REASON, not '\(bad)'") }
+    }
+
     func run() throws {
         let loaded = try files.load()
-        print(KernelTable.render(loaded), terminator: "")
-        if loaded.contains(where: { $0.scenarios.contains { $0.verdict == "FAIL" } }) { throw ExitStatus.failure }
+        var columns: [KernelTable.Column] = loaded.enumerated().map { .report($1, label: $0 < labels.count ? labels[$0] : nil) }
+        for entry in absent {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            columns.append(.absent(label: parts[0], reason: parts.count > 1 ? parts[1] : ""))
+        }
+        print(KernelTable.render(columns: columns), terminator: "")
+        if !absent.isEmpty || loaded.contains(where: { $0.scenarios.contains { $0.verdict.isFailureVerdict } }) { throw ExitStatus.failure }
     }
 }
 
@@ -173,4 +189,9 @@ struct ReportKCIDBCommand: ParsableCommand {
         let ids = files.reports.map { KCIDBReport.runID(of: FileManager.default.contents(atPath: $0) ?? Data()) }
         print(kcidb.render(Array(zip(loaded, ids)).map { (report: $0.0, runID: $0.1) }).rendered(pretty: true))
     }
+}
+
+private extension String {
+    /// A scenario verdict of a saved report that is a failure: FAIL, HANG, CRASH.
+    var isFailureVerdict: Bool { Verdict(rawValue: self)?.isFailure ?? false }
 }

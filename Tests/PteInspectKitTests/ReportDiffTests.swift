@@ -93,6 +93,21 @@ final class ReportDiffTests: ObservedTestCase {
         XCTAssertTrue(table.contains("6.12.117: 1 passed, 0 failed, 0 skipped;"), "no hung/crashed on a healthy kernel: \(table)")
     }
 
+    /// tools/run --kernels: each column under its label, and a kernel that left no report (it did
+    /// not boot) is a column that says why, the others as they were.
+    func testLabelledColumnsAndAKernelThatLeftNoReport() throws {
+        let a = try load(report(kernel: "6.12.118", pfns: ("0x1", "0x2"), readInWrite: false, readOnlyVerdict: "PASS", writableVerdict: "SKIP", anonVma: "0xa"))
+        let table = KernelTable.render(columns: [.report(a, label: "6.12-debug"),
+                                                 .absent(label: "mm-unstable", reason: "exit status 76: the guest did not come up")])
+        XCTAssertTrue(table.contains("6.12-debug (6.12.118, module)"), table)
+        XCTAssertTrue(table.contains("NOT RUN [1]"), table)
+        XCTAssertTrue(table.contains("[1] mm-unstable: no report: exit status 76: the guest did not come up"), table)
+        XCTAssertTrue(table.contains("6.12-debug: 1 passed, 0 failed, 0 skipped; mm-unstable: no report"), table)
+        let none = KernelTable.render(columns: [.absent(label: "broken", reason: "exit status 75")])
+        XCTAssertTrue(none.contains("(no scenario ran)"), none)
+        XCTAssertTrue(none.contains("NOT RUN [1]"), none)
+    }
+
     func testANonReportIsRefusedWithTheFileNamed() throws {
         let path = NSTemporaryDirectory() + "pteinspect-not-a-report.json"
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("{\"schema\": \"other\"}".utf8)))

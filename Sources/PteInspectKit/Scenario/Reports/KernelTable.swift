@@ -2,9 +2,20 @@
 /// (kernel), PASS / FAIL / SKIP; every SKIP and FAIL gets a numbered note with its reason, so the
 /// table stays narrow enough to read (and to project).
 public enum KernelTable {
+    /// One column: a kernel's report under a label (default: its release and backend), or a
+    /// kernel that left no report (it did not boot, its run was lost), with the reason.
+    public enum Column {
+        case report(SavedReport, label: String? = nil)
+        case absent(label: String, reason: String)
+    }
+
     public static func render(_ reports: [SavedReport]) -> String {
+        render(columns: reports.map { .report($0) })
+    }
+
+    public static func render(columns: [Column]) -> String {
         var names: [String] = []
-        for report in reports {
+        for case let .report(report, _) in columns {
             for scenario in report.scenarios where !names.contains(scenario.name) { names.append(scenario.name) }
         }
         var notes: [String] = []
@@ -13,8 +24,11 @@ public enum KernelTable {
             notes.append(text)
             return notes.count
         }
-        let rows: [[String]] = names.map { name in
-            [name] + reports.map { report in
+        func cell(_ name: String, _ column: Column) -> String {
+            switch column {
+            case let .absent(label, reason):
+                return "NOT RUN [\(note("\(label): no report: \(reason)"))]"
+            case let .report(report, _):
                 guard let scenario = report.scenarios.first(where: { $0.name == name }) else { return "-" }
                 guard scenario.verdict != "PASS" else { return "PASS" }
                 var reason = scenario.reason ?? Self.firstFailure(scenario) ?? "no reason recorded in this report"
@@ -22,10 +36,22 @@ public enum KernelTable {
                 return "\(scenario.verdict) [\(note(reason))]"
             }
         }
-        var out = TextTable.render(header: ["SCENARIO"] + reports.map { "\($0.kernel) (\($0.backend))" }, rows: rows) + "\n"
-        let totals = reports.map { report -> String in
+        // (a table of kernels none of which left a report still has a row to say so)
+        let rows = (names.isEmpty ? ["(no scenario ran)"] : names).map { name in [name] + columns.map { cell(name, $0) } }
+        let header = columns.map { column -> String in
+            switch column {
+            case let .report(report, label): return label.map { "\($0) (\(report.kernel), \(report.backend))" } ?? "\(report.kernel) (\(report.backend))"
+            case let .absent(label, _): return label
+            }
+        }
+        var out = TextTable.render(header: ["SCENARIO"] + header, rows: rows) + "\n"
+        let totals = columns.map { column -> String in
+            guard case let .report(report, label) = column else {
+                if case let .absent(label, _) = column { return "\(label): no report" }
+                return ""
+            }
             let count = { (verdict: String) in report.scenarios.filter { $0.verdict == verdict }.count }
-            var text = "\(report.kernel): \(count("PASS")) passed, \(count("FAIL")) failed, \(count("SKIP")) skipped"
+            var text = "\(label ?? report.kernel): \(count("PASS")) passed, \(count("FAIL")) failed, \(count("SKIP")) skipped"
             // HANG and CRASH only where they happened: a healthy kernel's line stays as it was
             if count("HANG") > 0 { text += ", \(count("HANG")) hung" }
             if count("CRASH") > 0 { text += ", \(count("CRASH")) crashed" }
