@@ -143,14 +143,29 @@ extension ScenarioRunner {
         }
     }
 
-    /// Whether khugepaged sleeps between two scans, from its kernel stack: the innermost frame
-    /// that /proc/PID/stack shows (the scheduler's own are left out) is khugepaged() or
-    /// khugepaged_wait_work() (where the compiler kept it), not a scan's (khugepaged_do_scan()'s
-    /// lru_add_drain_all(), a collapse waiting for a lock or memory). nil where the stack cannot
-    /// be read. Seen on the 6.12 debug kernel: `[<0>] khugepaged+0x414/0x11d0` on top.
+    /// Whether khugepaged sleeps between two scans: it sleeps (state S in /proc/PID/stat: its
+    /// waits are wait_event_freezable()s, TASK_INTERRUPTIBLE), and the innermost frame of its
+    /// kernel stack that /proc/PID/stack shows (the scheduler's own are left out) is khugepaged()
+    /// or khugepaged_wait_work() (where the compiler kept it), not a scan's (khugepaged_do_scan()'s
+    /// lru_add_drain_all(), a collapse waiting for a lock or memory). Seen on the 6.12 debug
+    /// kernel: `[<0>] khugepaged+0x414/0x11d0` on top. A khugepaged that runs is inside a pass,
+    /// and its stack reads empty: the unwinder refuses a task running on another CPU
+    /// (arch/x86/kernel/unwind_orc.c __unwind_start(): `if (task_on_another_cpu(task)) goto err;`,
+    /// 6.1.192 L656, 6.12.118 L699). Taking that empty stack for "cannot tell" let a pass that had
+    /// begun before the hold collapse a thp-pte range it had just split (kind-ksm[thp-pte], 1 run
+    /// in 10 on the 6.12 debug kernel). nil only where the stack cannot be read at all.
     static func sleepsBetweenScans(_ pid: Int32) -> Bool? {
+        if let state = taskState(pid), state != "S" { return false }
         guard let stack = try? String(contentsOfFile: "/proc/\(pid)/stack", encoding: .utf8) else { return nil }
-        return betweenScans(stack: stack)
+        return betweenScans(stack: stack) ?? false
+    }
+
+    /// The state letter of /proc/PID/stat (R running, S sleeping, D uninterruptible...): the
+    /// field after the command's closing parenthesis.
+    static func taskState(_ pid: Int32) -> Character? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].first { $0 != " " }
     }
 
     /// The decision of `sleepsBetweenScans` on the text of a stack; nil for an empty one.
