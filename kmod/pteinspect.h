@@ -6,7 +6,7 @@
 #include <net/genetlink.h>
 #include <linux/pteinspect.h>
 
-#define PTEINSPECT_MODULE_VERSION "0.4.0"
+#define PTEINSPECT_MODULE_VERSION "0.5.0"
 
 extern struct genl_family pteinspect_family;
 
