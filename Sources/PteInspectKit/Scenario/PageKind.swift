@@ -137,6 +137,9 @@ public struct PageKind: Hashable, CustomStringConvertible {
     /// sleeps that long), the old value written back when the scenario ends.
     static let khugepagedSleep = "/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs"
     static let khugepagedHoldMillis = "86400000"
+    /// How long khugepaged sleeps inside a pass after it failed to allocate a huge page; 0 while
+    /// held (PageKindMaking.holdKhugepaged says why).
+    static let khugepagedAllocSleep = "/sys/kernel/mm/transparent_hugepage/khugepaged/alloc_sleep_millisecs"
 
     /// Whether making this kind maps a MADV_HUGEPAGE range khugepaged could collapse.
     var holdsKhugepaged: Bool { shape != .small && shape != .shmem }

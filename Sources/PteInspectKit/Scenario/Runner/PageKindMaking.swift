@@ -53,21 +53,41 @@ extension StepContext {
     /// once, whatever scan_sleep_millisecs says (a hold set before it was seen to collapse a
     /// thp-pte range between two steps on the 6.12 debug kernel). With the mm listed, the
     /// setting's store wakes it for one more pass (`khugepaged_sleep_expire = 0;`), after which
-    /// it sleeps the new time. The range is written once that pass is over: khugepaged has gone
-    /// to sleep since the store (its voluntary context switches counted up) and sleeps between
-    /// scans, not inside one (sleepsBetweenScans). Bounded at 10 s
-    /// (nice 19 on a debug kernel can take seconds); past it the scenario goes on.
+    /// it sleeps the new time. The range is written once that pass is over.
+    ///
+    /// A pass has a sleep of its own that looks the same from outside: khugepaged_do_scan() that
+    /// fails to allocate a huge page sleeps alloc_sleep_millisecs (60 s by default) and goes on
+    /// with the pass (`if (result == SCAN_ALLOC_HUGE_PAGE_FAIL) { ... khugepaged_alloc_sleep();`,
+    /// 6.1.192 L2486, 6.12.118 L2558): state S, the same innermost frame where both are inlined
+    /// into khugepaged(). Taken for the wait between passes, it let the rest of that pass
+    /// collapse kind-ksm[thp-pte]'s range after map-kind had split it (2 rounds in 22 on the 6.12
+    /// debug kernel, refcount 512 at step 1, a PMD at a new PFN at step 2). So the hold first
+    /// sets alloc_sleep_millisecs to 0: khugepaged_alloc_sleep() is
+    /// `add_wait_queue(&khugepaged_wait, ...); schedule_timeout(msecs_to_jiffies(...))` (6.1.192
+    /// L731-739, 6.12.118 L838-846), so the store's `wake_up_interruptible(&khugepaged_wait)`
+    /// ends one under way, and the ones after it last a tick at most. Then the wait between
+    /// passes is the only sleep that lasts: khugepaged has gone to sleep since the stores (its
+    /// voluntary context switches counted up), sleeps between scans (sleepsBetweenScans), and is
+    /// still asleep, not once more, 50 ms later. Bounded at 10 s (nice 19 on a debug kernel can
+    /// take seconds); past it the scenario goes on.
     func holdKhugepaged() throws {
         guard FileManager.default.fileExists(atPath: PageKind.khugepagedSleep),
               !state.settings.contains(where: { $0.path == PageKind.khugepagedSleep }) else { return }
         let khugepaged = ScenarioRunner.kernelThread(named: "khugepaged")
         let before = khugepaged.flatMap(ScenarioRunner.voluntarySwitches)
+        if FileManager.default.fileExists(atPath: PageKind.khugepagedAllocSleep) {
+            _ = try state.set(PageKind.khugepagedAllocSleep, to: "0")
+        }
         _ = try state.set(PageKind.khugepagedSleep, to: PageKind.khugepagedHoldMillis)
         guard let khugepaged, let before else { return }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if let now = ScenarioRunner.voluntarySwitches(khugepaged), now != before,
-               ScenarioRunner.sleepsBetweenScans(khugepaged) != false { return }
+            if let asleep = ScenarioRunner.voluntarySwitches(khugepaged), asleep != before,
+               ScenarioRunner.sleepsBetweenScans(khugepaged) != false {
+                usleep(50_000)
+                if ScenarioRunner.voluntarySwitches(khugepaged) == asleep,
+                   ScenarioRunner.sleepsBetweenScans(khugepaged) != false { return }
+            }
             usleep(10_000)
         }
     }
