@@ -58,11 +58,19 @@ public final class WorkerProcess {
     public init(executable: String = WorkerProcess.currentExecutable(), replyTimeout: Double = Bounds.reply,
                 stopWaiting: (() -> Bool)? = nil) throws {
         WorkerProcess.ignoreSigpipe
-        let process = Process(), input = Pipe(), output = Pipe()
+        let process = Process(), input = Pipe(), output = Pipe(), errors = Pipe()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["worker"]
         process.standardInput = input
         process.standardOutput = output
+        // The worker's stderr is a pipe of this process's, copied to its own stderr as it comes:
+        // not this process's stderr itself, which a worker the kernel left stuck would hold open
+        // after this process exited (WorkerLoop.run() says who waits for it).
+        process.standardError = errors
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil } else { FileHandle.standardError.write(data) }
+        }
         try process.run()
         self.process = process
         writer = input.fileHandleForWriting
