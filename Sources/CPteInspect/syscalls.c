@@ -138,10 +138,3 @@ long pti_page_size(void)
 {
     return sysconf(_SC_PAGESIZE);
 }
-
-int pti_close_from(unsigned int first)
-{
-    /* close_range(2), Linux 5.9 (commit 278a5fbaed89): glibc 2.34 declares it only under
-     * _GNU_SOURCE, which Swift's Glibc module does not see. */
-    return (int)syscall(SYS_close_range, first, ~0U, 0U);
-}

@@ -88,10 +88,6 @@ void *pti_mremap_grow(void *old, size_t length, size_t new_length);
  * with errno. */
 int pti_mlock_onfault(void *addr, size_t length);
 
-/* close_range(first, ~0U, 0): every descriptor from `first` on is closed. 0 or -1 with errno
- * (ENOSYS before Linux 5.9). */
-int pti_close_from(unsigned int first);
-
 /* ioctl(fd, cmd, arg) with any command and argument (the fuzzer). 0/value or -1 with errno. */
 long pti_ioctl_raw(int fd, unsigned long cmd, unsigned long arg);
 

@@ -11,13 +11,6 @@ import Glibc
 /// The worker pins itself to one CPU first (see pti_pin_to_cpu()). EOF on stdin is `exit`.
 public enum WorkerLoop {
     public static func run() -> Never {
-        // Nothing of the caller's but the three pipes WorkerProcess gave it: a helper the kernel
-        // left stuck (a BUG with its page-table lock held: it cannot be killed) must not keep
-        // the caller's caller's pipes open. kselftest's runner, for one, waits for EOF on the
-        // pipe the test writes to (`tap_timeout "$cmd" 2>&1 | tap_prefix`) and appends to its
-        // log on a descriptor (4) every child inherits: a stuck helper holding either hung the
-        // whole kselftest run on a kernel broken on purpose.
-        _ = pti_close_from(3)
         let worker = WorkerState()
         pinToFirstAllowedCPU()
         while let line = readLine(strippingNewline: true) {

@@ -63,9 +63,13 @@ public final class WorkerProcess {
         process.arguments = ["worker"]
         process.standardInput = input
         process.standardOutput = output
-        // The worker's stderr is a pipe of this process's, copied to its own stderr as it comes:
-        // not this process's stderr itself, which a worker the kernel left stuck would hold open
-        // after this process exited (WorkerLoop.run() says who waits for it).
+        // The worker's stderr is a pipe of this process's, copied to its own stderr as it comes,
+        // not this process's stderr itself: a helper the kernel left stuck (a BUG with its
+        // page-table lock held: it cannot be killed) held that open after this process exited,
+        // and whoever reads this process's output to EOF waited for good. kselftest's runner
+        // does (`tap_timeout "$cmd" 2>&1 | tap_prefix`): on a kernel broken on purpose the whole
+        // kselftest run hung at the scenario that BUGged. (Descriptors from 3 on are not
+        // inherited: Foundation's Process closes them in the child, seen in /proc/PID/fd.)
         process.standardError = errors
         errors.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
