@@ -59,9 +59,11 @@ extension StepContext {
     /// fails to allocate a huge page sleeps alloc_sleep_millisecs (60 s by default) and goes on
     /// with the pass (`if (result == SCAN_ALLOC_HUGE_PAGE_FAIL) { ... khugepaged_alloc_sleep();`,
     /// 6.1.192 L2486, 6.12.118 L2558): state S, the same innermost frame where both are inlined
-    /// into khugepaged(). Taken for the wait between passes, it let the rest of that pass
-    /// collapse kind-ksm[thp-pte]'s range after map-kind had split it (2 rounds in 22 on the 6.12
-    /// debug kernel, refcount 512 at step 1, a PMD at a new PFN at step 2). So the hold first
+    /// into khugepaged(). Taken for the wait between passes, it would let the rest of that pass
+    /// collapse a range map-kind splits after the hold. kind-ksm[thp-pte]'s range was collapsed
+    /// so (2 rounds in 26 on the 6.12 debug kernel: refcount 512 at step 1, a PMD at a new PFN at
+    /// step 2); whether by this or by a khugepaged that was running (sleepsBetweenScans) is not
+    /// known, the failing rounds did not record thp_collapse_alloc_failed. So the hold first
     /// sets alloc_sleep_millisecs to 0: khugepaged_alloc_sleep() is
     /// `add_wait_queue(&khugepaged_wait, ...); schedule_timeout(msecs_to_jiffies(...))` (6.1.192
     /// L731-739, 6.12.118 L838-846), so the store's `wake_up_interruptible(&khugepaged_wait)`
