@@ -6,7 +6,7 @@
 #include <net/genetlink.h>
 #include <linux/pteinspect.h>
 
-#define PTEINSPECT_MODULE_VERSION "0.5.0"
+#define PTEINSPECT_MODULE_VERSION "0.6.0"
 
 extern struct genl_family pteinspect_family;
 
@@ -44,19 +44,21 @@ int pteinspect_fixture_init(void);
 void pteinspect_fixture_exit(void);
 
 /*
- * vma_pgoff_address() from mm/internal.h (6.1), which out-of-tree code cannot include: the
- * address of page @pgoff (of a folio of @nr_pages) in @vma, or -EFAULT if it lies outside.
+ * vma_pgoff_address() from mm/internal.h (6.1), __vma_address() in 7.3 (mm/internal.h L1018-1035),
+ * which out-of-tree code cannot include: the address of page @pgoff (of a folio of @nr_pages) in
+ * @vma, whose first page has offset @vma_pgoff (vm_pgoff, or the anonymous page offset of
+ * pi_vma_anon_pgoff() for an anonymous folio), or -EFAULT if it lies outside.
  */
 static inline unsigned long vma_pgoff_address_shim(pgoff_t pgoff, unsigned long nr_pages,
-						   struct vm_area_struct *vma)
+						   struct vm_area_struct *vma, pgoff_t vma_pgoff)
 {
 	unsigned long address;
 
-	if (pgoff >= vma->vm_pgoff) {
-		address = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+	if (pgoff >= vma_pgoff) {
+		address = vma->vm_start + ((pgoff - vma_pgoff) << PAGE_SHIFT);
 		if (address < vma->vm_start || address >= vma->vm_end)
 			address = -EFAULT;
-	} else if (pgoff + nr_pages - 1 >= vma->vm_pgoff) {
+	} else if (pgoff + nr_pages - 1 >= vma_pgoff) {
 		address = vma->vm_start;
 	} else {
 		address = -EFAULT;

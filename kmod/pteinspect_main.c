@@ -20,9 +20,17 @@
 /*
  * A policy per command, validated strictly by the genetlink core: an attribute of the wrong size,
  * of a type above the policy's maxattr, or marked NLA_REJECT is refused with EINVAL and an extack
- * naming it. GET_INFO has no policy, so the core rejects every attribute
- * (genl_op_fill_in_reject_policy(), net/netlink/genetlink.c, 6.1 and 6.12). Which of the accepted
- * attributes a command requires is the table in pteinspect_dump.c.
+ * naming it. GET_INFO takes no attribute: its policy rejects each with a message of its own.
+ * (Until module 0.6.0 it had no policy and left the refusal to the core's reject-all policy,
+ * genl_op_fill_in_reject_policy(), net/netlink/genetlink.c: on 6.1 and 6.12 a two-entry array
+ * with maxattr 1, so "Unknown attribute type" for anything above 1. In 7.3 that array has one
+ * entry and the op keeps the family's maxattr (genl_op_from_full() L150-161,
+ * genl_op_fill_in_reject_policy() L103-110, 7.3.4), so the core looks up the policy of attribute
+ * N in a one-entry array (lib/nlattr.c validate_nla() L409, `pt = &policy[type]`), past its end:
+ * "Unsupported attribute" where the word there is 0, and, for the attribute the fuzzer of
+ * tools/harden-guest sent on Debian's 7.3.4, "kernel BUG at lib/nlattr.c:411!" (pt->type >
+ * NLA_TYPE_MAX). The parse runs before the doit's CAP_SYS_ADMIN check: any user could reach it.)
+ * Which of the accepted attributes a command requires is the table in pteinspect_dump.c.
  */
 #define REJECT(message)	{ .type = NLA_REJECT, .reject_message = message }
 
@@ -31,6 +39,10 @@
  * command is refused with a message rather than as a type above maxattr; the reply-only
  * attributes between END and READ_DATA are refused by every command.
  */
+static const struct nla_policy pteinspect_info_policy[PTEINSPECT_A_READ_DATA + 1] = {
+	[PTEINSPECT_A_PAD ... PTEINSPECT_A_READ_DATA] = REJECT("GET_INFO takes no attributes"),
+};
+
 static const struct nla_policy pteinspect_ptes_policy[PTEINSPECT_A_READ_DATA + 1] = {
 	[PTEINSPECT_A_PAD ... PTEINSPECT_A_PROTOCOL] = REJECT("GET_PTES takes only PID, START, END and READ_DATA"),
 	[PTEINSPECT_A_PID]	= NLA_POLICY_MIN(NLA_U32, 1),
@@ -122,6 +134,8 @@ too_big:
 static const struct genl_ops pteinspect_ops[] = {
 	{
 		.cmd	= PTEINSPECT_CMD_GET_INFO,
+		.policy	= pteinspect_info_policy,
+		.maxattr = PTEINSPECT_A_READ_DATA,
 		.doit	= pteinspect_get_info_doit,
 	},
 	{

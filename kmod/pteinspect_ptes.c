@@ -151,22 +151,24 @@ static u64 emit_id(struct pteinspect_emit *e, const void *object)
 }
 
 /*
- * What folio->mapping points to, by its low bits (include/linux/page-flags.h, 6.1:
- * PAGE_MAPPING_ANON 1, PAGE_MAPPING_MOVABLE 2, PAGE_MAPPING_KSM 3), and whose it is.
+ * What folio->mapping points to, by its low bits (PI_MAPPING_*, pteinspect_compat.h: anon 1,
+ * KSM 3, and until 7.x non-LRU movable 2), and whose it is.
  */
 static void read_mapping(struct pteinspect_emit *e, struct pteinspect_entry *r, unsigned long mapping)
 {
-	unsigned long flags = mapping & PAGE_MAPPING_FLAGS;
-	void *object = (void *)(mapping & ~PAGE_MAPPING_FLAGS);
+	unsigned long flags = mapping & PI_MAPPING_FLAGS;
+	void *object = (void *)(mapping & ~PI_MAPPING_FLAGS);
 
 	if (!object)
 		r->mapping_kind = PTEINSPECT_MAPPING_NONE;
-	else if (flags == PAGE_MAPPING_KSM)
+	else if (flags == PI_MAPPING_KSM)
 		r->mapping_kind = PTEINSPECT_MAPPING_KSM;
-	else if (flags == PAGE_MAPPING_ANON)
+	else if (flags == PI_MAPPING_ANON)
 		r->mapping_kind = PTEINSPECT_MAPPING_ANON;
-	else if (flags == PAGE_MAPPING_MOVABLE)
+#if PTEINSPECT_HAVE_MAPPING_MOVABLE
+	else if (flags == PI_MAPPING_MOVABLE)
 		r->mapping_kind = PTEINSPECT_MAPPING_MOVABLE;
+#endif
 	else
 		r->mapping_kind = PTEINSPECT_MAPPING_FILE;
 	if (object) {
@@ -190,13 +192,13 @@ static u8 pte_normal_decision(struct vm_area_struct *vma, pte_t pte, unsigned lo
 {
 	if (!pte_special(pte))
 		return page || pfn_valid(pfn) ? PTEINSPECT_NORMAL_PAGE : PTEINSPECT_NORMAL_INVALID_PFN;
-	if (vma->vm_ops && vma->vm_ops->find_special_page)
+	if (pi_vma_finds_special_page(vma))
 		return PTEINSPECT_NORMAL_FIND_SPECIAL_PAGE;
 	if (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP))
 		return PTEINSPECT_NORMAL_SPECIAL_PFNMAP;
 	if (is_zero_pfn(pfn))
 		return PTEINSPECT_NORMAL_ZERO_PAGE;
-	if (pte_devmap(pte))
+	if (pi_pte_devmap(pte))
 		return PTEINSPECT_NORMAL_DEVMAP;
 	return PTEINSPECT_NORMAL_SPECIAL_BAD;
 }
@@ -245,14 +247,14 @@ static void read_page_state(struct pteinspect_emit *e, struct pteinspect_entry *
 			    struct page *page)
 {
 	struct folio *folio = page_folio(page);
-	unsigned long page_flags = READ_ONCE(page->flags);
-	unsigned long folio_flags = &folio->page == page ? page_flags : READ_ONCE(folio->flags);
+	unsigned long page_flags = pi_page_flags(page);
+	unsigned long folio_flags = &folio->page == page ? page_flags : pi_page_flags(folio);
 	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
 	u32 pf = 0;
 
-	if (mapping & PAGE_MAPPING_ANON)
+	if (mapping & PI_MAPPING_ANON)
 		pf |= PTEINSPECT_PF_ANON;
-	if (IS_ENABLED(CONFIG_KSM) && (mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_KSM)
+	if (IS_ENABLED(CONFIG_KSM) && (mapping & PI_MAPPING_FLAGS) == PI_MAPPING_KSM)
 		pf |= PTEINSPECT_PF_KSM;
 	/* include/linux/page-flags.h: PageAnonExclusive() is defined for anon, non-KSM pages only */
 	if ((pf & (PTEINSPECT_PF_ANON | PTEINSPECT_PF_KSM)) == PTEINSPECT_PF_ANON &&
@@ -279,9 +281,13 @@ static void read_page_state(struct pteinspect_emit *e, struct pteinspect_entry *
 	if (page_flags & BIT(PG_reserved))
 		pf |= PTEINSPECT_PF_RESERVED;
 
+	/* a large folio's page on a CONFIG_NO_PAGE_MAPCOUNT kernel has no mapcount of its own */
+	if (!PTEINSPECT_LARGE_PAGE_MAPCOUNT && (pf & PTEINSPECT_PF_LARGE))
+		pf |= PTEINSPECT_PF_NO_PAGE_MAPCOUNT;
+	else
+		r->mapcount = pi_page_mapcount(folio, page);
 	r->page_flags = pf;
 	read_mapping(e, r, mapping);
-	r->mapcount = pi_page_mapcount(folio, page);
 	r->folio_mapcount = pi_folio_mapcount(folio);
 	r->folio_order = folio_order(folio);
 	r->refcount = folio_ref_count(folio);
@@ -353,32 +359,32 @@ static bool data_readable(const struct pteinspect_entry *r, u32 ef)
 	       (r->page_flags & PTEINSPECT_PF_ANON);
 }
 
-/* Classify a non-present, non-none entry (include/linux/swapops.h). */
-static u8 swap_entry_kind(swp_entry_t entry)
+/* Classify a non-present, non-none entry (software leaf entries, pteinspect_compat.h). */
+static u8 swap_entry_kind(pi_leaf_t entry)
 {
-	if (!non_swap_entry(entry))
+	if (pi_leaf_is_swap(entry))
 		return PTEINSPECT_KIND_SWAP;
-	if (is_writable_migration_entry(entry))
+	if (pi_leaf_is_migration_write(entry))
 		return PTEINSPECT_KIND_MIGRATION_WRITE;
-	if (is_readable_exclusive_migration_entry(entry))
+	if (pi_leaf_is_migration_read_exclusive(entry))
 		return PTEINSPECT_KIND_MIGRATION_READ_EXCLUSIVE;
-	if (is_readable_migration_entry(entry))
+	if (pi_leaf_is_migration_read(entry))
 		return PTEINSPECT_KIND_MIGRATION_READ;
-	if (is_device_private_entry(entry))
+	if (pi_leaf_is_device_private(entry))
 		return PTEINSPECT_KIND_DEVICE_PRIVATE;
-	if (is_device_exclusive_entry(entry))
+	if (pi_leaf_is_device_exclusive(entry))
 		return PTEINSPECT_KIND_DEVICE_EXCLUSIVE;
-	if (is_hwpoison_entry(entry))
+	if (pi_leaf_is_hwpoison(entry))
 		return PTEINSPECT_KIND_HWPOISON;
-	if (is_pte_marker_entry(entry))
+	if (pi_leaf_is_marker(entry))
 		return PTEINSPECT_KIND_PTE_MARKER;
 	return PTEINSPECT_KIND_OTHER;
 }
 
 /* The marker bits of a PTE marker entry, in the protocol's bits (pteinspect_compat.h). */
-static u8 marker_bits(swp_entry_t entry)
+static u8 marker_bits(pi_leaf_t entry)
 {
-	pte_marker marker = pte_marker_get(entry);
+	pte_marker marker = pi_leaf_marker(entry);
 	u8 bits = 0;
 
 	if (marker & PTE_MARKER_UFFD_WP)
@@ -392,7 +398,7 @@ static u8 marker_bits(swp_entry_t entry)
 	return bits;
 }
 
-static void read_swap_entry(struct pteinspect_entry *r, swp_entry_t entry)
+static void read_swap_entry(struct pteinspect_entry *r, pi_leaf_t entry)
 {
 	r->kind = swap_entry_kind(entry);
 	r->swap_type = swp_type(entry);
@@ -403,8 +409,8 @@ static void read_swap_entry(struct pteinspect_entry *r, swp_entry_t entry)
 		r->has |= PTEINSPECT_HAS_MARKER;
 	}
 	/* migration, device-private/exclusive and hwpoison entries carry a PFN (is_pfn_swap_entry) */
-	if (is_pfn_swap_entry(entry)) {
-		r->pfn = swp_offset_pfn(entry);
+	if (pi_leaf_has_pfn(entry)) {
+		r->pfn = pi_leaf_pfn(entry);
 		r->has |= PTEINSPECT_HAS_PFN;
 	}
 }
@@ -469,17 +475,17 @@ static int emit_pte(struct pteinspect_emit *e, unsigned long addr, pte_t pte)
 		struct page *page = pfn_to_online_page(pfn);
 
 		ef = present_bits(pte_write(pte), pte_dirty(pte), pte_young(pte),
-				  pte_soft_dirty(pte), pte_uffd_wp(pte));
+				  pte_soft_dirty(pte), pi_pte_uffd(pte));
 		if (pte_special(pte))
 			ef |= PTEINSPECT_EF_SPECIAL;
 		if (is_zero_pfn(pfn))
 			ef |= PTEINSPECT_EF_ZERO_PAGE;
 		read_mapped(e, &r, addr, pfn, page, pte_normal_decision(e->vma, pte, pfn, page), ef);
 	} else {
-		ef = swap_bits(pte_swp_soft_dirty(pte), pte_swp_uffd_wp(pte));
+		ef = swap_bits(pte_swp_soft_dirty(pte), pi_pte_swp_uffd(pte));
 		if (pte_swp_exclusive(pte))
 			ef |= PTEINSPECT_EF_SWP_EXCLUSIVE;
-		read_swap_entry(&r, pte_to_swp_entry(pte));
+		read_swap_entry(&r, pi_leaf_from_pte(pte));
 	}
 	r.entry_flags = ef;
 	return emit_record(e, &r);
@@ -518,19 +524,41 @@ static int walk_pte_table(struct pteinspect_emit *e, pmd_t *pmd, unsigned long a
 }
 
 #ifdef CONFIG_TRANSPARENT_HUGEPAGE
-/* vm_normal_page_pmd() (mm/memory.c, 6.1) as a decision with its reason. */
+/*
+ * vm_normal_page_pmd() (mm/memory.c) as a decision with its reason.
+ * - 6.1: no special bit at PMD level; the VM_PFNMAP/VM_MIXEDMAP rules of the !ARCH_HAS_PTE_SPECIAL
+ *   branch, then devmap and the huge zero page.
+ * - 6.12 (L671-708): the same, after "if (pmd_special(pmd)) return NULL" ("Currently it's only
+ *   used for huge pfnmaps"); a special PMD is reported as a PFNMAP one where the VMA is one, as
+ *   a bad one otherwise.
+ * - 7.3 (__vm_normal_page() L755-810 via vm_normal_page_pmd() L868-875): the PTE rules of
+ *   pte_normal_decision() (PTEINSPECT_PMD_NORMAL_AS_PTE, pteinspect_compat.h); the huge zero
+ *   page's PMD is special (set_huge_zero_folio(), 7.3 mm/huge_memory.c L1556).
+ * Where the kernel checks pfn > highest_memmap_pfn, pfn_valid() (see pte_normal_decision()).
+ */
 static u8 pmd_normal_decision(struct vm_area_struct *vma, unsigned long addr, pmd_t pmd,
 			      unsigned long pfn, bool huge_zero)
 {
-	if (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) {
+	if (pi_pmd_special(pmd)) {
+#if PTEINSPECT_PMD_NORMAL_AS_PTE
+		if (pi_vma_finds_special_page(vma))
+			return PTEINSPECT_NORMAL_FIND_SPECIAL_PAGE;
+#endif
+		if (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP))
+			return PTEINSPECT_NORMAL_SPECIAL_PFNMAP;
+		if (PTEINSPECT_PMD_NORMAL_AS_PTE && huge_zero)
+			return PTEINSPECT_NORMAL_ZERO_PAGE;
+		return PTEINSPECT_NORMAL_SPECIAL_BAD;
+	}
+	if (!PTEINSPECT_PMD_NORMAL_AS_PTE && (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP))) {
 		if (vma->vm_flags & VM_MIXEDMAP)
 			return pfn_valid(pfn) ? PTEINSPECT_NORMAL_PAGE : PTEINSPECT_NORMAL_INVALID_PFN;
 		if (pfn_is_linear(vma, addr, pfn))
 			return PTEINSPECT_NORMAL_PFNMAP_LINEAR;
-		if (!is_cow_mapping(vma->vm_flags))
+		if (!pi_vma_is_cow_mapping(vma))
 			return PTEINSPECT_NORMAL_PFNMAP_NOT_COW;
 	}
-	if (pmd_devmap(pmd))
+	if (pi_pmd_devmap(pmd))
 		return PTEINSPECT_NORMAL_DEVMAP;
 	if (huge_zero)
 		return PTEINSPECT_NORMAL_ZERO_PAGE;
@@ -554,7 +582,7 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 
 	if (pmd_none(pmd))
 		goto unlock;			/* zapped meanwhile: a hole now */
-	if (!pmd_trans_huge(pmd) && !pmd_devmap(pmd) && pmd_present(pmd)) {
+	if (!pmd_trans_huge(pmd) && !pi_pmd_devmap(pmd) && pmd_present(pmd)) {
 		spin_unlock(ptl);
 		return 1;			/* split meanwhile: a PTE table now */
 	}
@@ -565,7 +593,7 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 
 		ef = PTEINSPECT_EF_HUGE |
 		     present_bits(pmd_write(pmd), pmd_dirty(pmd), pmd_young(pmd),
-				  pmd_soft_dirty(pmd), pmd_uffd_wp(pmd));
+				  pmd_soft_dirty(pmd), pi_pmd_uffd(pmd));
 		/*
 		 * is_huge_zero_pmd() needs huge_zero_pfn, which 6.1 does not export. In an anonymous
 		 * VMA the only non-anon page a PMD can map is the huge zero page
@@ -573,11 +601,13 @@ static int emit_leaf_pmd(struct pteinspect_emit *e, pmd_t *pmdp, unsigned long a
 		 */
 		if (page && vma_is_anonymous(vma) && !PageAnon(page))
 			ef |= PTEINSPECT_EF_ZERO_PAGE;
+		if (pi_pmd_special(pmd))
+			ef |= PTEINSPECT_EF_SPECIAL;
 		read_mapped(e, &r, haddr, pfn, page,
 			    pmd_normal_decision(vma, haddr, pmd, pfn, ef & PTEINSPECT_EF_ZERO_PAGE), ef);
 	} else {
-		ef = PTEINSPECT_EF_HUGE | swap_bits(pmd_swp_soft_dirty(pmd), pmd_swp_uffd_wp(pmd));
-		read_swap_entry(&r, pmd_to_swp_entry(pmd));
+		ef = PTEINSPECT_EF_HUGE | swap_bits(pmd_swp_soft_dirty(pmd), pi_pmd_swp_uffd(pmd));
+		read_swap_entry(&r, pi_leaf_from_pmd(pmd));
 	}
 	r.entry_flags = ef;
 	err = emit_record(e, &r);
@@ -610,7 +640,7 @@ again:
 		barrier();
 		if (pmd_none(pmd))
 			continue;
-		if (pmd_trans_huge(pmd) || pmd_devmap(pmd) || !pmd_present(pmd)) {
+		if (pmd_trans_huge(pmd) || pi_pmd_devmap(pmd) || !pmd_present(pmd)) {
 			err = emit_leaf_pmd(e, pmdp, addr);
 			if (err < 0)
 				return err;
@@ -647,7 +677,7 @@ static int walk_pud(struct pteinspect_emit *e, p4d_t *p4d, unsigned long addr, u
 
 		next = pud_addr_end(addr, end);
 		/* PUD leaves exist only for hugetlb (not walked) and DAX: not reported */
-		if (pud_none(pud) || pud_trans_huge(pud) || pud_devmap(pud) || pud_bad(pud))
+		if (pud_none(pud) || pud_trans_huge(pud) || pi_pud_devmap(pud) || pud_bad(pud))
 			continue;
 		err = walk_pmd(e, pudp, addr, next);
 		if (err)

@@ -97,10 +97,10 @@ again:
 	pmd = READ_ONCE(*pmdp);
 	if (pmd_none(pmd))
 		return false;
-	if (pmd_trans_huge(pmd) || pmd_devmap(pmd) || !pmd_present(pmd)) {
+	if (pmd_trans_huge(pmd) || pi_pmd_devmap(pmd) || !pmd_present(pmd)) {
 		l->ptl = pmd_lock(mm, pmdp);
 		pmd = *pmdp;
-		if (pmd_present(pmd) && !pmd_trans_huge(pmd) && !pmd_devmap(pmd)) {
+		if (pmd_present(pmd) && !pmd_trans_huge(pmd) && !pi_pmd_devmap(pmd)) {
 			spin_unlock(l->ptl);	/* split meanwhile: a PTE table now */
 			goto again;
 		}
@@ -156,21 +156,25 @@ static int lookup_folio(struct vm_area_struct *vma, unsigned long addr, struct r
 	f->pfn = folio_pfn(folio);
 	f->nr = folio_nr_pages(folio);
 	f->index = READ_ONCE(folio->index);
-	f->object = (void *)(mapping & ~PAGE_MAPPING_FLAGS);
+	f->object = (void *)(mapping & ~PI_MAPPING_FLAGS);
 	leaf_unlock(&l);
 
-	switch (mapping & PAGE_MAPPING_FLAGS) {
-	case PAGE_MAPPING_ANON:
+	switch (mapping & PI_MAPPING_FLAGS) {
+	case PI_MAPPING_ANON:
 		f->kind = PTEINSPECT_MAPPING_ANON;
 		break;
 	case 0:
 		f->kind = PTEINSPECT_MAPPING_FILE;
 		break;
-	case PAGE_MAPPING_KSM:
+	case PI_MAPPING_KSM:
 		NL_SET_ERR_MSG(extack, "a KSM page: its rmap goes through KSM's stable tree, which pteinspect does not walk yet");
 		return -EOPNOTSUPP;
 	default:
+#if PTEINSPECT_HAVE_MAPPING_MOVABLE
 		NL_SET_ERR_MSG(extack, "a non-LRU movable page: it has no reverse map");
+#else
+		NL_SET_ERR_MSG(extack, "folio->mapping's low bits name no kind of mapping: not walked");
+#endif
 		return -EOPNOTSUPP;
 	}
 	if (!f->object && !l.ptep && vma_is_anonymous(vma)) {
@@ -234,13 +238,15 @@ struct rmap_emit {
 static int visit(struct rmap_emit *e, struct vm_area_struct *vma)
 {
 	struct rmap_folio *f = e->folio;
+	/* an anonymous folio counts from the VMA's anonymous page offset (pteinspect_compat.h) */
+	pgoff_t start = f->kind == PTEINSPECT_MAPPING_ANON ? pi_vma_anon_pgoff(vma) : vma->vm_pgoff;
 	unsigned long address;
 	void *hdr;
 
 	/* the interval-tree query of rmap_walk_anon()/rmap_walk_file() */
-	if (f->index + f->nr - 1 < vma->vm_pgoff || f->index > vma->vm_pgoff + vma_pages(vma) - 1)
+	if (f->index + f->nr - 1 < start || f->index > start + vma_pages(vma) - 1)
 		return 0;
-	address = vma_pgoff_address_shim(f->index, f->nr, vma);
+	address = vma_pgoff_address_shim(f->index, f->nr, vma, start);
 	if (IS_ERR_VALUE(address))
 		return 0;
 	if (e->count++ < e->skip)
@@ -256,6 +262,8 @@ static int visit(struct rmap_emit *e, struct vm_area_struct *vma)
 	    nla_put_u64_64bit(e->skb, PTEINSPECT_A_VMA_START, vma->vm_start, PTEINSPECT_A_PAD) ||
 	    nla_put_u64_64bit(e->skb, PTEINSPECT_A_VMA_END, vma->vm_end, PTEINSPECT_A_PAD) ||
 	    nla_put_u64_64bit(e->skb, PTEINSPECT_A_VMA_PGOFF, vma->vm_pgoff, PTEINSPECT_A_PAD) ||
+	    (PTEINSPECT_HAVE_ANON_PGOFF &&
+	     nla_put_u64_64bit(e->skb, PTEINSPECT_A_VMA_ANON_PGOFF, pi_vma_anon_pgoff(vma), PTEINSPECT_A_PAD)) ||
 	    nla_put_u64_64bit(e->skb, PTEINSPECT_A_VMA_ID, pteinspect_id(vma), PTEINSPECT_A_PAD) ||
 	    nla_put_u64_64bit(e->skb, PTEINSPECT_A_PFN, f->pfn, PTEINSPECT_A_PAD) ||
 	    nla_put_u32(e->skb, PTEINSPECT_A_FOLIO_PAGES, f->nr) ||
@@ -278,10 +286,10 @@ static int walk_rmap(struct rmap_emit *e)
 	if (f->kind == PTEINSPECT_MAPPING_ANON) {
 		struct anon_vma *anon_vma = f->object;
 
-		anon_vma_lock_read(anon_vma);
+		pi_anon_vma_lock_read(anon_vma);
 		for (node = rb_first_cached(&anon_vma->rb_root); node && !err; node = rb_next(node))
 			err = visit(e, rb_entry(node, struct anon_vma_chain, rb)->vma);
-		anon_vma_unlock_read(anon_vma);
+		pi_anon_vma_unlock_read(anon_vma);
 	} else {
 		struct address_space *mapping = f->object;
 

@@ -123,6 +123,8 @@ static int emit_vma(struct sk_buff *skb, struct netlink_callback *cb,
 	if (nla_put_u64_64bit(skb, PTEINSPECT_A_VMA_START, vma->vm_start, PTEINSPECT_A_PAD) ||
 	    nla_put_u64_64bit(skb, PTEINSPECT_A_VMA_END, vma->vm_end, PTEINSPECT_A_PAD) ||
 	    nla_put_u64_64bit(skb, PTEINSPECT_A_VMA_PGOFF, vma->vm_pgoff, PTEINSPECT_A_PAD) ||
+	    (PTEINSPECT_HAVE_ANON_PGOFF &&
+	     nla_put_u64_64bit(skb, PTEINSPECT_A_VMA_ANON_PGOFF, pi_vma_anon_pgoff(vma), PTEINSPECT_A_PAD)) ||
 	    nla_put_u64_64bit(skb, PTEINSPECT_A_VMA_FLAGS, vma->vm_flags, PTEINSPECT_A_PAD) ||
 	    nla_put_u64_64bit(skb, PTEINSPECT_A_VMA_FLAGS_DECODED, decode_vm_flags(vma->vm_flags),
 			      PTEINSPECT_A_PAD) ||

@@ -37,7 +37,7 @@ import sys
 import yaml
 
 TOLERANCE = 3   # lines: a quote lies in the range given with this much slack; a range starts exactly at its quote
-LINES = ("6.1", "6.12")      # the kernel lines whose Debian source trees citations are checked against
+LINES = ("6.1", "6.12", "7.3")      # the kernel lines whose Debian source trees citations are checked against
 VERSION_RE = re.compile(r"(?<![\w.])(\d+)\.(\d+)\.(\d+)(?![\w.]*\d)")
 LINE_RE = re.compile(r"(?<![\w])L(\d+)((?:[-/\u2013]\d+)*)(?!\w)")
 PATH_RE = re.compile(r"(?<![\w/.])((?:mm|include|kernel|fs|arch|lib)/[\w/.+-]+\.[ch])(?![\w])")

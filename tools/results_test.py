@@ -76,12 +76,13 @@ class KernelList(unittest.TestCase):
         open(path, "w").write(text)
         return subprocess.run([os.path.join(TOP, "tools", "kernel-list"), path], capture_output=True, text=True)
 
-    def test_the_example_lists_three_kernels_with_tools_vms_arguments(self):
+    def test_the_example_lists_four_kernels_with_tools_vms_arguments(self):
         run = subprocess.run([os.path.join(TOP, "tools", "kernel-list"), os.path.join(TOP, "docs", "examples", "kernels.toml")],
                              capture_output=True, text=True)
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertEqual([line.split("\t") for line in run.stdout.splitlines()],
-                         [["6.1", "--release", "6.1"], ["6.12", "--release", "6.12"], ["6.12-debug", "--release", "6.12", "--debug-kernel"]])
+                         [["6.1", "--release", "6.1"], ["6.12", "--release", "6.12"], ["7.3", "--release", "7.3"],
+                          ["7.3-debug", "--release", "7.3", "--debug-kernel"]])
 
     def test_own_kernels_and_their_options(self):
         open(os.path.join(self.dir, "bzImage"), "w").close()

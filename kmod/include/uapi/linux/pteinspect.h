@@ -132,6 +132,10 @@ enum pteinspect_attr {
 	 * CAP_SYS_PTRACE besides CAP_SYS_ADMIN (page contents, as /proc/PID/mem): EPERM.
 	 */
 	PTEINSPECT_A_READ_DATA,		/* flag */
+	PTEINSPECT_A_VMA_ANON_PGOFF,	/* u64: the VMA's anonymous page offset, vma_start_anon_pgoff():
+					 * where its anonymous folios' index counts from. Only on a kernel
+					 * that keeps it apart from vm_pgoff (v7.x; module 0.6.0); before,
+					 * vm_pgoff is both (and for an anonymous VMA they are equal) */
 
 	__PTEINSPECT_A_MAX,
 	PTEINSPECT_A_MAX = __PTEINSPECT_A_MAX - 1
@@ -169,7 +173,8 @@ struct pteinspect_entry {
 	__u32 page_flags;	/* HAS_PAGE: PTEINSPECT_PF_* */
 	__s32 mapcount;		/* HAS_PAGE: this page's mapcount, PTEs mapping it + PMDs mapping
 				 * its folio (page_mapcount() on 6.1, the count of
-				 * folio_precise_page_mapcount() on 6.12: /proc/kpagecount) */
+				 * folio_precise_page_mapcount() on 6.12 and 7.3: /proc/kpagecount);
+				 * 0 and meaningless with PTEINSPECT_PF_NO_PAGE_MAPCOUNT */
 	__s32 folio_mapcount;	/* HAS_PAGE: folio_mapcount() */
 	__s32 refcount;		/* HAS_PAGE: folio_ref_count(); the module holds no reference */
 	__u32 swap_type;	/* HAS_SWAP: swp_type() */
@@ -303,7 +308,10 @@ enum pteinspect_entry_kind {
 /*
  * PTEINSPECT_A_ENTRY_FLAGS. For present entries the bits are the arch accessors (pte_write() ...);
  * for swap-like entries SOFT_DIRTY, UFFD_WP and SWP_EXCLUSIVE come from pte_swp_soft_dirty(),
- * pte_swp_uffd_wp() and pte_swp_exclusive().
+ * pte_swp_uffd_wp() and pte_swp_exclusive(). UFFD_WP is the userfaultfd bit: pte_uffd_wp() up to
+ * v7.2, pte_uffd() from v7.3 (the same bit, which there also marks read-write protection in a VMA
+ * registered with UFFDIO_REGISTER_MODE_RWP). SPECIAL of a leaf PMD is pmd_special() where the
+ * kernel has it (v6.12+ with ARCH_SUPPORTS_PMD_PFNMAP; from v6.18 the huge zero page's PMD too).
  */
 #define PTEINSPECT_EF_PRESENT		(1ULL << 0)
 #define PTEINSPECT_EF_WRITE		(1ULL << 1)
@@ -329,6 +337,12 @@ enum pteinspect_entry_kind {
 #define PTEINSPECT_PF_HEAD		(1ULL << 9) /* PageHead() */
 #define PTEINSPECT_PF_SWAPBACKED	(1ULL << 10) /* folio_test_swapbacked() */
 #define PTEINSPECT_PF_RESERVED		(1ULL << 11) /* PageReserved() */
+/*
+ * The kernel keeps no per-page mapcount for this page: a page of a large folio on a kernel built
+ * with CONFIG_NO_PAGE_MAPCOUNT (v6.15+; Debian's 6.1, 6.12 and 7.3 configs do not set it). The
+ * mapcount field is then 0 and means nothing; folio_mapcount is still the folio's own count.
+ */
+#define PTEINSPECT_PF_NO_PAGE_MAPCOUNT	(1ULL << 12)
 
 /*
  * Test fixtures: the misc device /dev/pteinspect (root only, CAP_SYS_ADMIN checked at open).
