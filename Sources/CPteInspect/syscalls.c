@@ -4,6 +4,8 @@
 #include <sys/ioctl.h>
 #include <sys/swap.h>
 #include <sys/syscall.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -137,4 +139,25 @@ void *pti_mremap_grow(void *old, size_t length, size_t new_length)
 long pti_page_size(void)
 {
     return sysconf(_SC_PAGESIZE);
+}
+
+int pti_ptrace_stop(int pid)
+{
+	int status;
+
+	if (ptrace(PTRACE_SEIZE, pid, 0, 0) != 0)
+		return -1;
+	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) != 0 || waitpid(pid, &status, __WALL) != pid) {
+		int saved = errno;
+
+		ptrace(PTRACE_DETACH, pid, 0, 0);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+int pti_ptrace_release(int pid)
+{
+	return ptrace(PTRACE_DETACH, pid, 0, 0) == 0 ? 0 : -1;
 }

@@ -57,8 +57,9 @@ final class ScenarioFileTests: ObservedTestCase {
         let fork = scenario.steps[3].expectations
         XCTAssertEqual(fork.map(\.assertions.count), [3, 4, 4])
         XCTAssertEqual(fork[0].kernels.from, KernelVersion(5, 19))
-        XCTAssertEqual(fork[0].citation.function, "copy_present_pte (6.1), copy_present_ptes (6.12)")
-        XCTAssertTrue(fork[0].citation.description.hasPrefix("mm/memory.c copy_present_pte() (6.1), mm/memory.c copy_present_ptes() (6.12): "),
+        XCTAssertEqual(fork[0].citation.function, "copy_present_pte (6.1), copy_present_ptes (6.12), copy_present_ptes (7.3)")
+        XCTAssertTrue(fork[0].citation.description.hasPrefix(
+            "mm/memory.c copy_present_pte() (6.1), mm/memory.c copy_present_ptes() (6.12), mm/memory.c copy_present_ptes() (7.3): "),
                       fork[0].citation.description)
         XCTAssertEqual(fork[2].assertions.map(\.description), [
             "child:P.vma.anon_vma != parent:P.vma.anon_vma", "child:P.vma.anon_vma_chain contains parent:P.vma.anon_vma",
@@ -336,6 +337,35 @@ final class ScenarioFileTests: ObservedTestCase {
         var disk = zswapOff
         disk.swapDevices = ["/dev/vda2"]
         XCTAssertTrue(disk.unmet(.synchronousSwap)?.contains("/dev/vda2") ?? false)
+    }
+
+    /// `guard-regions`: met when madvise(MADV_GUARD_INSTALL) succeeded; EINVAL (a kernel before
+    /// 6.13) is a SKIP that says the kernel has none, another errno a SKIP naming it.
+    func testTheGuardRegionsRequirementSaysWhyItIsUnmet() throws {
+        let scenario = try XCTUnwrap(ScenarioFile.parse("""
+            name: g
+            title: t
+            summary: s
+            requires: [guard-regions]
+            watch: [parent:P]
+            steps:
+              - parent: map P 2
+              - parent: madvise P+1 1 guard-install
+              - parent: madvise P+1 1 guard-remove
+            """, file: "g.yaml").first)
+        XCTAssertEqual(scenario.requirements, [.guardRegions])
+        XCTAssertTrue(ScenarioFileWriter.yaml(scenario).contains("requires: [guard-regions]\n"))
+        var environment = ScenarioEnvironment(kernelRelease: "6.12.118", isRoot: true, module: nil, fixtureDevice: false,
+                                              swapDevices: [], thpMode: "always", ksm: true, userfaultfdProblem: nil,
+                                              uffdioMove: true, guardInstallErrno: EINVAL)
+        XCTAssertTrue(environment.unmet(.guardRegions)?.hasPrefix(
+            "this kernel has no guard regions: MADV_GUARD_INSTALL came in v6.13 (662df3e5c376)") ?? false,
+            environment.unmet(.guardRegions) ?? "met")
+        environment.guardInstallErrno = ENOMEM
+        XCTAssertTrue(environment.unmet(.guardRegions)?.contains("ENOMEM") ?? false, environment.unmet(.guardRegions) ?? "met")
+        environment.guardInstallErrno = nil
+        XCTAssertNil(environment.unmet(.guardRegions))
+        XCTAssertEqual(KernelOptions.options(for: .guardRegions), [], "no build option of its own")
     }
 
     /// Text a folded block cannot carry (line breaks, tabs, runs of spaces) comes back the same.

@@ -46,6 +46,12 @@ final class WorkerProtocolTests: ObservedTestCase {
         }
         XCTAssertEqual(Advice.pageout.constantName, "MADV_PAGEOUT")
         XCTAssertEqual(Advice.pageout.value, MADV_PAGEOUT)
+        // not in bookworm's glibc: the kernel's values (7.3 include/uapi/asm-generic/mman-common.h L82-83)
+        XCTAssertEqual(Advice(rawValue: "guard-install"), .guardInstall)
+        XCTAssertEqual(Advice.guardInstall.constantName, "MADV_GUARD_INSTALL")
+        XCTAssertEqual(Advice.guardRemove.constantName, "MADV_GUARD_REMOVE")
+        XCTAssertEqual(Advice.guardInstall.value, 102)
+        XCTAssertEqual(Advice.guardRemove.value, 103)
     }
 
     /// What a malformed line gets back: the verb's usage, no system call made.

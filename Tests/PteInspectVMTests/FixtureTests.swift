@@ -34,11 +34,15 @@ final class FixtureTests: ModuleTestCase {
 
     /// A write COWs the special PTE into an ordinary anon page: do_wp_page() gets NULL from
     /// vm_normal_page() and calls wp_page_copy(); the new page's index is linear_page_index(),
-    /// i.e. vm_pgoff + offset = the original PFN (semantics.md scenario 12 step 3).
+    /// i.e. vm_pgoff + offset = the original PFN (semantics.md scenario 12 step 3), up to 7.2. From
+    /// 7.3 (93c0c8dc87f6, "mm/rmap: use anon pgoff to track MAP_PRIVATE file-backed anon
+    /// folios") it is linear_anon_page_index(): the VMA's anonymous page offset (vm_start >>
+    /// PAGE_SHIFT at mmap, mm/vma.c L2877-2878) + offset, and vm_pgoff stays the PFN.
     func testWriteCopiesIntoAnAnonPage() throws {
         let worker = try makeWorker()
         let base = try worker.mapFixture(pages: 4)
-        let pgoff = try XCTUnwrap(try client.vma(pid: worker.pid, containing: base)).pgoff
+        let vma = try XCTUnwrap(try client.vma(pid: worker.pid, containing: base))
+        let pgoff = vma.pgoff
         try worker.write(base + 2 * pageSize)
         let copy = try entry(pid: worker.pid, at: base + 2 * pageSize)
         XCTAssertFalse(copy.flags.contains(.special))
@@ -48,8 +52,14 @@ final class FixtureTests: ModuleTestCase {
         XCTAssertEqual(copy.pfnLinear, false)
         let page = try XCTUnwrap(copy.page)
         XCTAssertTrue(page.flags.isSuperset(of: [.anon, .anonExclusive]))
-        XCTAssertEqual(page.index, pgoff + 2, "index = linear = the original PFN")
-        XCTAssertEqual(copy.indexIsLinear, true)
+        if let anonPgoff = vma.anonPgoff {
+            XCTAssertEqual(anonPgoff, base >> 12, "a never-faulted VMA's anon pgoff is vm_start >> PAGE_SHIFT")
+            XCTAssertEqual(page.index, anonPgoff + 2, "index = linear_anon_page_index(), not the PFN")
+            XCTAssertEqual(copy.indexIsLinear, false, "linear_page_index() is still vm_pgoff-based: the PFN")
+        } else {
+            XCTAssertEqual(page.index, pgoff + 2, "index = linear = the original PFN")
+            XCTAssertEqual(copy.indexIsLinear, true)
+        }
         XCTAssertNotNil(try client.vma(pid: worker.pid, containing: base)?.anonVma, "the COW prepared an anon_vma")
         XCTAssertEqual(try entry(pid: worker.pid, at: base + pageSize).normalPage, .specialPfnmap, "the other pages stay raw")
     }

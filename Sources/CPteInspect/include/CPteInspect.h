@@ -40,6 +40,17 @@ int pti_pin_to_cpu(int cpu);
 long pti_page_size(void);
 
 /*
+ * A debugger's hold on another process: PTRACE_SEIZE, then PTRACE_INTERRUPT and a wait for the
+ * stop (pti_ptrace_stop), and PTRACE_DETACH, which lets it run on (pti_ptrace_release). ptrace(2)
+ * is variadic, which Swift cannot call. The stop is what a debugger does before it pokes memory,
+ * and it is what /proc/PID/mem's FOLL_FORCE needs on a kernel built with
+ * CONFIG_PROC_MEM_FORCE_PTRACE (fs/proc/base.c proc_mem_foll_force(): the writer must be the
+ * target's tracer). 0 or -1 with errno; the same thread must stop, access and release.
+ */
+int pti_ptrace_stop(int pid);
+int pti_ptrace_release(int pid);
+
+/*
  * mremap(old, length, length, MREMAP_MAYMOVE | MREMAP_FIXED, target): mremap is variadic, which
  * Swift cannot call. Returns the new address or MAP_FAILED with errno.
  */

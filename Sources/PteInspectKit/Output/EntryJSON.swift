@@ -28,7 +28,7 @@ extension PageTableEntry {
             ("anon_exclusive", pageBit(.anonExclusive)),
             ("ksm", pageBit(.ksm)),
             ("swapcache", pageBit(.swapCache)),
-            ("mapcount", page.map { .int(Int64($0.mapcount)) } ?? .null),
+            ("mapcount", page?.pageMapcount.map { .int(Int64($0)) } ?? .null),
             ("folio_mapcount", page?.folioMapcount.map { .int(Int64($0)) } ?? .null),
             ("folio_order", page?.folioOrder.map { .uint(UInt64($0)) } ?? .null),
             ("refcount", page.map { .int(Int64($0.refcount)) } ?? .null),

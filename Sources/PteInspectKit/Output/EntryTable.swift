@@ -40,7 +40,7 @@ public struct EntryTable {
             bit(.special), bit(.softDirty), bit(.uffdWP), location,
             entry.normalPage.map { $0 == .page ? "page" : "NULL:" + $0.name } ?? "-",
             pageBit(.anon), pageBit(.anonExclusive), pageBit(.ksm), pageBit(.swapCache),
-            entry.page.map { String($0.mapcount) } ?? "-",
+            entry.page?.pageMapcount.map { String($0) } ?? "-",
             entry.page?.folioMapcount.map(String.init) ?? "-",
             entry.page?.folioOrder.map(String.init) ?? "-",
             entry.page.map { String($0.refcount) } ?? "-",

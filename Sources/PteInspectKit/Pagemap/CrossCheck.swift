@@ -55,9 +55,11 @@ public enum CrossCheck {
             check(page.flags.contains(.anon), other.flag(.anon), "anon", note)
             if !quirks.ksmOnEveryAnonPage { check(page.flags.contains(.ksm), other.flag(.ksm), "ksm", note) }
             check(entry.flags.contains(.zeroPage), other.flag(.zeroPage), "zero_page", note)
-            if let count = other.mapcount { check(UInt64(max(0, page.mapcount)), count, "mapcount", note) }
-            if entry.normalPage == .page {
-                check(page.mapcount == 1, other.exclusivelyMapped, "exclusively_mapped", note)
+            // (a CONFIG_NO_PAGE_MAPCOUNT kernel keeps none for a large folio's page: /proc/kpagecount
+            // shows folio_average_page_mapcount() there, nothing to compare)
+            if let mapcount = page.pageMapcount {
+                if let count = other.mapcount { check(UInt64(max(0, mapcount)), count, "mapcount", note) }
+                if entry.normalPage == .page { check(mapcount == 1, other.exclusivelyMapped, "exclusively_mapped", note) }
             }
             if let exclusive = other.anonExclusive(ignoringKsm: quirks.ksmOnEveryAnonPage), !page.flags.contains(.large) || page.flags.contains(.head) {
                 check(page.flags.contains(.anonExclusive), exclusive, "anon_exclusive", note)

@@ -22,6 +22,7 @@ enum Attr {
     static let vmaStart = UInt16(PTEINSPECT_A_VMA_START.rawValue)
     static let vmaEnd = UInt16(PTEINSPECT_A_VMA_END.rawValue)
     static let vmaPgoff = UInt16(PTEINSPECT_A_VMA_PGOFF.rawValue)
+    static let vmaAnonPgoff = UInt16(PTEINSPECT_A_VMA_ANON_PGOFF.rawValue)
     static let vmaFlags = UInt16(PTEINSPECT_A_VMA_FLAGS.rawValue)
     static let vmaFlagsDecoded = UInt16(PTEINSPECT_A_VMA_FLAGS_DECODED.rawValue)
     static let vmaID = UInt16(PTEINSPECT_A_VMA_ID.rawValue)

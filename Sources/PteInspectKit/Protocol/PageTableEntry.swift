@@ -71,6 +71,9 @@ public struct PageFlags: OptionSet, Equatable {
     public static let head = PageFlags(rawValue: UInt64(PTEINSPECT_PF_HEAD))
     public static let swapBacked = PageFlags(rawValue: UInt64(PTEINSPECT_PF_SWAPBACKED))
     public static let reserved = PageFlags(rawValue: UInt64(PTEINSPECT_PF_RESERVED))
+    /// The kernel keeps no per-page mapcount for this page (a large folio's page, CONFIG_NO_PAGE_MAPCOUNT):
+    /// `mapcount` means nothing (`PageState.pageMapcount` is nil).
+    public static let noPageMapcount = PageFlags(rawValue: UInt64(PTEINSPECT_PF_NO_PAGE_MAPCOUNT))
 }
 
 /// The bits of a PTE marker entry (PTEINSPECT_MARKER_*): what an empty PTE remembers.
@@ -162,8 +165,12 @@ public struct SwapEntry: Equatable {
 /// The struct page behind an entry, read under the page-table lock.
 public struct PageState: Equatable {
     public let flags: PageFlags
-    /// This page's mapcount: PTEs mapping it plus PMDs mapping its folio (/proc/kpagecount).
+    /// This page's mapcount: PTEs mapping it plus PMDs mapping its folio (/proc/kpagecount). The
+    /// wire's value as it is: 0 under `.noPageMapcount`; read `pageMapcount` to tell.
     public let mapcount: Int32
+    /// This page's mapcount where the kernel keeps one; nil for a large folio's page on a
+    /// CONFIG_NO_PAGE_MAPCOUNT kernel (PTEINSPECT_PF_NO_PAGE_MAPCOUNT).
+    public var pageMapcount: Int32? { flags.contains(.noPageMapcount) ? nil : mapcount }
     public let refcount: Int32
     /// folio->index plus the page's offset within its folio (page_to_index() on 6.1); nil when
     /// the folio is in no mapping (zero page, PFN-mapped pages): the word is no index then.

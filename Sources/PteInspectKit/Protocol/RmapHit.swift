@@ -10,6 +10,8 @@ public struct RmapHit: Equatable {
     public let vmaStart: UInt64
     public let vmaEnd: UInt64
     public let vmaPgoff: UInt64
+    /// The VMA's anonymous page offset where the kernel keeps one apart from vm_pgoff (7.3).
+    public let vmaAnonPgoff: UInt64?
     public let vmaID: UInt64
     public let folioPfn: UInt64
     public let folioPages: UInt32
@@ -27,6 +29,7 @@ public struct RmapHit: Equatable {
         vmaStart = try table.required(Attr.vmaStart, "PTEINSPECT_A_VMA_START").u64()
         vmaEnd = try table.required(Attr.vmaEnd, "PTEINSPECT_A_VMA_END").u64()
         vmaPgoff = try table.required(Attr.vmaPgoff, "PTEINSPECT_A_VMA_PGOFF").u64()
+        vmaAnonPgoff = try table[Attr.vmaAnonPgoff]?.u64()
         vmaID = try table.required(Attr.vmaID, "PTEINSPECT_A_VMA_ID").u64()
         folioPfn = try table.required(Attr.pfn, "PTEINSPECT_A_PFN").u64()
         folioPages = try table.required(Attr.folioPages, "PTEINSPECT_A_FOLIO_PAGES").u32()
@@ -45,6 +48,7 @@ public struct RmapHit: Equatable {
             ("vma_start", .hex(vmaStart)),
             ("vma_end", .hex(vmaEnd)),
             ("vma_pgoff", .hex(vmaPgoff)),
+            ("vma_anon_pgoff", vmaAnonPgoff.map(JSONValue.hex) ?? .null),
             ("folio_pfn", .uint(folioPfn)),
             ("folio_pages", .uint(UInt64(folioPages))),
             ("folio_index", .uint(folioIndex)),

@@ -69,6 +69,9 @@ public struct VmaRecord: Equatable {
     public let start: UInt64
     public let end: UInt64
     public let pgoff: UInt64
+    /// vma_start_anon_pgoff(): where the index of its anonymous folios counts from, on a kernel that
+    /// keeps it apart from vm_pgoff (7.3: PTEINSPECT_A_VMA_ANON_PGOFF); nil before, where vm_pgoff is both.
+    public let anonPgoff: UInt64?
     /// vm_flags exactly as this kernel holds them (bit values depend on version and config).
     public let rawFlags: UInt64
     public let flags: VmaFlags
@@ -88,6 +91,7 @@ public struct VmaRecord: Equatable {
         end = try table.required(Attr.vmaEnd, "PTEINSPECT_A_VMA_END").u64()
         guard end > start else { throw NetlinkError.malformed("VMA end 0x\(String(end, radix: 16)) <= start") }
         pgoff = try table.required(Attr.vmaPgoff, "PTEINSPECT_A_VMA_PGOFF").u64()
+        anonPgoff = try table[Attr.vmaAnonPgoff]?.u64()
         rawFlags = try table.required(Attr.vmaFlags, "PTEINSPECT_A_VMA_FLAGS").u64()
         flags = VmaFlags(rawValue: try table.required(Attr.vmaFlagsDecoded, "PTEINSPECT_A_VMA_FLAGS_DECODED").u64())
         id = try table.required(Attr.vmaID, "PTEINSPECT_A_VMA_ID").u64()
@@ -105,5 +109,14 @@ public struct VmaRecord: Equatable {
     /// linear_page_index(): the index rmap expects for a page mapped at `address` here.
     public func linearIndex(of address: UInt64, pageShift: UInt64 = 12) -> UInt64 {
         ((address - start) >> pageShift) + pgoff
+    }
+
+    /// Where anonymous folios' index counts from: `anonPgoff` on 7.3, vm_pgoff before.
+    public var anonIndexBase: UInt64 { anonPgoff ?? pgoff }
+
+    /// linear_anon_page_index() (7.3 include/linux/pagemap.h L1125): the index a new anonymous
+    /// folio mapped at `address` here gets, and the one rmap looks for; linear_page_index() before 7.3.
+    public func anonLinearIndex(of address: UInt64, pageShift: UInt64 = 12) -> UInt64 {
+        ((address - start) >> pageShift) + anonIndexBase
     }
 }

@@ -31,13 +31,18 @@ public enum KernelOptions {
         switch requirement {
         case .root, .fixtureDevice, .notUffdioMove, .zswapOff:
             return []
+        case .guardRegions:
+            // No option of its own: 7.3 mm/madvise.c madvise_behavior_valid() accepts
+            // MADV_GUARD_INSTALL / MADV_GUARD_REMOVE unconditionally (PTE markers are always built
+            // in since ca92ea3dc5a2, v6.2); a kernel before 6.13 has no guard regions at all.
+            return []
         case .module:
             return [KernelOption("MODULES", "the pteinspect module (kernel/module/Kconfig)")]
         case .swap:
             return [KernelOption("SWAP", "swap scenarios (MADV_PAGEOUT, swap-in, swapoff)"),
                     KernelOption("ZRAM", "the swap device the collection sets up when none is active")]
         case .synchronousSwap:
-            return [KernelOption("ZRAM", "zram swap: SWP_SYNCHRONOUS_IO, swap-in without the swap cache")]
+            return [KernelOption("ZRAM", "zram swap: SWP_SYNCHRONOUS_IO (swap-in without the swap cache before 7.0, through it and freed at once from 7.0)")]
         case .userfaultfd, .uffdioMove:
             return [KernelOption("USERFAULTFD", "userfaultfd scenarios"),
                     KernelOption("PTE_MARKER_UFFD_WP", "uffd-wp on shmem: PTE markers")]

@@ -153,10 +153,17 @@ final class ContentModel {
         guard var mapping = mappings[actor]?[loc.symbol] else { return }
         let range = loc.page..<(loc.page + pages)
         switch advice {
-        case .dontneed:
+        case .dontneed, .guardInstall:
             // Private pages go: anonymous ones refault as zeros, a file mapping's as the file's.
             // A shared mapping's contents stay in its object (shmem keeps them).
+            // MADV_GUARD_INSTALL zaps the range the same way (mm/madvise.c madvise_guard_install()
+            // calls zap_vma_range()), then leaves guard markers: no page is mapped there and an
+            // access is SIGSEGV (mm/memory.c handle_pte_marker()), never a zero page, so nothing
+            // is read back until MADV_GUARD_REMOVE empties the entries; a fault after that is a
+            // fresh page like one after MADV_DONTNEED.
             if mapping.shared == nil { for page in range { mapping[page] = mapping.fileBacked ? .unknown : .zero } }
+        case .guardRemove:
+            break   // clears guard markers only; a present entry in the range is left as it is
         case .dontfork: mapping.dontFork.formUnion(range)
         case .dofork: mapping.dontFork.subtract(range)
         case .wipeonfork: mapping.wipeOnFork.formUnion(range)

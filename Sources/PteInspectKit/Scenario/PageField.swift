@@ -24,10 +24,12 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
     case folioOrder        // folio_order(): 0 small, 9 PMD THP, between: mTHP
     case mappedOnce        // page_mapcount() == 1 (pagemap's PM_MMAP_EXCLUSIVE)
     case index, linearIndex
+    case anonLinearIndex   // linear_anon_page_index(vma, addr): 7.3's anon index (linear_page_index before)
     case indexIsLinear     // folio->index == linear_page_index(vma, addr)
     case pageAnonVma       // keyed hash of the anon_vma folio->mapping points to
     // The VMA that contains the address
     case vmaExists, vmaPgoff, vmaAnonVma, vmaAnonVmaRoot
+    case vmaAnonPgoff      // vma_start_anon_pgoff() (7.3); vm_pgoff before, where it is both
     case vmaChain          // the anon_vmas on the VMA's anon_vma_chain
     case vmaFlag(VmaFlag)  // one decoded vm_flags bit
     // The reverse map
@@ -67,10 +69,12 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
         case .mappedOnce: return "mapcount==1"
         case .index: return "index"
         case .linearIndex: return "linear_page_index"
+        case .anonLinearIndex: return "linear_anon_page_index"
         case .indexIsLinear: return "index==linear"
         case .pageAnonVma: return "page.anon_vma"
         case .vmaExists: return "vma"
         case .vmaPgoff: return "vma.vm_pgoff"
+        case .vmaAnonPgoff: return "vma.anon_pgoff"
         case .vmaAnonVma: return "vma.anon_vma"
         case .vmaAnonVmaRoot: return "vma.anon_vma.root"
         case .vmaChain: return "vma.anon_vma_chain"

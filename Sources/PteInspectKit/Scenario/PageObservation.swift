@@ -21,6 +21,7 @@ extension PageObservation {
         Self.addEntry(entry, sub: sub, to: &v)
         Self.addPage(entry?.page, sub: sub, to: &v)
         v[.linearIndex] = entry?.linearIndex.map { .hex($0 + sub) } ?? vma.map { .hex($0.linearIndex(of: address, pageShift: pageShift)) } ?? .absent
+        v[.anonLinearIndex] = vma.map { .hex($0.anonLinearIndex(of: address, pageShift: pageShift)) } ?? .absent
         if let isLinear = entry?.indexIsLinear, entry?.page?.flags.contains(.ksm) == false {
             v[.indexIsLinear] = .bool(isLinear)
         } else {
@@ -73,8 +74,8 @@ extension PageObservation {
         v[.ksm] = .bool(isKsm)
         v[.swapCache] = .bool(page.flags.contains(.swapCache))
         v[.large] = .bool(page.flags.contains(.large))
-        v[.mapcount] = .number(UInt64(max(page.mapcount, 0)))
-        v[.mappedOnce] = .bool(page.mapcount == 1)
+        v[.mapcount] = page.pageMapcount.map { .number(UInt64(max($0, 0))) } ?? .absent
+        v[.mappedOnce] = page.pageMapcount.map { .bool($0 == 1) } ?? .absent
         v[.refcount] = .number(UInt64(max(page.refcount, 0)))
         v[.folioMapcount] = page.folioMapcount.map { .number(UInt64(max($0, 0))) } ?? .absent
         v[.folioOrder] = page.folioOrder.map { .number(UInt64($0)) } ?? .absent
@@ -86,6 +87,7 @@ extension PageObservation {
     private static func addVma(_ vma: VmaRecord?, to v: inout [PageField: FieldValue]) {
         v[.vmaExists] = .bool(vma != nil)
         v[.vmaPgoff] = vma.map { .hex($0.pgoff) } ?? .absent
+        v[.vmaAnonPgoff] = vma.map { .hex($0.anonIndexBase) } ?? .absent
         v[.vmaAnonVma] = vma?.anonVma.map { .hex($0) } ?? .absent
         v[.vmaAnonVmaRoot] = vma?.anonVmaRoot.map { .hex($0) } ?? .absent
         v[.vmaChain] = vma.map { .set($0.anonVmaChain.map { "0x" + String($0, radix: 16) }) } ?? .absent

@@ -62,8 +62,9 @@ public enum Requirement: Hashable, CustomStringConvertible {
     case ksm
     case uffdioMove        // UFFDIO_MOVE in this kernel (6.8+)
     case notUffdioMove     // the kernel lacks UFFDIO_MOVE (the 6.1 refusal case)
-    case synchronousSwap   // the swap device in use is zram (SWP_SYNCHRONOUS_IO: swap-in skips the swap cache)
+    case synchronousSwap   // the swap device in use is zram (SWP_SYNCHRONOUS_IO: swap-in skips the swap cache before 7.0; from 7.0 it goes through it, freed at once)
     case zswapOff          // zswap is not enabled (a large folio cannot be swapped in whole once it has been)
+    case guardRegions      // the kernel accepts MADV_GUARD_INSTALL (guard regions, 6.13+)
 
     public var description: String {
         switch self {
@@ -78,6 +79,7 @@ public enum Requirement: Hashable, CustomStringConvertible {
         case .notUffdioMove: return "a kernel without UFFDIO_MOVE"
         case .synchronousSwap: return "zram swap (SWP_SYNCHRONOUS_IO)"
         case .zswapOff: return "zswap off"
+        case .guardRegions: return "guard regions (MADV_GUARD_INSTALL, Linux 6.13+)"
         }
     }
 }

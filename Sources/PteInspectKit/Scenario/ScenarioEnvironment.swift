@@ -20,9 +20,13 @@ public struct ScenarioEnvironment {
     public var uffdioMove: Bool
     /// /sys/module/zswap/parameters/enabled (nil: no zswap in this kernel).
     public var zswapEnabled: Bool?
+    /// What madvise(MADV_GUARD_INSTALL) on an anonymous page of this process returned: nil when
+    /// the kernel accepted it, else its errno (EINVAL: no guard regions, a kernel before 6.13).
+    public var guardInstallErrno: Int32?
 
     public init(kernelRelease: String, isRoot: Bool, module: ModuleInfo?, fixtureDevice: Bool, swapDevices: [String],
-                thpMode: String?, ksm: Bool, userfaultfdProblem: String?, uffdioMove: Bool, zswapEnabled: Bool? = nil) {
+                thpMode: String?, ksm: Bool, userfaultfdProblem: String?, uffdioMove: Bool, zswapEnabled: Bool? = nil,
+                guardInstallErrno: Int32? = EINVAL) {
         self.kernelRelease = kernelRelease
         self.isRoot = isRoot
         self.module = module
@@ -33,6 +37,19 @@ public struct ScenarioEnvironment {
         self.userfaultfdProblem = userfaultfdProblem
         self.uffdioMove = uffdioMove
         self.zswapEnabled = zswapEnabled
+        self.guardInstallErrno = guardInstallErrno
+    }
+
+    /// Guard regions, probed for real: one anonymous page mapped here, madvise(MADV_GUARD_INSTALL)
+    /// on it, unmapped again. A kernel before 6.13 does not know the advice (mm/madvise.c
+    /// madvise_behavior_valid()) and fails it with EINVAL. nil: accepted; else the errno.
+    static func probeGuardInstall() -> Int32? {
+        let size = Int(SystemPage.size)
+        guard let page = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), page != MAP_FAILED else {
+            return errno
+        }
+        defer { munmap(page, size) }
+        return madvise(page, size, Advice.guardInstall.value) == 0 ? nil : errno
     }
 
     public static func probe(module: ModuleInfo?) -> ScenarioEnvironment {
@@ -74,7 +91,7 @@ public struct ScenarioEnvironment {
             kernelRelease: release, isRoot: geteuid() == 0, module: module,
             fixtureDevice: access("/dev/pteinspect", F_OK) == 0, swapDevices: devices, thpMode: thp,
             ksm: access("/sys/kernel/mm/ksm/run", W_OK) == 0, userfaultfdProblem: problem, uffdioMove: move,
-            zswapEnabled: zswap)
+            zswapEnabled: zswap, guardInstallErrno: probeGuardInstall())
     }
 
     /// Why `requirement` is not met here, or nil.
@@ -108,7 +125,14 @@ public struct ScenarioEnvironment {
             // page with swap count 1 straight into a new folio, without the swap cache.
             guard let device = swapDevices.first else { return unmet(.swap) }
             return device.hasPrefix("/dev/zram") ? nil
-                : "holds for a zram swap device (SWP_SYNCHRONOUS_IO: swap-in without the swap cache); the swap in use here is \(device)"
+                : "holds for a zram swap device (SWP_SYNCHRONOUS_IO: swap-in without the swap cache before 7.0, its swap cache freed at once from 7.0); the swap in use here is \(device)"
+        case .guardRegions:
+            guard let error = guardInstallErrno else { return nil }
+            if error == EINVAL {
+                return "this kernel has no guard regions: MADV_GUARD_INSTALL came in v6.13 (662df3e5c376); "
+                    + "madvise(MADV_GUARD_INSTALL) on an anonymous page failed with EINVAL here (\(kernelRelease))"
+            }
+            return "madvise(MADV_GUARD_INSTALL) on an anonymous page failed with \(ErrnoName(code: error).name) (\(ErrnoName(code: error).message))"
         case .zswapOff:
             return zswapEnabled == true
                 ? "zswap is enabled (/sys/module/zswap/parameters/enabled): once it has been, a large folio is swapped in as order-0 pages (zswap_never_enabled(), 6.12 mm/memory.c alloc_swap_folio())"

@@ -149,7 +149,9 @@ extension Madvise: ScenarioVerb where At == Loc {
     func dataPath(actor: String, before: (PageRef) -> PageObservation?) -> DataPath {
         switch advice {
         case .pageout, .cold: return .swapOut
-        case .dontneed: return .dontneed
+        // MADV_GUARD_INSTALL zaps what is mapped in the range before it installs the markers
+        // (mm/madvise.c madvise_guard_install(): zap_vma_range()), the zap MADV_DONTNEED does
+        case .dontneed, .guardInstall: return .dontneed
         case .mergeable: return .ksm
         default: return .other
         }

@@ -44,6 +44,16 @@ public enum Sharing: String, CaseIterable, Sendable {
 /// The madvise(2) advice a worker gives, by the name after MADV_ (include/uapi/asm-generic/mman-common.h).
 public enum Advice: String, CaseIterable, Sendable {
     case pageout, cold, willneed, dontneed, dontfork, dofork, wipeonfork, mergeable, unmergeable, hugepage, nohugepage
+    /// Guard regions (6.13+): PTE markers that make an access SIGSEGV, installed over (and
+    /// zapping) the range, and removed again (mm/madvise.c madvise_guard_install(),
+    /// madvise_guard_remove()). Before 6.13 madvise(2) fails with EINVAL.
+    case guardInstall = "guard-install", guardRemove = "guard-remove"
+
+    /// MADV_GUARD_INSTALL and MADV_GUARD_REMOVE: bookworm's glibc has no constants for them; the
+    /// values are the kernel's (7.3 include/uapi/asm-generic/mman-common.h L82-83:
+    /// `#define MADV_GUARD_INSTALL 102`, `#define MADV_GUARD_REMOVE 103`).
+    public static let guardInstallValue: Int32 = 102
+    public static let guardRemoveValue: Int32 = 103
 
     public var value: Int32 {
         switch self {
@@ -58,11 +68,13 @@ public enum Advice: String, CaseIterable, Sendable {
         case .unmergeable: return MADV_UNMERGEABLE
         case .hugepage: return MADV_HUGEPAGE
         case .nohugepage: return MADV_NOHUGEPAGE
+        case .guardInstall: return Self.guardInstallValue
+        case .guardRemove: return Self.guardRemoveValue
         }
     }
 
-    /// "MADV_PAGEOUT".
-    public var constantName: String { "MADV_" + rawValue.uppercased() }
+    /// "MADV_PAGEOUT", "MADV_GUARD_INSTALL".
+    public var constantName: String { "MADV_" + String(rawValue.uppercased().map { $0 == "-" ? "_" : $0 }) }
 }
 
 /// UFFDIO_REGISTER modes (include/uapi/linux/userfaultfd.h): a non-empty set, written "missing,wp".

@@ -67,11 +67,21 @@ final class WorkerState {
 
     /// `bytes` read from or written to `address` of process `pid` through /proc/PID/mem (the
     /// kernel's FOLL_FORCE access, mem_rw()); a short transfer is EIO: the page could not be reached.
+    /// As a debugger does it: the target stopped under ptrace meanwhile (pti_ptrace_stop()), which
+    /// a kernel with CONFIG_PROC_MEM_FORCE_PTRACE (Debian's 7.3) requires for FOLL_FORCE
+    /// (fs/proc/base.c proc_mem_foll_force(): `READ_ONCE(task->parent) == current`, 7.3.4 L869-871);
+    /// with PROC_MEM_ALWAYS_FORCE (Debian's 6.1 and 6.12) the stop changes nothing of the access.
     func procMem(pid: Int32, _ address: Address, _ bytes: UnsafeMutableRawBufferPointer, write: Bool) throws(WorkerFailure) {
         let path = "/proc/\(pid)/mem"
         let fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC)
         guard fd >= 0 else { throw .system("open(\(path))") }
         defer { close(fd) }
+        // (a process cannot trace itself: its own /proc/self/mem is read as it is)
+        let traced = pid != getpid()
+        if traced {
+            guard pti_ptrace_stop(pid) == 0 else { throw .system("ptrace(PTRACE_SEIZE/PTRACE_INTERRUPT, \(pid))") }
+        }
+        defer { if traced { _ = pti_ptrace_release(pid) } }
         let offset = off_t(Int64(bitPattern: address.value))
         let done = write ? pwrite(fd, bytes.baseAddress, bytes.count, offset) : pread(fd, bytes.baseAddress, bytes.count, offset)
         guard done == bytes.count else {

@@ -90,8 +90,8 @@ enum ScenarioGrammar {
         let simple: [PageField] = [
             .virtualPage, .mapped, .present, .swapped, .level, .pfn, .write, .dirty, .young, .special, .softDirty, .uffdWP,
             .swapExclusive, .swapSlot, .pteMarker, .zeroPage, .normalPage, .pfnLinear, .anon, .anonExclusive, .ksm, .swapCache, .large,
-            .mapcount, .refcount, .folioMapcount, .folioOrder, .mappedOnce, .index, .linearIndex, .indexIsLinear, .pageAnonVma,
-            .vmaExists, .vmaPgoff, .vmaAnonVma, .vmaAnonVmaRoot, .vmaChain, .rmap, .data,
+            .mapcount, .refcount, .folioMapcount, .folioOrder, .mappedOnce, .index, .linearIndex, .anonLinearIndex, .indexIsLinear, .pageAnonVma,
+            .vmaExists, .vmaPgoff, .vmaAnonPgoff, .vmaAnonVma, .vmaAnonVmaRoot, .vmaChain, .rmap, .data,
         ]
         for field in simple { table[field.description] = field }
         for flag in VmaFlag.allCases { table[PageField.vmaFlag(flag).description] = .vmaFlag(flag) }
@@ -116,7 +116,7 @@ enum ScenarioGrammar {
         case .level, .swapSlot: return .text
         case .normalPage: return .boolOrText
         case .pteMarker, .vmaChain, .rmap: return .set
-        case .pfn, .virtualPage, .index, .linearIndex, .pageAnonVma, .vmaPgoff, .vmaAnonVma, .vmaAnonVmaRoot,
+        case .pfn, .virtualPage, .index, .linearIndex, .anonLinearIndex, .pageAnonVma, .vmaPgoff, .vmaAnonPgoff, .vmaAnonVma, .vmaAnonVmaRoot,
              .mapcount, .refcount, .folioMapcount, .folioOrder, .data: return .number
         default: return .bool
         }
