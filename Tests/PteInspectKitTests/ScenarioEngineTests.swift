@@ -104,6 +104,25 @@ final class ScenarioEngineTests: ObservedTestCase {
         XCTAssertNil(KernelVersion(release: "garbage"))
     }
 
+    /// known-bug: on a kernel the bug is known on, the expectation is evaluated; its failure is a
+    /// SKIP that says XFAIL and names the bug, its pass a PASS; elsewhere outside its range a SKIP.
+    func testAKnownBugIsEvaluatedAndReportedAsTheKernelsBug() {
+        let fixed = KernelRange(from: KernelVersion(6, 12, 118), below: KernelVersion(6, 13), basis: "the stable fix")
+        let bug = KnownBug(kernels: [KernelRange(below: KernelVersion(6, 12, 118), basis: "before"),
+                                     KernelRange(from: KernelVersion(6, 13), basis: "newer, without it")],
+                           bug: "replace_page() drops soft-dirty")
+        let expectation = Expectation("keeps soft-dirty", kernels: fixed, cite: cite, [p.has(.softDirty, true)], knownBug: bug)
+        let lost = [p: PageObservation([.softDirty: .bool(false)])], kept = [p: PageObservation([.softDirty: .bool(true)])]
+        let onFixed = context(lost, kernel: KernelVersion(6, 12, 118)).evaluate(expectation)
+        XCTAssertEqual(onFixed.verdict, .fail, "in its own range a failure is a FAIL")
+        let onBuggy = context(lost, kernel: KernelVersion(7, 3, 4)).evaluate(expectation)
+        XCTAssertEqual(onBuggy.verdict, .skip)
+        XCTAssertTrue(onBuggy.reason?.hasPrefix("XFAIL: the known kernel bug of 7.3.4 shows: replace_page() drops soft-dirty") ?? false, onBuggy.reason ?? "")
+        XCTAssertTrue(onBuggy.reason?.contains("expected 1, observed 0") ?? false, onBuggy.reason ?? "")
+        XCTAssertEqual(context(kept, kernel: KernelVersion(6, 1, 192)).evaluate(expectation).verdict, .pass, "the bug did not show: a PASS")
+        XCTAssertEqual(context(lost, kernel: KernelVersion(6, 12, 117)).evaluate(expectation).verdict, .skip)
+    }
+
     func testComparisonsWithOtherPagesAndEarlierSteps() {
         let now: [PageRef: PageObservation] = [p: PageObservation([.pfn: .hex(7), .vmaChain: .set(["0xa", "0xb"])]),
                                                c: PageObservation([.pfn: .hex(9), .vmaAnonVma: .hex(0xb), .rmap: .set(["child@0x1000", "parent@0x1000"])])]

@@ -422,6 +422,7 @@ final class ScenarioFileTests: ObservedTestCase {
                 XCTAssertEqual(e.citation, f.citation, "\(at): \(e.summary)", file: file, line: line)
                 XCTAssertEqual(e.requirements, f.requirements, "\(at): \(e.summary)", file: file, line: line)
                 XCTAssertEqual(e.assertions, f.assertions, "\(at): \(e.summary)", file: file, line: line)
+                XCTAssertEqual(e.knownBug, f.knownBug, "\(at): \(e.summary)", file: file, line: line)
             }
         }
     }

@@ -80,6 +80,9 @@ public struct EvaluationContext {
     }
 
     public func evaluate(_ expectation: Expectation) -> ExpectationResult {
+        if let bug = expectation.knownBug, let kernel, bug.contains(kernel) {
+            return evaluateKnownBug(expectation, bug, kernel)
+        }
         if let reason = skipReason(expectation) {
             return ExpectationResult(expectation: expectation, verdict: .skip, reason: reason, mismatches: [])
         }
@@ -90,6 +93,21 @@ public struct EvaluationContext {
         }
         return ExpectationResult(expectation: expectation, verdict: mismatches.isEmpty ? .pass : .fail, reason: nil,
                                  mismatches: mismatches)
+    }
+
+    /// On a kernel a known bug is on: evaluated as if in range (requirements and what the backend
+    /// sees still apply); a failure is the bug (SKIP, "XFAIL ..."), a pass a PASS.
+    private func evaluateKnownBug(_ expectation: Expectation, _ bug: KnownBug, _ kernel: KernelVersion) -> ExpectationResult {
+        let inRange = Expectation(expectation.summary, kernels: KernelRange(basis: expectation.kernels.basis), cite: expectation.citation,
+                                  expectation.assertions, requires: expectation.requirements, everyPage: expectation.everyPage)
+        if let reason = skipReason(inRange) {
+            return ExpectationResult(expectation: expectation, verdict: .skip, reason: reason, mismatches: [])
+        }
+        let result = evaluate(inRange)
+        guard result.verdict == .fail else { return ExpectationResult(expectation: expectation, verdict: result.verdict, reason: nil, mismatches: []) }
+        let seen = result.mismatches.map { "\($0.assertion): expected \($0.expected), observed \($0.observed)" }.joined(separator: "; ")
+        return ExpectationResult(expectation: expectation, verdict: .skip,
+                                 reason: "XFAIL: the known kernel bug of \(kernel) shows: \(bug.bug) (\(seen))", mismatches: [])
     }
 
     /// Why `expectation` is a SKIP here (its kernel range, a requirement, a field this backend

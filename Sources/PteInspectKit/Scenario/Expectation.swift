@@ -172,6 +172,23 @@ public enum Assertion: Equatable {
 }
 
 /// A statement about the kernel's state after a step, with what it needs and where it comes from.
+/// A kernel bug, known and fixed somewhere, that makes an expectation fail on the kernels in
+/// `kernels` (those without the fix): there the expectation is evaluated all the same, a failure
+/// is a SKIP whose reason begins "XFAIL" and names the bug (what a kernel engineer must see: not a
+/// silent pass, not a FAIL that reads as the tool's), and a pass is a PASS (the fix is there).
+public struct KnownBug: Equatable {
+    public let kernels: [KernelRange]
+    /// What is wrong, what a user sees, and which commit or release fixes it.
+    public let bug: String
+
+    public init(kernels: [KernelRange], bug: String) {
+        self.kernels = kernels
+        self.bug = bug
+    }
+
+    public func contains(_ version: KernelVersion) -> Bool { kernels.contains { $0.contains(version) } }
+}
+
 public struct Expectation {
     public let summary: String
     public let assertions: [Assertion]
@@ -186,15 +203,19 @@ public struct Expectation {
     /// mapping it names: a property of a whole large folio (each page exclusive after a swap-in,
     /// each mapped twice after a fork) is seen to hold for all of its pages. nil: the named page.
     public let everyPage: Int?
+    /// A known kernel bug that makes it fail on some kernels (`known-bug:`): on those it is still
+    /// evaluated, and a failure is reported as that bug (kselftest's XFAIL), not as the tool's.
+    public let knownBug: KnownBug?
 
     public init(_ summary: String, kernels: KernelRange, cite citation: Citation, _ assertions: [Assertion],
-                requires requirements: [Requirement] = [], everyPage: Int? = nil) {
+                requires requirements: [Requirement] = [], everyPage: Int? = nil, knownBug: KnownBug? = nil) {
         self.summary = summary
         self.assertions = assertions
         self.kernels = kernels
         self.citation = citation
         self.requirements = requirements
         self.everyPage = everyPage
+        self.knownBug = knownBug
     }
 
     /// The mappings (as their first pages) an every-page expectation reads.

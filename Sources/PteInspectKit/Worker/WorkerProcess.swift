@@ -125,11 +125,12 @@ public final class WorkerProcess {
             guard errno == ENXIO || errno == EINTR else {
                 throw SystemCallError("open(\(inPath))")
             }
-            let place = ProcessDiagnostics(pid: child)
-            if place.state == nil || place.isZombie {
+            let childState = ProcessDiagnostics.state(pid: child)
+            if childState == nil || childState?.hasPrefix("Z") == true {
                 throw Failure.exited(command: "fork (the child \(child) ended before it opened its FIFOs)")
             }
             if deadline.passed || stopWaiting?() == true {
+                let place = ProcessDiagnostics(pid: child)
                 Foundation.kill(child, SIGKILL)
                 if deadline.passed {
                     throw Failure.timedOut(command: "fork (the child opening its FIFOs)", pid: child, seconds: replyTimeout, where: place.summary)
@@ -267,7 +268,7 @@ public final class WorkerProcess {
             while process.isRunning {
                 // A zombie has exited; Foundation may not say so while a forked child still holds
                 // the status pipe it inherited.
-                if ProcessDiagnostics(pid: pid).isZombie { return true }
+                if ProcessDiagnostics.isZombie(pid: pid) { return true }
                 if deadline.passed { return false }
                 usleep(10_000)
             }
@@ -415,6 +416,20 @@ public struct ProcessDiagnostics {
     }
 
     public var isZombie: Bool { state?.hasPrefix("Z") ?? false }
+
+    /// The State: line of /proc/PID/status alone ("S (sleeping)"), nil once the process is gone:
+    /// for the loops that wait for a process to exit or open its FIFOs. They ask every 10 ms, and
+    /// the kernel stack is only for a report: proc_pid_stack() unwinds a task that may be running
+    /// on another CPU, and on the 7.3 debug kernel that unwind of a live stack drew a KASAN report
+    /// ("out-of-bounds in unwind_next_frame", stack_trace_save_tsk <- proc_pid_stack) while
+    /// `pteinspect stress` waited for the targets it killed.
+    public static func state(pid: Int32) -> String? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        return status.split(separator: "\n").first { $0.hasPrefix("State:") }
+            .map { $0.dropFirst("State:".count).trimmingCharacters(in: .whitespaces) }
+    }
+
+    public static func isZombie(pid: Int32) -> Bool { state(pid: pid)?.hasPrefix("Z") ?? false }
 
     /// One paragraph: "state D (disk sleep), wchan folio_wait_bit_common; stack: ...".
     public var summary: String {

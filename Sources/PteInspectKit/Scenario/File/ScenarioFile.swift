@@ -405,7 +405,21 @@ struct ScenarioFileReader {
         return requirements
     }
 
-    static let expectationKeys = ["summary", "kernels", "kinds", "requires", "every-page", "cite", "check"]
+    static let expectationKeys = ["summary", "kernels", "kinds", "requires", "every-page", "known-bug", "cite", "check"]
+    static let knownBugKeys = ["kernels", "bug"]
+
+    /// `known-bug:` {kernels: [RANGE...], bug: TEXT}: the kernels a known kernel bug makes this
+    /// expectation fail on (each range a name or an inline range), and what the bug is and where
+    /// it is fixed.
+    func knownBug(_ node: Node, kernels: [String: KernelRange]) throws -> KnownBug {
+        let entries = try mapping(node, "known-bug", allowed: Self.knownBugKeys, required: ["kernels", "bug"])
+        func value(_ key: String) -> Node { entries.first { $0.key == key }!.value }   // both required
+        let rangesNode = value("kernels")
+        let items = rangesNode.sequence ?? [rangesNode]
+        guard !items.isEmpty else { throw error(rangesNode, "known-bug: kernels must name at least one kernel range") }
+        let ranges = try items.map { try reference($0, kernels, "kernel range") { try kernelRange($0) } }
+        return KnownBug(kernels: ranges, bug: try string(value("bug"), "bug"))
+    }
 
     /// nil: the expectation is for other kinds than this reading's (its `kinds:` leaves it out).
     func expectation(_ node: Node, _ state: Validation, kernels: [String: KernelRange], citations: [String: Citation]) throws -> Expectation? {
@@ -431,7 +445,9 @@ struct ScenarioFileReader {
         if let node = entries.first(where: { $0.key == "every-page" })?.value, try bool(node, "every-page") {
             everyPage = try pagesOfEveryPage(assertions, node, state)
         }
-        return Expectation(summary, kernels: range, cite: citation, assertions, requires: requirements, everyPage: everyPage)
+        let knownBug = try entries.first(where: { $0.key == "known-bug" }).map { try self.knownBug($0.value, kernels: kernels) }
+        return Expectation(summary, kernels: range, cite: citation, assertions, requires: requirements, everyPage: everyPage,
+                           knownBug: knownBug)
     }
 
     /// An every-page expectation reads whole mappings at its own step: each check names a mapping

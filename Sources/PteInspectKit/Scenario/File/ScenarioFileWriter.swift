@@ -22,9 +22,10 @@ public enum ScenarioFileWriter {
         var ranges: [KernelRange] = []
         for step in scenario.steps {
             for expectation in step.expectations {
-                let range = expectation.kernels
-                guard let name = range.name, shared[name] == nil else { continue }
-                if !ranges.contains(where: { $0.name == name }) { ranges.append(range) }
+                for range in [expectation.kernels] + (expectation.knownBug?.kernels ?? []) {
+                    guard let name = range.name, shared[name] == nil else { continue }
+                    if !ranges.contains(where: { $0.name == name }) { ranges.append(range) }
+                }
             }
         }
         if !ranges.isEmpty {
@@ -48,6 +49,17 @@ public enum ScenarioFileWriter {
                     out += "        requires: [" + expectation.requirements.map(requirementName).joined(separator: ", ") + "]\n"
                 }
                 if expectation.everyPage != nil { out += "        every-page: true\n" }
+                if let bug = expectation.knownBug {
+                    out += "        known-bug:\n          kernels:\n"
+                    for range in bug.kernels {
+                        if let name = range.name {
+                            out += "            - \(name)\n"
+                        } else {
+                            out += "            -\n" + rangeBody(range, indent: 14)
+                        }
+                    }
+                    out += "          bug: \(scalar(bug.bug))\n"
+                }
                 out += "        cite:\n" + citationBody(expectation.citation, indent: 10)
                 out += "        check:\n"
                 for assertion in expectation.assertions { out += "          - \(scalar(checkText(assertion)))\n" }

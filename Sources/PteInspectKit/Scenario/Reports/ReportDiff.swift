@@ -180,7 +180,7 @@ struct IdentityNames {
     static func kind(of field: String) -> String? {
         switch field {
         case "pfn": return "pfn"
-        case "index", "linear_page_index", "addr>>PAGE_SHIFT", "vma.vm_pgoff": return "pgoff"
+        case "index", "linear_page_index", "linear_anon_page_index", "addr>>PAGE_SHIFT", "vma.vm_pgoff", "vma.anon_pgoff": return "pgoff"
         case "page.anon_vma", "vma.anon_vma", "vma.anon_vma.root", "vma.anon_vma_chain": return "anon_vma"
         case "rmap": return "addr"
         case "swap.slot": return "slot"

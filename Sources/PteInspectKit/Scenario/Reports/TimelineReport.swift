@@ -198,6 +198,9 @@ public enum TimelineReport {
                 out += "   expect: \(expectation.summary)\n"
                 for assertion in expectation.assertions { out += "     - \(assertion.description)\n" }
                 out += "     kernels: \(expectation.kernels) (\(expectation.kernels.basis))\n"
+                if let bug = expectation.knownBug {
+                    out += "     known bug on \(bug.kernels.map(\.description).joined(separator: "; ")): \(bug.bug)\n"
+                }
                 if !expectation.requirements.isEmpty {
                     out += "     requires: \(expectation.requirements.map(\.description).joined(separator: ", "))\n"
                 }
