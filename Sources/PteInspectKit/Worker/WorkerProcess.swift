@@ -381,8 +381,7 @@ public struct ProcessDiagnostics {
             (try? String(contentsOfFile: "/proc/\(pid)/\(name)", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        state = read("status")?.split(separator: "\n").first { $0.hasPrefix("State:") }
-            .map { $0.dropFirst("State:".count).trimmingCharacters(in: .whitespaces) }
+        state = Self.state(pid: pid)
         wchan = read("wchan").flatMap { $0.isEmpty || $0 == "0" ? nil : $0 }
         switch Self.readReportingErrno("/proc/\(pid)/stack") {
         case let (text?, _):
