@@ -51,6 +51,29 @@ final class KCIDBReportTests: ObservedTestCase {
         XCTAssertEqual(Set(all.compactMap { $0["id"] as? String }).count, all.count, "ids are unique")
     }
 
+    /// An XFAIL (a known kernel bug showed) is KCIDB's FAIL with a present incident of the bug's
+    /// issue; a PASS on a kernel in the bug's range, an absent incident; one issue per bug.
+    func testAKnownBugIsAnIssueWithAnIncidentPerExpectation() throws {
+        let bug = #"{"bug": "replace_page() drops soft-dirty; fixed in 6.12.118", "kernels": ["< 6.12.118", ">= 6.13"]}"#
+        let steps = #"[{"number": 4, "actor": "system", "action": "ksm-merge", "outcome": "ok", "pages": [], "expectations": [{"summary": "parent keeps soft-dirty", "verdict": "XFAIL", "reason": "the known kernel bug of 7.3.4 shows: replace_page() drops soft-dirty; fixed in 6.12.118", "mismatches": [{"assertion": "parent:B.soft_dirty == 1", "expected": "1", "observed": "0"}], "known_bug": \#(bug)}, {"summary": "child keeps soft-dirty", "verdict": "PASS", "mismatches": [], "known_bug": \#(bug)}, {"summary": "merged", "verdict": "PASS", "mismatches": []}]}]"#
+        let saved = try report([scenario("ksm", "XFAIL", reason: "step 4 (system: ksm-merge): parent keeps soft-dirty", steps: steps)])
+        let text = KCIDBReport().render([(report: saved, runID: "r")]).rendered()
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let byPath = Dictionary(uniqueKeysWithValues: try tests(KCIDBReport().render([(report: saved, runID: "r")])).map { ($0["path"] as? String ?? "", $0) })
+        XCTAssertEqual(byPath["pteinspect.ksm"]?["status"] as? String, "FAIL")
+        XCTAssertEqual(byPath["pteinspect.ksm.step4.e1"]?["status"] as? String, "FAIL")
+        XCTAssertEqual(byPath["pteinspect.ksm.step4.e2"]?["status"] as? String, "PASS")
+        let issues = try XCTUnwrap(object["issues"] as? [[String: Any]])
+        XCTAssertEqual(issues.count, 1, "one bug, one issue")
+        XCTAssertEqual(issues.first?["comment"] as? String, "replace_page() drops soft-dirty; fixed in 6.12.118")
+        XCTAssertEqual((issues.first?["culprit"] as? [String: Bool])?["code"], true)
+        let incidents = try XCTUnwrap(object["incidents"] as? [[String: Any]])
+        let present = Dictionary(uniqueKeysWithValues: incidents.map { ($0["test_id"] as? String ?? "", $0["present"] as? Bool) })
+        XCTAssertEqual(present, ["pteinspect:r:pteinspect.ksm.step4.e1": true, "pteinspect:r:pteinspect.ksm.step4.e2": false,
+                                 "pteinspect:r:pteinspect.ksm": true])
+        XCTAssertTrue(incidents.allSatisfy { $0["issue_id"] as? String == issues.first?["id"] as? String })
+    }
+
     func testBuildsAreTheKernelsOrTheCallersAndExcerptsFitTheSchema() throws {
         let saved = try report([scenario("anon-faults", "PASS")])
         var kcidb = KCIDBReport()

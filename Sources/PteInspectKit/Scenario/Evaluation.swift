@@ -1,5 +1,10 @@
 public enum Verdict: String, Equatable {
     case pass = "PASS", fail = "FAIL", skip = "SKIP"
+    /// A known kernel bug showed (`known-bug:`, on a kernel in its range): the expectation failed
+    /// as the bug makes it fail. Counted as passed, as kselftest counts its XFAIL (`ok N ... #
+    /// XFAIL`, tools/testing/selftests/kselftest.h ksft_test_result_xfail()); a scenario's verdict
+    /// when one of its expectations is an XFAIL and none failed.
+    case xfail = "XFAIL"
     /// A step did not complete within its bound (a scenario's verdict; never an expectation's).
     case hang = "HANG"
     /// The kernel reported a problem (BUG, WARNING, KASAN, lockdep, ...) during a step (a
@@ -33,6 +38,17 @@ public struct ExpectationResult {
     /// Why it was skipped.
     public let reason: String?
     public let mismatches: [Mismatch]
+    /// The known kernel bug whose range holds this kernel (`known-bug:`), whether it showed
+    /// (XFAIL) or not (PASS): what KCIDB's incident records as present or absent.
+    public let knownBug: KnownBug?
+
+    public init(expectation: Expectation, verdict: Verdict, reason: String?, mismatches: [Mismatch], knownBug: KnownBug? = nil) {
+        self.expectation = expectation
+        self.verdict = verdict
+        self.reason = reason
+        self.mismatches = mismatches
+        self.knownBug = knownBug
+    }
 }
 
 /// How a step's call ended.
@@ -96,7 +112,7 @@ public struct EvaluationContext {
     }
 
     /// On a kernel a known bug is on: evaluated as if in range (requirements and what the backend
-    /// sees still apply); a failure is the bug (SKIP, "XFAIL ..."), a pass a PASS.
+    /// sees still apply); a failure is the bug (XFAIL, with its mismatches), a pass a PASS.
     private func evaluateKnownBug(_ expectation: Expectation, _ bug: KnownBug, _ kernel: KernelVersion) -> ExpectationResult {
         let inRange = Expectation(expectation.summary, kernels: KernelRange(basis: expectation.kernels.basis), cite: expectation.citation,
                                   expectation.assertions, requires: expectation.requirements, everyPage: expectation.everyPage)
@@ -104,10 +120,11 @@ public struct EvaluationContext {
             return ExpectationResult(expectation: expectation, verdict: .skip, reason: reason, mismatches: [])
         }
         let result = evaluate(inRange)
-        guard result.verdict == .fail else { return ExpectationResult(expectation: expectation, verdict: result.verdict, reason: nil, mismatches: []) }
-        let seen = result.mismatches.map { "\($0.assertion): expected \($0.expected), observed \($0.observed)" }.joined(separator: "; ")
-        return ExpectationResult(expectation: expectation, verdict: .skip,
-                                 reason: "XFAIL: the known kernel bug of \(kernel) shows: \(bug.bug) (\(seen))", mismatches: [])
+        guard result.verdict == .fail else {
+            return ExpectationResult(expectation: expectation, verdict: result.verdict, reason: result.reason, mismatches: [], knownBug: bug)
+        }
+        return ExpectationResult(expectation: expectation, verdict: .xfail,
+                                 reason: "the known kernel bug of \(kernel) shows: \(bug.bug)", mismatches: result.mismatches, knownBug: bug)
     }
 
     /// Why `expectation` is a SKIP here (its kernel range, a requirement, a field this backend
@@ -284,6 +301,10 @@ public struct ScenarioResult {
             verdict = .fail
             reason = Self.headline(step, failed)
             detail = Self.mismatchLine(failed)
+        } else if let (step, expected) = Self.firstExpectation(steps, .xfail) {
+            verdict = .xfail
+            reason = Self.headline(step, expected) + ": " + (expected.reason ?? "")
+            detail = Self.mismatchLine(expected)
         } else {
             let results = steps.flatMap(\.expectations)
             if !results.isEmpty, results.allSatisfy({ $0.verdict == .skip }) {
@@ -298,8 +319,12 @@ public struct ScenarioResult {
     }
 
     static func firstFailedExpectation(_ steps: [StepResult]) -> (StepResult, ExpectationResult)? {
+        firstExpectation(steps, .fail)
+    }
+
+    static func firstExpectation(_ steps: [StepResult], _ verdict: Verdict) -> (StepResult, ExpectationResult)? {
         for step in steps {
-            if let failed = step.expectations.first(where: { $0.verdict == .fail }) { return (step, failed) }
+            if let found = step.expectations.first(where: { $0.verdict == verdict }) { return (step, found) }
         }
         return nil
     }

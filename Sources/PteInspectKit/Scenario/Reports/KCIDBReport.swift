@@ -8,9 +8,14 @@ import Foundation
 /// | pteinspect | KCIDB | why |
 /// |---|---|---|
 /// | PASS, FAIL, SKIP | the same | |
+/// | XFAIL (a known kernel bug showed) | FAIL, and an incident of the bug's issue, present | KCIDB's triage: the test failed, the issue says why |
 /// | HANG | ERROR | the test did not complete; the tested code's state is unknown |
 /// | CRASH | FAIL | the kernel reported a problem: its log is the excerpt |
 /// | not run (the kernel compromised) | MISS | the test did not run; the reason is the comment |
+///
+/// Each known kernel bug (`known-bug:`) whose range holds a report's kernel is an issue (culprit:
+/// the tested code), with one incident per expectation it applies to: present where it showed
+/// (XFAIL), absent where the expectation held all the same (PASS).
 ///
 /// Unless the caller names a build of its own (`buildID`: a CI system attaches the tests to the
 /// build it submitted), each report brings a checkout and a build of the kernel it ran on.
@@ -32,6 +37,7 @@ public struct KCIDBReport {
     /// The KCIDB document of `reports`, each with the run id its test ids carry (`runID(of:)`).
     public func render(_ reports: [(report: SavedReport, runID: String)]) -> JSONValue {
         var checkouts: [JSONValue] = [], builds: [JSONValue] = [], tests: [JSONValue] = []
+        var issues: [JSONValue] = [], incidents: [JSONValue] = []
         for (report, runID) in reports {
             let build: String
             if let buildID {
@@ -51,12 +57,17 @@ public struct KCIDBReport {
             }
             for scenario in report.scenarios {
                 tests += self.tests(of: scenario, in: report, build: build, runID: runID)
+                let known = knownBugs(of: scenario, runID: runID)
+                issues += known.issues
+                incidents += known.incidents
             }
         }
         var members: [(String, JSONValue)] = [("version", .object([("major", .int(Int64(Self.version.major))), ("minor", .int(Int64(Self.version.minor)))]))]
         if !checkouts.isEmpty { members.append(("checkouts", .array(uniqued(checkouts)))) }
         if !builds.isEmpty { members.append(("builds", .array(uniqued(builds)))) }
         members.append(("tests", .array(tests)))
+        if !issues.isEmpty { members.append(("issues", .array(uniqued(issues)))) }
+        if !incidents.isEmpty { members.append(("incidents", .array(incidents))) }
         return .object(members)
     }
 
@@ -82,7 +93,9 @@ public struct KCIDBReport {
                     ("path", .string(subpath)), ("status", .string(Self.status(of: expectation))),
                     ("comment", .string("step \(step.number): \(expectation.summary)")),
                 ]
-                if expectation.verdict == "FAIL" { fields.append(("log_excerpt", .string(Self.limited(Self.failure(of: expectation))))) }
+                if expectation.verdict == "FAIL" || expectation.verdict == "XFAIL" {
+                    fields.append(("log_excerpt", .string(Self.limited(Self.failure(of: expectation)))))
+                }
                 var extra: [(String, JSONValue)] = []
                 if let citation = expectation.citation { extra.append(("citation", .string("\(citation.file) \(citation.function)"))) }
                 if let reason = expectation.reason { extra.append(("reason", .string(reason))) }
@@ -99,13 +112,58 @@ public struct KCIDBReport {
         case "HANG": return "ERROR"
         case "CRASH": return "FAIL"
         case "SKIP" where scenario.reason?.hasPrefix("not run:") == true: return "MISS"
+        case "XFAIL": return "FAIL"
         case "PASS", "FAIL", "SKIP": return scenario.verdict
         default: return "ERROR"
         }
     }
 
     static func status(of expectation: SavedReport.Expectation) -> String {
-        ["PASS", "FAIL", "SKIP"].contains(expectation.verdict) ? expectation.verdict : "ERROR"
+        if expectation.verdict == "XFAIL" { return "FAIL" }
+        return ["PASS", "FAIL", "SKIP"].contains(expectation.verdict) ? expectation.verdict : "ERROR"
+    }
+
+    /// The issue of a known kernel bug: its id is the bug's text hashed (the same bug in every
+    /// report and run is one issue).
+    func issueID(of bug: SavedReport.KnownBug) -> String {
+        "\(origin):known-bug-\(Self.runID(of: Data(bug.bug.utf8)))"
+    }
+
+    /// A scenario run's known kernel bugs as KCIDB issues, and an incident per expectation (and
+    /// one for the scenario's own test when its verdict is XFAIL).
+    func knownBugs(of scenario: SavedReport.Scenario, runID: String) -> (issues: [JSONValue], incidents: [JSONValue]) {
+        let path = Self.path(of: scenario.name)
+        var issues: [JSONValue] = [], incidents: [JSONValue] = []
+        var scenarioBug: SavedReport.KnownBug?
+        for step in scenario.steps {
+            for (index, expectation) in step.expectations.enumerated() {
+                guard let bug = expectation.known_bug else { continue }
+                let present = expectation.verdict == "XFAIL"
+                if present && scenarioBug == nil { scenarioBug = bug }
+                issues.append(issue(bug))
+                let test = "\(origin):\(runID):\(path).step\(step.number).e\(index + 1)"
+                incidents.append(incident(bug, test: test, present: present,
+                                          comment: present ? "the known bug showed: " + (expectation.reason ?? bug.bug)
+                                                           : "the known bug did not show: the expectation held (\(expectation.verdict))"))
+            }
+        }
+        if scenario.verdict == "XFAIL", let bug = scenarioBug {
+            incidents.append(incident(bug, test: "\(origin):\(runID):\(path)", present: true, comment: scenario.reason ?? bug.bug))
+        }
+        return (issues, incidents)
+    }
+
+    func issue(_ bug: SavedReport.KnownBug) -> JSONValue {
+        .object([("id", .string(issueID(of: bug))), ("version", .int(1)), ("origin", .string(origin)),
+                 ("culprit", .object([("code", .bool(true)), ("tool", .bool(false)), ("harness", .bool(false))])),
+                 ("comment", .string(bug.bug)),
+                 ("misc", .object([("kernels", .array(bug.kernels.map { .string($0) }))]))])
+    }
+
+    func incident(_ bug: SavedReport.KnownBug, test: String, present: Bool, comment: String) -> JSONValue {
+        .object([("id", .string(test + ":known-bug")), ("origin", .string(origin)), ("issue_id", .string(issueID(of: bug))),
+                 ("issue_version", .int(1)), ("test_id", .string(test)), ("present", .bool(present)),
+                 ("comment", .string(comment))])
     }
 
     /// What a person reads first: the kernel's log of a CRASH or a HANG, a FAIL's first failing

@@ -1,6 +1,8 @@
 /// `scenario run --format ktap`: the kernel's selftest format (Documentation/dev-tools/ktap.rst):
 /// a version line, a plan, one result line per scenario with its expectations as a subtest
-/// (indented four spaces), `# SKIP reason` directives and `#` diagnostic lines for failures.
+/// (indented four spaces), `# SKIP reason` directives, `# XFAIL reason` for a known kernel bug that
+/// showed (an `ok` line, as kselftest's ksft_test_result_xfail() prints it), and `#` diagnostic
+/// lines for failures and XFAILs.
 public enum KTAPReport {
     static func clean(_ text: String) -> String {
         // A description may not contain '#' (it starts a directive) or a newline.
@@ -23,6 +25,12 @@ public enum KTAPReport {
         "# \(clean(why))\nnot ok \(number) \(name)\n"
     }
 
+    /// The `#` lines before a failed or XFAIL expectation's result: each mismatch, the citation.
+    static func diagnostics(_ expectation: ExpectationResult) -> [String] {
+        expectation.mismatches.map { "# \(clean($0.assertion)): expected \(clean($0.expected)), observed \(clean($0.observed))" }
+            + ["# per \(clean(expectation.expectation.citation.description))"]
+    }
+
     /// One scenario's result: its expectations as a subtest, then its own result line.
     /// `seconds`, when given, is how long the scenario took: a diagnostic line before its result
     /// line (where to look when a run gets slow; KTAP readers skip it).
@@ -40,11 +48,12 @@ public enum KTAPReport {
                 switch expectation.verdict {
                 case .pass: lines.append("ok \(lines.count + 1) \(description)")
                 case .skip: lines.append("ok \(lines.count + 1) \(description) # SKIP \(clean(expectation.reason ?? ""))")
+                case .xfail:
+                    lines += diagnostics(expectation)
+                    let number = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }.count + 1
+                    lines.append("ok \(number) \(description) # XFAIL \(clean(expectation.reason ?? ""))")
                 case .fail, .hang, .crash:
-                    for mismatch in expectation.mismatches {
-                        lines.append("# \(clean(mismatch.assertion)): expected \(clean(mismatch.expected)), observed \(clean(mismatch.observed))")
-                    }
-                    lines.append("# per \(clean(expectation.expectation.citation.description))")
+                    lines += diagnostics(expectation)
                     let number = lines.filter { $0.hasPrefix("ok ") || $0.hasPrefix("not ok ") }.count + 1
                     lines.append("not ok \(number) \(description)")
                 }
@@ -75,7 +84,7 @@ public enum KTAPReport {
         } else {
             out += lines.map { $0 + "\n" }.joined()
         }
-        let directive = result.verdict == .skip ? " # SKIP \(clean(result.reason ?? ""))" : ""
+        let directive = result.verdict == .skip || result.verdict == .xfail ? " # \(result.verdict.rawValue) \(clean(result.reason ?? ""))" : ""
         if result.verdict == .hang || result.verdict == .crash { out += "# \(result.verdict.rawValue)\n" }
         // What failed, at the top level too: parsers that drop indented subtests (LKFT, LKP) keep it.
         if result.verdict.isFailure, let reason = result.reason {

@@ -1,5 +1,5 @@
 /// `pteinspect report table A.json B.json ...`: one row per scenario, one column per report
-/// (kernel), PASS / FAIL / SKIP; every SKIP and FAIL gets a numbered note with its reason, so the
+/// (kernel), PASS / FAIL / SKIP / XFAIL (a known kernel bug showed); every SKIP, XFAIL and FAIL gets a numbered note with its reason, so the
 /// table stays narrow enough to read (and to project).
 public enum KernelTable {
     /// One column: a kernel's report under a label (default: its release and backend), or a
@@ -52,6 +52,7 @@ public enum KernelTable {
             }
             let count = { (verdict: String) in report.scenarios.filter { $0.verdict == verdict }.count }
             var text = "\(label ?? report.kernel): \(count("PASS")) passed, \(count("FAIL")) failed, \(count("SKIP")) skipped"
+            if count("XFAIL") > 0 { text += ", \(count("XFAIL")) XFAIL" }
             // HANG and CRASH only where they happened: a healthy kernel's line stays as it was
             if count("HANG") > 0 { text += ", \(count("HANG")) hung" }
             if count("CRASH") > 0 { text += ", \(count("CRASH")) crashed" }

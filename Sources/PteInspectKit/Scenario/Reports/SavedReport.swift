@@ -54,6 +54,14 @@ public struct SavedReport: Decodable {
         public let kernels: Kernels?
         public let citation: Citation?
         public let mismatches: [Mismatch]
+        /// The known kernel bug whose range holds the report's kernel, shown (XFAIL) or not (a key
+        /// added within version 1 with the XFAIL verdict: absent in older reports).
+        public let known_bug: KnownBug?
+    }
+
+    public struct KnownBug: Decodable {
+        public let bug: String
+        public let kernels: [String]
     }
 
     public struct Kernels: Decodable {

@@ -43,6 +43,9 @@ public enum ScenarioJSONReport {
             ("mismatches", .array(result.mismatches.map {
                 .object([("assertion", .string($0.assertion)), ("expected", .string($0.expected)), ("observed", .string($0.observed))])
             })),
+            ("known_bug", result.knownBug.map { bug in
+                .object([("bug", .string(bug.bug)), ("kernels", .array(bug.kernels.map { .string($0.description) }))])
+            } ?? .null),
         ])
     }
 
@@ -98,7 +101,7 @@ public enum ScenarioJSONReport {
             ("complete", .bool(complete)),
             ("interrupted", interrupted.map { .string($0) } ?? .null),
             ("summary", .object([("pass", .int(count(.pass))), ("fail", .int(count(.fail))), ("skip", .int(count(.skip))),
-                                 ("hang", .int(count(.hang))), ("crash", .int(count(.crash)))])),
+                                 ("xfail", .int(count(.xfail))), ("hang", .int(count(.hang))), ("crash", .int(count(.crash)))])),
             ("scenarios", .array(rendered.map { $0.map(JSONValue.raw) } ?? results.map(json))),
         ])
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Colour for the human report on a terminal: verdicts (PASS green, FAIL/HANG/CRASH/ERROR red,
-/// SKIP yellow) and the `*` that marks a field changed in a step (bold). Applied to text already
+/// SKIP yellow, XFAIL magenta: a known kernel bug) and the `*` that marks a field changed in a step (bold). Applied to text already
 /// laid out, so the escape sequences never count towards a column's width. Off unless asked
 /// for: `--color auto` enables it when standard output is a terminal and NO_COLOR is unset or
 /// empty (https://no-color.org).
@@ -23,7 +23,7 @@ public struct TerminalStyle: Sendable {
     static let reset = "\u{1B}[0m"
     static let colours: [String: String] = [
         "PASS": "\u{1B}[32m", "FAIL": "\u{1B}[31m", "HANG": "\u{1B}[31m", "CRASH": "\u{1B}[1;31m",
-        "ERROR": "\u{1B}[31m", "SKIP": "\u{1B}[33m",
+        "ERROR": "\u{1B}[31m", "SKIP": "\u{1B}[33m", "XFAIL": "\u{1B}[35m",
     ]
     static let changedMark = "\u{1B}[1;36m*\u{1B}[0m"
 
@@ -51,7 +51,7 @@ public struct TerminalStyle: Sendable {
         return out
     }
 
-    /// Whole words PASS, FAIL, SKIP, HANG, CRASH, ERROR.
+    /// Whole words PASS, FAIL, SKIP, XFAIL, HANG, CRASH, ERROR.
     static func colourVerdicts(_ line: String) -> String {
         var out = ""
         var word = ""

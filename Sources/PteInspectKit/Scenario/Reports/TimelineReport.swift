@@ -115,7 +115,8 @@ public enum TimelineReport {
             switch result.verdict {
             case .pass: break
             case .skip: out += "         \(result.reason ?? "")\n"
-            case .fail, .hang, .crash:
+            case .xfail, .fail, .hang, .crash:
+                if result.verdict == .xfail { out += "         \(result.reason ?? "")\n" }
                 for mismatch in result.mismatches {
                     out += "         \(mismatch.assertion): expected \(mismatch.expected), observed \(mismatch.observed)\n"
                 }
@@ -127,13 +128,14 @@ public enum TimelineReport {
 
     public static func verdictLine(_ result: ScenarioResult) -> String {
         let results = result.expectationResults
-        let counts = [Verdict.pass, .fail, .skip].map { verdict in results.filter { $0.verdict == verdict }.count }
+        let counts = [Verdict.pass, .fail, .skip, .xfail].map { verdict in results.filter { $0.verdict == verdict }.count }
         var line = "=> \(result.scenario.name): \(result.verdict.rawValue)"
         if result.verdict != .skip || !results.isEmpty {
-            line += " (\(counts[0]) passed, \(counts[1]) failed, \(counts[2]) skipped expectations)"
+            let xfail = counts[3] > 0 ? ", \(counts[3]) known kernel bugs showed (XFAIL)" : ""
+            line += " (\(counts[0]) passed, \(counts[1]) failed, \(counts[2]) skipped expectations\(xfail))"
         }
         if let reason = result.reason { line += ": \(reason)" }
-        if result.verdict.isFailure, let detail = result.detail { line += "\n   " + detail }
+        if result.verdict.isFailure || result.verdict == .xfail, let detail = result.detail { line += "\n   " + detail }
         return line + "\n"
     }
 
@@ -148,6 +150,7 @@ public enum TimelineReport {
                 // the same long reason on every row after a stop: said once, under the table
                 if why.hasPrefix("not run: the kernel is compromised") { why = "not run: the kernel is compromised (RUN STOPPED, below)" }
             }
+            if result.verdict == .xfail { why = "known kernel bug: " + (result.reason ?? "") }
             if result.verdict.isFailure {
                 failures.append("[\(failures.count + 1)] \(result.scenario.name): \(result.reason ?? "")" + (result.detail.map { "\n    " + $0 } ?? ""))
                 why = "[\(failures.count)]"
@@ -155,7 +158,7 @@ public enum TimelineReport {
             return [result.scenario.name, result.verdict.rawValue, "\(r.filter { $0.verdict == .pass }.count)",
                     "\(r.filter { $0.verdict == .fail }.count)", "\(r.filter { $0.verdict == .skip }.count)", why]
         }
-        out += TextTable.render(header: ["SCENARIO", "RESULT", "PASS", "FAIL", "SKIP", failures.isEmpty ? "WHY SKIPPED" : "WHY"], rows: rows)
+        out += TextTable.render(header: ["SCENARIO", "RESULT", "PASS", "FAIL", "SKIP", failures.isEmpty && !results.contains { $0.verdict == .xfail } ? "WHY SKIPPED" : "WHY"], rows: rows)
         if !failures.isEmpty { out += "\n" + failures.joined(separator: "\n") + "\n" }
         out += kindTable(results)
         out += "\nscenarios: \(counts(results))\n"
@@ -212,10 +215,11 @@ public enum TimelineReport {
         return out
     }
 
-    /// "N passed, N failed, N skipped" and, where there were any, "N hung, N crashed".
+    /// "N passed, N failed, N skipped" and, where there were any, "N XFAIL", "N hung, N crashed".
     public static func counts(_ results: [ScenarioResult]) -> String {
         let count = { (verdict: Verdict) in results.filter { $0.verdict == verdict }.count }
         var text = "\(count(.pass)) passed, \(count(.fail)) failed, \(count(.skip)) skipped"
+        if count(.xfail) > 0 { text += ", \(count(.xfail)) XFAIL (a known kernel bug showed)" }
         if count(.hang) > 0 || count(.crash) > 0 { text += ", \(count(.hang)) hung, \(count(.crash)) crashed" }
         return text
     }

@@ -115,6 +115,9 @@ public enum HTMLReport {
             out += "<p class=\"mismatch\"><code>\(escape(mismatch.assertion))</code>: expected <b>\(escape(mismatch.expected))</b>, observed <b>\(escape(mismatch.observed))</b></p>"
         }
         if let reason = expectation.reason { out += "<p class=\"reason\">\(escape(reason))</p>" }
+        if let bug = expectation.known_bug, expectation.verdict != "XFAIL" {
+            out += "<p class=\"reason\">known kernel bug on \(escape(bug.kernels.joined(separator: "; "))), not shown here: \(escape(bug.bug))</p>"
+        }
         if let kernels = expectation.kernels {
             let range = [kernels.from.map { ">= " + $0 }, kernels.below.map { "< " + $0 }].compactMap { $0 }.joined(separator: ", ")
             out += "<p class=\"kernels\">kernels: \(escape(range.isEmpty ? "all" : range)) (\(escape(kernels.basis)))</p>"
@@ -199,7 +202,7 @@ public enum HTMLReport {
     static func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
     static func verdictClass(_ verdict: String) -> String {
-        ["PASS", "FAIL", "SKIP", "HANG", "CRASH"].contains(verdict) ? verdict : "OTHER"
+        ["PASS", "FAIL", "SKIP", "XFAIL", "HANG", "CRASH"].contains(verdict) ? verdict : "OTHER"
     }
 
     /// Text and attribute values: &, <, >, " and ' escaped; characters XML 1.0 cannot hold dropped.
@@ -225,8 +228,8 @@ public enum HTMLReport {
     h3{border-top:2px solid #ccc;padding-top:.6em}
     .verdict{font-size:.8em;padding:.1em .4em;border-radius:.3em;color:#fff;background:#888}
     .verdict.PASS,td.PASS{background:#2e7d32;color:#fff}.verdict.FAIL,td.FAIL{background:#c62828;color:#fff}
-    .verdict.SKIP,td.SKIP{background:#9e9e9e;color:#fff}.verdict.HANG,td.HANG,.verdict.CRASH,td.CRASH{background:#6a1b9a;color:#fff}
-    td.PASS a,td.FAIL a,td.SKIP a,td.HANG a,td.CRASH a{color:#fff}
+    .verdict.SKIP,td.SKIP{background:#9e9e9e;color:#fff}.verdict.XFAIL,td.XFAIL{background:#ad1457;color:#fff}.verdict.HANG,td.HANG,.verdict.CRASH,td.CRASH{background:#6a1b9a;color:#fff}
+    td.PASS a,td.FAIL a,td.SKIP a,td.XFAIL a,td.HANG a,td.CRASH a{color:#fff}
     table{border-collapse:collapse;font-size:.8em;margin:.4em 0}td,th{border:1px solid #ccc;padding:.15em .4em;font-family:monospace}
     td.changed{background:#fff3b0;font-weight:bold}.step{margin-left:1em}.outcome{font-family:monospace;color:#555}
     .error{color:#c62828}.kernel-report{background:#f3e5f5;font-size:.75em;overflow-x:auto}
