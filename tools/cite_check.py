@@ -348,8 +348,11 @@ def mark(path, node):
 
 
 def claimed_lines(kernels, tree_versions):
-    """Kernel lines whose installed tree lies in [from, below)."""
+    """Kernel lines whose installed tree lies in [from, below), or in one of the range's `also`
+    intervals."""
     out = set()
+    for interval in kernels.get("also") or []:
+        out |= claimed_lines(interval, tree_versions)
     lo = kernels.get("from")
     hi = kernels.get("below")
     for line, version in tree_versions.items():
@@ -388,8 +391,17 @@ class Library:
         return out
 
 
+def range_fields(node):
+    """A kernel range's node as {from, below, basis, note, also: [{from, below}, ...]}."""
+    fields = {k: scalar(v) for k, v in mapping(node).items() if k != "also"}
+    also = mapping(node).get("also")
+    if isinstance(also, yaml.SequenceNode):
+        fields["also"] = [{k: scalar(v) for k, v in mapping(i).items()} for i in also.value]
+    return fields
+
+
 def named_ranges(node):
-    return {k: {kk: scalar(vv) for kk, vv in mapping(v).items()} for k, v in mapping(node).items()}
+    return {k: range_fields(v) for k, v in mapping(node).items()}
 
 
 def citations_of(path, tree_versions, library=None):
@@ -413,7 +425,7 @@ def citations_of(path, tree_versions, library=None):
                 cite = named_cites.get(cite.value)
                 if cite is None:
                     continue
-            k = named_kernels.get(kernels.value, {}) if isinstance(kernels, yaml.ScalarNode) else {kk: scalar(vv) for kk, vv in mapping(kernels).items()}
+            k = named_kernels.get(kernels.value, {}) if isinstance(kernels, yaml.ScalarNode) else range_fields(kernels)
             claims = claimed_lines(k, tree_versions)
             key = id(cite)
             if key in uses:

@@ -102,6 +102,12 @@ final class ScenarioEngineTests: ObservedTestCase {
         XCTAssertTrue(KernelRange(from: KernelVersion(5, 19), below: KernelVersion(6, 11), basis: "").contains(KernelVersion(release: "6.1.0-56-amd64")!))
         XCTAssertFalse(KernelRange(from: KernelVersion(5, 19), below: KernelVersion(6, 11), basis: "").contains(KernelVersion(release: "6.18.44-fc")!))
         XCTAssertNil(KernelVersion(release: "garbage"))
+        // a fix in a mainline release, backported to an older stable line: two intervals
+        let backported = KernelRange(from: KernelVersion(6, 12, 117), below: KernelVersion(6, 13),
+                                     also: [KernelRange(from: KernelVersion(6, 14), basis: "")], basis: "fix")
+        XCTAssertEqual(backported.description, ">= 6.12.117, < 6.13 or >= 6.14")
+        XCTAssertEqual([KernelVersion(6, 12, 116), KernelVersion(6, 12, 118), KernelVersion(6, 13, 5), KernelVersion(6, 14), KernelVersion(7, 3, 4)]
+            .map(backported.contains), [false, true, false, true, true])
     }
 
     /// known-bug: on a kernel the bug is known on, the expectation is evaluated; its failure is an

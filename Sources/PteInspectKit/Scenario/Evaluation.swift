@@ -133,7 +133,7 @@ public struct EvaluationContext {
         if let kernel, !expectation.kernels.contains(kernel) {
             return "holds for kernels \(expectation.kernels) (\(expectation.kernels.basis)); this is \(kernel)"
         }
-        if kernel == nil, expectation.kernels.from != nil || expectation.kernels.below != nil {
+        if kernel == nil, expectation.kernels.isBounded {
             return "the running kernel's version could not be read"
         }
         for requirement in expectation.requirements {

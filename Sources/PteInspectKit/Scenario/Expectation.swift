@@ -23,32 +23,49 @@ public struct KernelVersion: Comparable, CustomStringConvertible {
     public var description: String { parts.map(String.init).joined(separator: ".") }
 }
 
-/// The kernels an expectation holds for: [from, below). `basis` says where the bounds come from
-/// (the commit that introduced or changed the behaviour).
+/// The kernels an expectation holds for: [from, below), and any further intervals in `also` (a
+/// fix in a mainline release and backported to an older stable line: [6.12.117, 6.13) and [6.14,
+/// ...)). `basis` says where the bounds come from (the commit that introduced or changed the
+/// behaviour).
 public struct KernelRange: CustomStringConvertible, Equatable {
     public let from: KernelVersion?
     public let below: KernelVersion?
+    /// More intervals the range holds for (their own `also` and `basis` are not used).
+    public let also: [KernelRange]
     public let basis: String
     /// The name a scenario file gives it (`kernels:`), for its expectations to refer to.
     public let name: String?
     /// The longer account of the bounds (commits, releases, the lines that show it), if any.
     public let note: String?
 
-    public init(name: String? = nil, from: KernelVersion? = nil, below: KernelVersion? = nil, basis: String, note: String? = nil) {
+    public init(name: String? = nil, from: KernelVersion? = nil, below: KernelVersion? = nil, also: [KernelRange] = [],
+                basis: String, note: String? = nil) {
         self.name = name
         self.from = from
         self.below = below
+        self.also = also
         self.basis = basis
         self.note = note
     }
 
     public func contains(_ version: KernelVersion) -> Bool {
+        also.contains { $0.contains(version) } || intervalContains(version)
+    }
+
+    private func intervalContains(_ version: KernelVersion) -> Bool {
         if let from, version < from { return false }
         if let below, !(version < below) { return false }
         return true
     }
 
+    /// Bounded at all: false only for "all kernels".
+    public var isBounded: Bool { from != nil || below != nil || !also.isEmpty }
+
     public var description: String {
+        ([interval] + also.map(\.interval)).joined(separator: " or ")
+    }
+
+    var interval: String {
         switch (from, below) {
         case let (from?, below?): return ">= \(from), < \(below)"
         case let (from?, nil): return ">= \(from)"

@@ -227,13 +227,23 @@ struct ScenarioFileReader {
         return ranges
     }
 
-    func kernelRange(_ node: Node, name: String? = nil) throws -> KernelRange {
-        let entries = try mapping(node, "a kernel range", allowed: ["from", "below", "basis", "note"], required: ["basis"])
+    /// A range: `{from, below, basis, note, also}`; `also` is a list of further intervals
+    /// `{from, below}` (interval: true: only those two keys).
+    func kernelRange(_ node: Node, name: String? = nil, interval: Bool = false) throws -> KernelRange {
+        let entries = try mapping(node, interval ? "an interval of `also`" : "a kernel range",
+                                  allowed: interval ? ["from", "below"] : ["from", "below", "also", "basis", "note"],
+                                  required: interval ? [] : ["basis"])
         var from: KernelVersion?, below: KernelVersion?
         var basis = ""
         var note: String?
+        var also: [KernelRange] = []
         for entry in entries {
             switch entry.key {
+            case "also":
+                guard let items = entry.value.sequence, !items.isEmpty else {
+                    throw error(entry.value, "also: is a list of further intervals, [{from: \"6.14\"}, ...]")
+                }
+                also = try items.map { try kernelRange($0, interval: true) }
             case "basis":
                 basis = try string(entry.value, "basis")
                 guard !basis.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -252,7 +262,10 @@ struct ScenarioFileReader {
         if let from, let below, !(from < below) {
             throw error(node, "the kernel range from \(from) below \(below) is empty: no kernel is >= \(from) and < \(below)")
         }
-        return KernelRange(name: name, from: from, below: below, basis: basis, note: note)
+        if interval && from == nil && below == nil {
+            throw error(node, "an interval of also: has from:, below: or both")
+        }
+        return KernelRange(name: name, from: from, below: below, also: also, basis: basis, note: note)
     }
 
     func namedCitations(_ node: Node) throws -> [String: Citation] {

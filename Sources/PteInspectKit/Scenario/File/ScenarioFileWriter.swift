@@ -73,6 +73,11 @@ public enum ScenarioFileWriter {
         var out = ""
         if let from = range.from { out += pad + "from: \"\(from)\"\n" }
         if let below = range.below { out += pad + "below: \"\(below)\"\n" }
+        if !range.also.isEmpty {
+            out += pad + "also: [" + range.also.map { interval in
+                "{" + [interval.from.map { "from: \"\($0)\"" }, interval.below.map { "below: \"\($0)\"" }].compactMap { $0 }.joined(separator: ", ") + "}"
+            }.joined(separator: ", ") + "]\n"
+        }
         out += pad + "basis: \(scalar(range.basis))\n"
         if let note = range.note { out += pad + "note:" + block(note, indent: indent + 2) }
         return out

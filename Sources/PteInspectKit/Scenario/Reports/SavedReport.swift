@@ -68,6 +68,23 @@ public struct SavedReport: Decodable {
         public let from: String?
         public let below: String?
         public let basis: String
+        /// Further intervals (a key added within version 1: absent in older reports).
+        public let also: [Interval]?
+
+        /// ">= 6.12.117, < 6.13 or >= 6.14"; "all" when unbounded.
+        public var description: String {
+            ([Interval(from: from, below: below)] + (also ?? [])).map(\.description).joined(separator: " or ")
+        }
+    }
+
+    public struct Interval: Decodable {
+        public let from: String?
+        public let below: String?
+
+        public var description: String {
+            let text = [from.map { ">= " + $0 }, below.map { "< " + $0 }].compactMap { $0 }.joined(separator: ", ")
+            return text.isEmpty ? "all" : text
+        }
     }
 
     public struct Citation: Decodable {

@@ -19,6 +19,27 @@ public enum ScenarioJSONReport {
         .object(observation.values.keys.sorted().map { ($0.description, json(observation.values[$0] ?? .absent)) })
     }
 
+    static func json(_ range: KernelRange) -> JSONValue {
+        let also: [JSONValue] = range.also.map(interval)
+        return .object([
+            ("from", range.from.map { .string($0.description) } ?? .null),
+            ("below", range.below.map { .string($0.description) } ?? .null),
+            ("basis", .string(range.basis)),
+            ("also", .array(also)),
+        ])
+    }
+
+    static func interval(_ range: KernelRange) -> JSONValue {
+        .object([("from", range.from.map { .string($0.description) } ?? .null),
+                 ("below", range.below.map { .string($0.description) } ?? .null)])
+    }
+
+    static func json(_ bug: KnownBug?) -> JSONValue {
+        guard let bug else { return .null }
+        let kernels: [JSONValue] = bug.kernels.map { .string($0.description) }
+        return .object([("bug", .string(bug.bug)), ("kernels", .array(kernels))])
+    }
+
     static func json(_ result: ExpectationResult) -> JSONValue {
         let e = result.expectation
         let everyPage: JSONValue = e.everyPage.map { .int(Int64($0)) } ?? .null
@@ -29,11 +50,7 @@ public enum ScenarioJSONReport {
             ("assertions", .array(e.assertions.map { .string($0.description) })),
             ("fields", .array(e.fields.sorted().map { .string($0.description) })),
             ("every_page", everyPage),
-            ("kernels", .object([
-                ("from", e.kernels.from.map { .string($0.description) } ?? .null),
-                ("below", e.kernels.below.map { .string($0.description) } ?? .null),
-                ("basis", .string(e.kernels.basis)),
-            ])),
+            ("kernels", json(e.kernels)),
             ("citation", .object([
                 ("file", .string(e.citation.file)),
                 ("function", .string(e.citation.function)),
@@ -43,9 +60,7 @@ public enum ScenarioJSONReport {
             ("mismatches", .array(result.mismatches.map {
                 .object([("assertion", .string($0.assertion)), ("expected", .string($0.expected)), ("observed", .string($0.observed))])
             })),
-            ("known_bug", result.knownBug.map { bug in
-                .object([("bug", .string(bug.bug)), ("kernels", .array(bug.kernels.map { .string($0.description) }))])
-            } ?? .null),
+            ("known_bug", json(result.knownBug)),
         ])
     }
 

@@ -119,8 +119,7 @@ public enum HTMLReport {
             out += "<p class=\"reason\">known kernel bug on \(escape(bug.kernels.joined(separator: "; "))), not shown here: \(escape(bug.bug))</p>"
         }
         if let kernels = expectation.kernels {
-            let range = [kernels.from.map { ">= " + $0 }, kernels.below.map { "< " + $0 }].compactMap { $0 }.joined(separator: ", ")
-            out += "<p class=\"kernels\">kernels: \(escape(range.isEmpty ? "all" : range)) (\(escape(kernels.basis)))</p>"
+            out += "<p class=\"kernels\">kernels: \(escape(kernels.description)) (\(escape(kernels.basis)))</p>"
         }
         if let citation = expectation.citation {
             var text = Citation.place(file: citation.file, function: citation.function)
