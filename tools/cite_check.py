@@ -862,24 +862,27 @@ def check_ranges(path, text, commits):
             for v in node.value:
                 yield from walk(v)
 
+    def follows(c, lo, hi):
+        release = version_tuple(c["release"])
+        firsts = [release] + [version_tuple(v) for v in c.get("stable") or []]
+        if lo:
+            v = version_tuple(lo)
+            if v[:2] > release[:2] or any(v[:2] == f[:2] and v >= f for f in firsts):
+                return True
+        return bool(hi) and version_tuple(hi)[:2] == release[:2]
+
     for node, fields in walk(yaml.compose(text)):
         basis = scalar(fields.get("basis")) or ""
-        lo, hi = scalar(fields.get("from")), scalar(fields.get("below"))
+        bounds = range_fields(node)
+        # a bound of any of its intervals (the range's own, those of `also`) may follow the commit
+        intervals = [bounds] + bounds.get("also", [])
         for h in HASH_RE.findall(basis):
             c = commits.get(h)
-            if not c:
+            if not c or any(follows(c, i.get("from"), i.get("below")) for i in intervals):
                 continue
-            release = version_tuple(c["release"])
-            firsts = [release] + [version_tuple(v) for v in c.get("stable") or []]
-            ok = False
-            if lo:
-                v = version_tuple(lo)
-                ok = v[:2] > release[:2] or any(v[:2] == f[:2] and v >= f for f in firsts)
-            if hi and not ok:
-                ok = version_tuple(hi)[:2] == release[:2]
-            if not ok:
-                out.append(Finding(mark(path, node), "", "the range (from %s, below %s) names %s (%s%s) in its basis, but neither bound follows it"
-                                   % (lo, hi, h, c["release"], (", stable " + ", ".join(c["stable"])) if c.get("stable") else "")))
+            lo, hi = bounds.get("from"), bounds.get("below")
+            out.append(Finding(mark(path, node), "", "the range (from %s, below %s) names %s (%s%s) in its basis, but neither bound follows it"
+                               % (lo, hi, h, c["release"], (", stable " + ", ".join(c["stable"])) if c.get("stable") else "")))
     return out
 
 
