@@ -103,6 +103,8 @@ public struct PageKind: Hashable, CustomStringConvertible {
             case .small, .thp, .shmem, .shmemTHP: return false
             }
         },
+        "mthp": { if case .mthp = $0.shape { return !$0.swapped }; return false },
+        "mthp-swapped": { if case .mthp = $0.shape { return $0.swapped }; return false },
         "anonymous": { !$0.isShmem },
         "shmem": { $0.isShmem },
     ]
