@@ -97,6 +97,13 @@ int pti_uffd_move(int fd, uint64_t dst, uint64_t src, uint64_t len, uint64_t mod
     return ret;
 }
 
+int pti_uffd_rwprotect(int fd, uint64_t start, uint64_t len, uint64_t mode)
+{
+    struct pti_uffdio_rwprotect rwp = { .start = start, .len = len, .mode = mode };
+
+    return ioctl(fd, PTI_UFFDIO_RWPROTECT, &rwp);
+}
+
 int pti_swapon(const char *path, int flags)
 {
     return swapon(path, flags);

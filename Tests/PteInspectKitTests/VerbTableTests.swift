@@ -14,6 +14,8 @@ final class VerbTableTests: ObservedTestCase {
         ("parent", "mlock P 2"), ("parent", "mlock P+2 2 onfault"), ("parent", "munlock P 4"),
         ("parent", "uffd-open move"), ("parent", "uffd-register P 4 missing,wp"), ("parent", "uffd-copy P 2 wp"),
         ("parent", "uffd-zeropage P+2 1"), ("parent", "uffd-wp P 4 off"), ("parent", "uffd-continue P 1"),
+        ("parent", "uffd-open rwp async"), ("parent", "uffd-open move rwp"), ("parent", "uffd-register P 1 missing,rwp"),
+        ("parent", "uffd-rwp P 4 on"), ("parent", "uffd-rwp P+1 1 off"),
         ("parent", "uffd-move P P+2 2"), ("parent", "mem-write child:P+1"), ("parent", "mem-read child:P"),
         ("parent", "pin P 2 wl"), ("parent", "unpin P 2"), ("parent", "clear-refs"), ("child", "exit"),
         ("system", "swapoff"), ("system", "swapon"), ("system", "set /sys/kernel/mm/ksm/run 1"),

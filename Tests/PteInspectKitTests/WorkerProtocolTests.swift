@@ -19,6 +19,8 @@ final class WorkerProtocolTests: ObservedTestCase {
         .uffdCopy(0x7000, pages: 2, writeProtect: false),
         .uffdCopy(0x7000, pages: 2, writeProtect: true, first: 0x5a00_3000), .uffdCopy(0x7000, pages: 1, writeProtect: false, first: 0), .uffdZeropage(0x7000, pages: 1), .uffdContinue(0x7000, pages: 1),
         .uffdWriteProtect(0x7000, pages: 1, on: true), .uffdWriteProtect(0x7000, pages: 1, on: false),
+        .uffdReadWriteProtect(0x7000, pages: 2, on: true), .uffdReadWriteProtect(0x7000, pages: 1, on: false),
+        WorkerCommand(UffdOpen(move: false, rwp: true, async: true)), .uffdRegister(0x7000, pages: 1, [.missing, .rwp]),
         .uffdMove(from: 0x7000, to: 0x9000, pages: 4), .churn(seconds: 2.5, seed: 77), .memWrite(pid: 123, 0x7000), .memWrite(pid: 123, 0x7000, value: 0xffff_ffff),
         .memRead(pid: 9, 0xffff_f000), .fork, .forkWorker(input: "/tmp/x/fork-1.in", output: "/tmp/x/fork-1.out"),
         .release(pid: 4242), .exit, WorkerCommand(ClearRefs()), WorkerCommand(ClearRefs(kind: .all)),

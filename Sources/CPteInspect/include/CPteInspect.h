@@ -76,6 +76,22 @@ enum {
     PTI_IOC_PIN = PTEINSPECT_IOC_PIN,
     PTI_IOC_UNPIN = PTEINSPECT_IOC_UNPIN,
 };
+/*
+ * userfaultfd read-write protection (RWP, Linux 7.3: include/uapi/linux/userfaultfd.h L88,
+ * L114-115, L276-277, L293, L387-393), defined here for the same reason: UFFDIO_RWPROTECT
+ * makes a registered range PROT_NONE with the uffd PTE bit set; an access faults to the reader,
+ * or with UFFD_FEATURE_RWP_ASYNC the kernel restores the access itself (mm/memory.c do_uffd_rwp()).
+ */
+struct pti_uffdio_rwprotect {
+    uint64_t start, len, mode;
+};
+#define PTI_UFFDIO_RWPROTECT _IOWR(0xAA, 0x09, struct pti_uffdio_rwprotect)
+enum {
+    PTI_UFFD_FEATURE_RWP = 1 << 17,
+    PTI_UFFD_FEATURE_RWP_ASYNC = 1 << 18,
+    PTI_UFFDIO_REGISTER_MODE_RWP = 1 << 3,
+    PTI_UFFDIO_RWPROTECT_MODE_RWP = 1 << 0,
+};
 enum {
     PTI_UFFD_FEATURE_MOVE = 1 << 16,
     PTI_UFFDIO_MOVE_MODE_DONTWAKE = 1 << 0,
@@ -88,6 +104,7 @@ int pti_uffd_zeropage(int fd, uint64_t start, uint64_t len, uint64_t mode, int64
 int pti_uffd_writeprotect(int fd, uint64_t start, uint64_t len, uint64_t mode);
 int pti_uffd_continue(int fd, uint64_t start, uint64_t len, uint64_t mode, int64_t *mapped);
 int pti_uffd_move(int fd, uint64_t dst, uint64_t src, uint64_t len, uint64_t mode, int64_t *moved);
+int pti_uffd_rwprotect(int fd, uint64_t start, uint64_t len, uint64_t mode);
 
 /* memfd_create(name, MFD_CLOEXEC): a shmem file (no glibc wrapper in Swift's view). fd or -1. */
 int pti_memfd_create(const char *name);

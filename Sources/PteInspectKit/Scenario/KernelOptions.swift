@@ -43,7 +43,7 @@ public enum KernelOptions {
                     KernelOption("ZRAM", "the swap device the collection sets up when none is active")]
         case .synchronousSwap:
             return [KernelOption("ZRAM", "zram swap: SWP_SYNCHRONOUS_IO (swap-in without the swap cache before 7.0, through it and freed at once from 7.0)")]
-        case .userfaultfd, .uffdioMove:
+        case .userfaultfd, .uffdioMove, .uffdRwp:
             return [KernelOption("USERFAULTFD", "userfaultfd scenarios"),
                     KernelOption("PTE_MARKER_UFFD_WP", "uffd-wp on shmem: PTE markers")]
         case .thp:

@@ -10,6 +10,11 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
     case level             // "pte" or "pmd"
     case pfn
     case write, dirty, young, special, softDirty, uffdWP
+    /// pte_protnone(): present to the kernel (PROTNONE) but not to the MMU: a NUMA hinting
+    /// entry, or since 7.3 an RWP-protected one (uffd_wp set in an RWP-registered VMA). Read
+    /// from the entry's raw value on x86-64 (the module reports it): _PAGE_PROTNONE set,
+    /// _PAGE_PRESENT clear (arch/x86/include/asm/pgtable.h pte_protnone()).
+    case protnone
     case swapExclusive     // pte_swp_exclusive()
     case swapSlot          // the swap entry's type and offset ("0:0x1f3"): which slot the PTE remembers
     case pteMarker         // the marker bits of a PTE marker entry ("uffd_wp", "poisoned", "guard")
@@ -51,6 +56,7 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
         case .special: return "pte.special"
         case .softDirty: return "soft_dirty"
         case .uffdWP: return "uffd_wp"
+        case .protnone: return "pte.protnone"
         case .swapExclusive: return "swap.exclusive"
         case .swapSlot: return "swap.slot"
         case .pteMarker: return "pte_marker"

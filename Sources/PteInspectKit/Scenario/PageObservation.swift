@@ -50,12 +50,25 @@ extension PageObservation {
         }
         v[.softDirty] = entry == nil ? .absent : .bool(flags.contains(.softDirty))
         v[.uffdWP] = entry == nil ? .absent : .bool(flags.contains(.uffdWP))
+        v[.protnone] = present ? entry.flatMap { x86Protnone($0.raw) }.map { .bool($0) } ?? .absent : .absent
         v[.swapExclusive] = entry?.swap.map { .bool($0.exclusive) } ?? .absent
         v[.swapSlot] = entry?.kind == .swap ? entry?.swap.map { .text(PageObservation.slot(type: UInt64($0.type), offset: $0.offset)) } ?? .absent : .absent
         v[.pteMarker] = entry?.marker.map { .set($0.names) } ?? .absent
         v[.zeroPage] = present ? .bool(flags.contains(.zeroPage)) : .absent
         v[.normalPage] = entry?.normalPage.map { decision in decision.returnsPage.map { .bool($0) } ?? .text(decision.name) } ?? .absent
         v[.pfnLinear] = entry?.pfnLinear.map { .bool($0) } ?? .absent
+    }
+
+    /// x86-64's pte_protnone()/pmd_protnone() of a raw entry: `(pte_flags(pte) & (_PAGE_PROTNONE |
+    /// _PAGE_PRESENT)) == _PAGE_PROTNONE`, _PAGE_PRESENT bit 0, _PAGE_PROTNONE bit 8 (=
+    /// _PAGE_BIT_GLOBAL) (arch/x86/include/asm/pgtable.h and pgtable_types.h, the same in 6.1,
+    /// 6.12 and 7.3). nil on another architecture: the field is then absent.
+    static func x86Protnone(_ raw: UInt64) -> Bool? {
+        #if arch(x86_64)
+        return raw & 0x101 == 0x100
+        #else
+        return nil
+        #endif
     }
 
     /// The struct page (and folio) behind a present entry; all absent where there is none.

@@ -65,6 +65,7 @@ public enum Requirement: Hashable, CustomStringConvertible {
     case synchronousSwap   // the swap device in use is zram (SWP_SYNCHRONOUS_IO: swap-in skips the swap cache before 7.0; from 7.0 it goes through it, freed at once)
     case zswapOff          // zswap is not enabled (a large folio cannot be swapped in whole once it has been)
     case guardRegions      // the kernel accepts MADV_GUARD_INSTALL (guard regions, 6.13+)
+    case uffdRwp           // UFFDIO_API grants UFFD_FEATURE_RWP and RWP_ASYNC (read-write protection, 7.3+)
 
     public var description: String {
         switch self {
@@ -80,6 +81,7 @@ public enum Requirement: Hashable, CustomStringConvertible {
         case .synchronousSwap: return "zram swap (SWP_SYNCHRONOUS_IO)"
         case .zswapOff: return "zswap off"
         case .guardRegions: return "guard regions (MADV_GUARD_INSTALL, Linux 6.13+)"
+        case .uffdRwp: return "userfaultfd read-write protection (UFFD_FEATURE_RWP, Linux 7.3+)"
         }
     }
 }

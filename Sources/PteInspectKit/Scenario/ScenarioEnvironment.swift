@@ -23,10 +23,12 @@ public struct ScenarioEnvironment {
     /// What madvise(MADV_GUARD_INSTALL) on an anonymous page of this process returned: nil when
     /// the kernel accepted it, else its errno (EINVAL: no guard regions, a kernel before 6.13).
     public var guardInstallErrno: Int32?
+    /// UFFDIO_API granted UFFD_FEATURE_RWP and UFFD_FEATURE_RWP_ASYNC.
+    public var uffdRwp: Bool
 
     public init(kernelRelease: String, isRoot: Bool, module: ModuleInfo?, fixtureDevice: Bool, swapDevices: [String],
                 thpMode: String?, ksm: Bool, userfaultfdProblem: String?, uffdioMove: Bool, zswapEnabled: Bool? = nil,
-                guardInstallErrno: Int32? = EINVAL) {
+                guardInstallErrno: Int32? = EINVAL, uffdRwp: Bool = false) {
         self.kernelRelease = kernelRelease
         self.isRoot = isRoot
         self.module = module
@@ -38,6 +40,7 @@ public struct ScenarioEnvironment {
         self.uffdioMove = uffdioMove
         self.zswapEnabled = zswapEnabled
         self.guardInstallErrno = guardInstallErrno
+        self.uffdRwp = uffdRwp
     }
 
     /// Guard regions, probed for real: one anonymous page mapped here, madvise(MADV_GUARD_INSTALL)
@@ -77,21 +80,24 @@ public struct ScenarioEnvironment {
                 + (errno == EPERM ? " (run as root, or sysctl vm.unprivileged_userfaultfd=1)" : "")
                 + (errno == ENOSYS ? " (kernel built without CONFIG_USERFAULTFD)" : "")
         }
-        var move = false
-        if problem == nil {
-            let withMove = pti_uffd_open(UInt64(PTI_UFFD_FEATURE_MOVE), &features, &ioctls)
-            if withMove >= 0 {
-                move = features & UInt64(PTI_UFFD_FEATURE_MOVE) != 0
-                close(withMove)
-            }
+        // A feature the kernel lacks fails UFFDIO_API with EINVAL (fs/userfaultfd.c, 7.3
+        // mm/userfaultfd.c userfaultfd_api()): each is asked for on a context of its own.
+        func granted(_ wanted: UInt64) -> Bool {
+            guard problem == nil else { return false }
+            let fd = pti_uffd_open(wanted, &features, &ioctls)
+            guard fd >= 0 else { return false }
+            close(fd)
+            return features & wanted == wanted
         }
+        let move = granted(UInt64(PTI_UFFD_FEATURE_MOVE))
+        let rwp = granted(UInt64(PTI_UFFD_FEATURE_RWP) | UInt64(PTI_UFFD_FEATURE_RWP_ASYNC))
         let zswap = (try? String(contentsOfFile: "/sys/module/zswap/parameters/enabled", encoding: .utf8))
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "Y" }
         return ScenarioEnvironment(
             kernelRelease: release, isRoot: geteuid() == 0, module: module,
             fixtureDevice: access("/dev/pteinspect", F_OK) == 0, swapDevices: devices, thpMode: thp,
             ksm: access("/sys/kernel/mm/ksm/run", W_OK) == 0, userfaultfdProblem: problem, uffdioMove: move,
-            zswapEnabled: zswap, guardInstallErrno: probeGuardInstall())
+            zswapEnabled: zswap, guardInstallErrno: probeGuardInstall(), uffdRwp: rwp)
     }
 
     /// Why `requirement` is not met here, or nil.
@@ -133,6 +139,10 @@ public struct ScenarioEnvironment {
                     + "madvise(MADV_GUARD_INSTALL) on an anonymous page failed with EINVAL here (\(kernelRelease))"
             }
             return "madvise(MADV_GUARD_INSTALL) on an anonymous page failed with \(ErrnoName(code: error).name) (\(ErrnoName(code: error).message))"
+        case .uffdRwp:
+            if let userfaultfdProblem { return userfaultfdProblem }
+            return uffdRwp ? nil : "this kernel (\(kernelRelease)) has no userfaultfd read-write protection: UFFDIO_API refuses "
+                + "UFFD_FEATURE_RWP (added in 7.3 with UFFDIO_REGISTER_MODE_RWP and UFFDIO_RWPROTECT)"
         case .zswapOff:
             return zswapEnabled == true
                 ? "zswap is enabled (/sys/module/zswap/parameters/enabled): once it has been, a large folio is swapped in as order-0 pages (zswap_never_enabled(), 6.12 mm/memory.c alloc_swap_folio())"

@@ -8,19 +8,35 @@ import Glibc
 
 private func length(_ pages: Int) -> UInt64 { UInt64(pages) * SystemPage.size }
 
-/// userfaultfd() + UFFDIO_API (with UFFD_FEATURE_MOVE when `move`). Replies "features=0x.. ioctls=0x..".
+/// userfaultfd() + UFFDIO_API with the features asked for: UFFD_FEATURE_MOVE (`move`),
+/// UFFD_FEATURE_RWP (`rwp`), UFFD_FEATURE_RWP_ASYNC (`async`: RWP faults resolved by the kernel,
+/// mm/memory.c do_uffd_rwp(); without a reader a synchronous RWP fault would block the worker).
+/// Replies "features=0x.. ioctls=0x..".
 struct UffdOpen: ScenarioVerb, WireVerb {
     static let name = "uffd-open"
     var move = false
+    var rwp = false
+    var async = false
     init() {}
-    init(move: Bool) { self.move = move }
-    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) { try v.flag(&move, "move") }
-    var description: String { "userfaultfd + UFFDIO_API" + (move ? " (UFFD_FEATURE_MOVE)" : "") }
+    init(move: Bool, rwp: Bool = false, async: Bool = false) { self.move = move; self.rwp = rwp; self.async = async }
+    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
+        try v.flag(&move, "move")
+        try v.flag(&rwp, "rwp")
+        try v.flag(&async, "async")
+    }
+    var features: UInt64 {
+        (move ? UInt64(PTI_UFFD_FEATURE_MOVE) : 0) | (rwp ? UInt64(PTI_UFFD_FEATURE_RWP) : 0)
+            | (async ? UInt64(PTI_UFFD_FEATURE_RWP_ASYNC) : 0)
+    }
+    var description: String {
+        let names = [move ? "UFFD_FEATURE_MOVE" : nil, rwp ? "UFFD_FEATURE_RWP" : nil, async ? "UFFD_FEATURE_RWP_ASYNC" : nil].compactMap { $0 }
+        return "userfaultfd + UFFDIO_API" + (names.isEmpty ? "" : " (" + names.joined(separator: ", ") + ")")
+    }
     func perform(_ step: StepContext) throws -> StepOutcome { .succeeded(try step.send(self)) }
     func execute(_ worker: WorkerState) throws -> String {
         if worker.uffd >= 0 { close(worker.uffd); worker.uffd = -1 }
         var features: UInt64 = 0, ioctls: UInt64 = 0
-        let wanted: UInt64 = move ? UInt64(PTI_UFFD_FEATURE_MOVE) : 0
+        let wanted = self.features
         let opened = pti_uffd_open(wanted, &features, &ioctls)
         guard opened >= 0 else { throw WorkerFailure.system("userfaultfd/UFFDIO_API(features=0x\(String(wanted, radix: 16)))") }
         worker.uffd = opened
@@ -39,7 +55,7 @@ struct UffdRegister<At: Place>: Verb {
     mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
         try v.page(&at)
         try v.pages(&pages, from: at)
-        try v.value(&modes, "missing|wp|minor[,...]")
+        try v.value(&modes, "missing|wp|minor|rwp[,...]")
     }
 }
 
@@ -57,6 +73,7 @@ extension UffdRegister: WireVerb where At == Address {
         if modes.contains(.missing) { mode |= UInt64(UFFDIO_REGISTER_MODE_MISSING) }
         if modes.contains(.wp) { mode |= UInt64(UFFDIO_REGISTER_MODE_WP) }
         if modes.contains(.minor) { mode |= UInt64(UFFDIO_REGISTER_MODE_MINOR) }
+        if modes.contains(.rwp) { mode |= UInt64(PTI_UFFDIO_REGISTER_MODE_RWP) }
         var ioctls: UInt64 = 0
         guard pti_uffd_register(fd, at.value, length(pages), mode, &ioctls) == 0 else { throw WorkerFailure.system("UFFDIO_REGISTER") }
         return "ioctls=0x\(String(ioctls, radix: 16))"
@@ -176,6 +193,39 @@ extension UffdWriteProtect: WireVerb where At == Address {
     func execute(_ worker: WorkerState) throws -> String {
         let mode: UInt64 = on ? UInt64(UFFDIO_WRITEPROTECT_MODE_WP) : 0
         guard pti_uffd_writeprotect(try worker.userfaultfd(), at.value, length(pages), mode) == 0 else { throw WorkerFailure.system("UFFDIO_WRITEPROTECT") }
+        return ""
+    }
+}
+
+/// UFFDIO_RWPROTECT (7.3, RWP mode): `on` makes the range PROT_NONE with the uffd bit
+/// (mm/mprotect.c change_protection() with MM_CP_UFFD_RWP), `off` restores the VMA's protection
+/// and wakes any waiter (MM_CP_UFFD_RWP_RESOLVE).
+struct UffdReadWriteProtect<At: Place>: Verb {
+    static var name: String { "uffd-rwp" }
+    var at = At.placeholder
+    var pages = 1
+    var on = true
+    init() {}
+    init(at: At, pages: Int, on: Bool) { self.at = at; self.pages = pages; self.on = on }
+    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
+        try v.page(&at)
+        try v.pages(&pages, from: at)
+        try v.either(&on, "on", "off")
+    }
+}
+
+extension UffdReadWriteProtect: ScenarioVerb where At == Loc {
+    var description: String { "UFFDIO_RWPROTECT \(at) \(pages) pages " + (on ? "MODE_RWP" : "mode 0 (resolve)") }
+    func perform(_ step: StepContext) throws -> StepOutcome {
+        try step.send(UffdReadWriteProtect<Address>(at: try step.address(at), pages: pages, on: on))
+        return .succeeded("")
+    }
+}
+
+extension UffdReadWriteProtect: WireVerb where At == Address {
+    func execute(_ worker: WorkerState) throws -> String {
+        let mode: UInt64 = on ? UInt64(PTI_UFFDIO_RWPROTECT_MODE_RWP) : 0
+        guard pti_uffd_rwprotect(try worker.userfaultfd(), at.value, length(pages), mode) == 0 else { throw WorkerFailure.system("UFFDIO_RWPROTECT") }
         return ""
     }
 }

@@ -110,7 +110,7 @@ enum Verbs {
         MapAnon.self, MapFile.self, MapTHP.self, MapKind.self, MapFixture.self,
         Write<Loc>.self, Read<Loc>.self, Fork.self, Mremap<Loc>.self, Mprotect<Loc>.self, Madvise<Loc>.self, Mlock<Loc>.self,
         Munlock<Loc>.self, Drain.self,
-        UffdOpen.self, UffdRegister<Loc>.self, UffdCopy<Loc>.self, UffdZeropage<Loc>.self, UffdWriteProtect<Loc>.self,
+        UffdOpen.self, UffdRegister<Loc>.self, UffdCopy<Loc>.self, UffdZeropage<Loc>.self, UffdWriteProtect<Loc>.self, UffdReadWriteProtect<Loc>.self,
         UffdContinue<Loc>.self, UffdMove<Loc>.self,
         MemWrite.self, MemRead.self, Pin<Loc>.self, Unpin<Loc>.self, ClearRefs.self, Exit.self,
         Swapoff.self, Swapon.self, Setting.self, WaitForKsm.self,
@@ -121,7 +121,7 @@ enum Verbs {
         Ping.self, MapAnon.self, MapFile.self, MapTHP.self, Write<Address>.self, Read<Address>.self, Fill.self,
         Mremap<Address>.self, Mprotect<Address>.self, MapFixture.self, Pin<Address>.self, Unpin<Address>.self,
         Madvise<Address>.self, Mlock<Address>.self, Munlock<Address>.self, Drain.self, UffdOpen.self, UffdRegister<Address>.self, UffdCopy<Address>.self,
-        UffdZeropage<Address>.self, UffdContinue<Address>.self, UffdWriteProtect<Address>.self, UffdMove<Address>.self,
+        UffdZeropage<Address>.self, UffdContinue<Address>.self, UffdWriteProtect<Address>.self, UffdReadWriteProtect<Address>.self, UffdMove<Address>.self,
         RandomChurn.self, ProcMemWrite.self, ProcMemRead.self, ClearRefs.self, WireFork.self, Release.self, Exit.self,
     ]
 

@@ -85,9 +85,11 @@ public struct UffdModes: OptionSet, Hashable, Sendable, CustomStringConvertible 
     public static let missing = UffdModes(rawValue: 1)
     public static let wp = UffdModes(rawValue: 2)
     public static let minor = UffdModes(rawValue: 4)
+    /// UFFDIO_REGISTER_MODE_RWP (7.3): read-write protection.
+    public static let rwp = UffdModes(rawValue: 8)
 
     /// The names in their fixed order.
-    public static let named: [(name: String, mode: UffdModes)] = [("missing", .missing), ("wp", .wp), ("minor", .minor)]
+    public static let named: [(name: String, mode: UffdModes)] = [("missing", .missing), ("wp", .wp), ("minor", .minor), ("rwp", .rwp)]
 
     /// "missing,wp"; nil for an unknown name or an empty list.
     public init?(names text: String) {
@@ -184,6 +186,9 @@ public struct WorkerCommand: Equatable, CustomStringConvertible {
     public static func uffdContinue(_ address: UInt64, pages: Int) -> WorkerCommand { WorkerCommand(UffdContinue(at: Address(address), pages: pages)) }
     public static func uffdWriteProtect(_ address: UInt64, pages: Int, on: Bool) -> WorkerCommand {
         WorkerCommand(UffdWriteProtect(at: Address(address), pages: pages, on: on))
+    }
+    public static func uffdReadWriteProtect(_ address: UInt64, pages: Int, on: Bool) -> WorkerCommand {
+        WorkerCommand(UffdReadWriteProtect(at: Address(address), pages: pages, on: on))
     }
     public static func uffdMove(from: UInt64, to: UInt64, pages: Int) -> WorkerCommand {
         WorkerCommand(UffdMove(from: Address(from), to: Address(to), pages: pages))

@@ -117,7 +117,7 @@ struct ScenarioFileReader {
     static let requirementNames: [String: Requirement] = [
         "root": .root, "module": .module, "fixture-device": .fixtureDevice, "swap": .swap, "userfaultfd": .userfaultfd,
         "thp": .thp, "ksm": .ksm, "uffdio-move": .uffdioMove, "no-uffdio-move": .notUffdioMove,
-        "zram-swap": .synchronousSwap, "zswap-off": .zswapOff, "guard-regions": .guardRegions,
+        "zram-swap": .synchronousSwap, "zswap-off": .zswapOff, "guard-regions": .guardRegions, "uffd-rwp": .uffdRwp,
     ]
 
     /// The kinds a `kinds:` list (or an expectation's) names, in order; a group word

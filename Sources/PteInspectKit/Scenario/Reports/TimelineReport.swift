@@ -30,11 +30,11 @@ public enum TimelineReport {
             return "none"
         },
         Column(header: "PFN", fields: [.pfn]) { value($0, .pfn) },
-        Column(header: "PTE", fields: [.write, .dirty, .young, .special, .softDirty, .uffdWP, .zeroPage, .swapExclusive]) { o in
+        Column(header: "PTE", fields: [.write, .dirty, .young, .special, .softDirty, .uffdWP, .protnone, .zeroPage, .swapExclusive]) { o in
             if o[.swapped] == .bool(true) {
                 return flagLetters(o, [(.swapExclusive, "X"), (.softDirty, "SD"), (.uffdWP, "UW")])
             }
-            return flagLetters(o, [(.write, "W"), (.dirty, "D"), (.young, "A"), (.special, "S"), (.softDirty, "SD"), (.uffdWP, "UW"), (.zeroPage, "zero")])
+            return flagLetters(o, [(.write, "W"), (.dirty, "D"), (.young, "A"), (.special, "S"), (.softDirty, "SD"), (.uffdWP, "UW"), (.protnone, "PN"), (.zeroPage, "zero")])
         },
         Column(header: "PAGE", fields: [.anon, .anonExclusive, .ksm, .swapCache, .large, .folioOrder]) { o in
             let letters = flagLetters(o, [(.anon, "anon"), (.anonExclusive, "AX"), (.ksm, "ksm"), (.swapCache, "SC"), (.large, "large")])
