@@ -166,42 +166,37 @@ extension UffdZeropage: WireVerb where At == Address {
     }
 }
 
+/// One of userfaultfd's two protections of a registered range: what its verb calls, how its
+/// ioctl is named and asked, in one place for UffdProtect.
+protocol UffdProtection {
+    static var verbName: String { get }
+    static var ioctlName: String { get }
+    static var modeName: String { get }
+    /// The ioctl on `fd` for [start, start + len), protecting (`on`) or resolving: 0 or -1 with errno.
+    static func call(_ fd: Int32, _ start: UInt64, _ len: UInt64, on: Bool) -> Int32
+}
+
 /// UFFDIO_WRITEPROTECT, mode WP (`on`) or 0 (resolve).
-struct UffdWriteProtect<At: Place>: Verb {
-    static var name: String { "uffd-wp" }
-    var at = At.placeholder
-    var pages = 1
-    var on = true
-    init() {}
-    init(at: At, pages: Int, on: Bool) { self.at = at; self.pages = pages; self.on = on }
-    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
-        try v.page(&at)
-        try v.pages(&pages, from: at)
-        try v.either(&on, "on", "off")
-    }
-}
-
-extension UffdWriteProtect: ScenarioVerb where At == Loc {
-    var description: String { "UFFDIO_WRITEPROTECT \(at) \(pages) pages " + (on ? "MODE_WP" : "mode 0 (resolve)") }
-    func perform(_ step: StepContext) throws -> StepOutcome {
-        try step.send(UffdWriteProtect<Address>(at: try step.address(at), pages: pages, on: on))
-        return .succeeded("")
-    }
-}
-
-extension UffdWriteProtect: WireVerb where At == Address {
-    func execute(_ worker: WorkerState) throws -> String {
-        let mode: UInt64 = on ? UInt64(UFFDIO_WRITEPROTECT_MODE_WP) : 0
-        guard pti_uffd_writeprotect(try worker.userfaultfd(), at.value, length(pages), mode) == 0 else { throw WorkerFailure.system("UFFDIO_WRITEPROTECT") }
-        return ""
+enum WriteProtection: UffdProtection {
+    static let verbName = "uffd-wp", ioctlName = "UFFDIO_WRITEPROTECT", modeName = "MODE_WP"
+    static func call(_ fd: Int32, _ start: UInt64, _ len: UInt64, on: Bool) -> Int32 {
+        pti_uffd_writeprotect(fd, start, len, on ? UInt64(UFFDIO_WRITEPROTECT_MODE_WP) : 0)
     }
 }
 
 /// UFFDIO_RWPROTECT (7.3, RWP mode): `on` makes the range PROT_NONE with the uffd bit
 /// (mm/mprotect.c change_protection() with MM_CP_UFFD_RWP), `off` restores the VMA's protection
 /// and wakes any waiter (MM_CP_UFFD_RWP_RESOLVE).
-struct UffdReadWriteProtect<At: Place>: Verb {
-    static var name: String { "uffd-rwp" }
+enum ReadWriteProtection: UffdProtection {
+    static let verbName = "uffd-rwp", ioctlName = "UFFDIO_RWPROTECT", modeName = "MODE_RWP"
+    static func call(_ fd: Int32, _ start: UInt64, _ len: UInt64, on: Bool) -> Int32 {
+        pti_uffd_rwprotect(fd, start, len, on ? UInt64(PTI_UFFDIO_RWPROTECT_MODE_RWP) : 0)
+    }
+}
+
+/// `uffd-wp` / `uffd-rwp PAGE PAGES on|off`.
+struct UffdProtect<At: Place, Protection: UffdProtection>: Verb {
+    static var name: String { Protection.verbName }
     var at = At.placeholder
     var pages = 1
     var on = true
@@ -214,18 +209,20 @@ struct UffdReadWriteProtect<At: Place>: Verb {
     }
 }
 
-extension UffdReadWriteProtect: ScenarioVerb where At == Loc {
-    var description: String { "UFFDIO_RWPROTECT \(at) \(pages) pages " + (on ? "MODE_RWP" : "mode 0 (resolve)") }
+typealias UffdWriteProtect<At: Place> = UffdProtect<At, WriteProtection>
+typealias UffdReadWriteProtect<At: Place> = UffdProtect<At, ReadWriteProtection>
+
+extension UffdProtect: ScenarioVerb where At == Loc {
+    var description: String { "\(Protection.ioctlName) \(at) \(pages) pages " + (on ? Protection.modeName : "mode 0 (resolve)") }
     func perform(_ step: StepContext) throws -> StepOutcome {
-        try step.send(UffdReadWriteProtect<Address>(at: try step.address(at), pages: pages, on: on))
+        try step.send(UffdProtect<Address, Protection>(at: try step.address(at), pages: pages, on: on))
         return .succeeded("")
     }
 }
 
-extension UffdReadWriteProtect: WireVerb where At == Address {
+extension UffdProtect: WireVerb where At == Address {
     func execute(_ worker: WorkerState) throws -> String {
-        let mode: UInt64 = on ? UInt64(PTI_UFFDIO_RWPROTECT_MODE_RWP) : 0
-        guard pti_uffd_rwprotect(try worker.userfaultfd(), at.value, length(pages), mode) == 0 else { throw WorkerFailure.system("UFFDIO_RWPROTECT") }
+        guard Protection.call(try worker.userfaultfd(), at.value, length(pages), on: on) == 0 else { throw WorkerFailure.system(Protection.ioctlName) }
         return ""
     }
 }
