@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/ioctl.h>
 #include <sys/swap.h>
 #include <sys/syscall.h>
@@ -131,6 +132,39 @@ int pti_memfd_create(const char *name)
 int pti_mlock_onfault(void *addr, size_t length)
 {
     return mlock2(addr, length, MLOCK_ONFAULT);
+}
+
+int pti_vmsplice_pipe(void *addr, size_t length, int fds[2])
+{
+    struct iovec iov = { .iov_base = addr, .iov_len = length };
+    int saved;
+
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -1;
+    if (length > 16 * (size_t)sysconf(_SC_PAGESIZE) && fcntl(fds[1], F_SETPIPE_SZ, (int)length) < 0)
+        goto fail;
+    while (iov.iov_len > 0) {
+        ssize_t spliced = vmsplice(fds[1], &iov, 1, 0);
+
+        if (spliced < 0) {
+            if (errno == EINTR)
+                continue;
+            goto fail;
+        }
+        if (spliced == 0) {
+            errno = EAGAIN;
+            goto fail;
+        }
+        iov.iov_base = (char *)iov.iov_base + spliced;
+        iov.iov_len -= (size_t)spliced;
+    }
+    return 0;
+fail:
+    saved = errno;
+    close(fds[0]);
+    close(fds[1]);
+    errno = saved;
+    return -1;
 }
 
 long pti_ioctl_raw(int fd, unsigned long cmd, unsigned long arg)

@@ -11,7 +11,7 @@ struct ReportCommand: ParsableCommand {
             Reports come from `pteinspect scenario run --format json` or `--json-out FILE` (tools/run \
             writes one per kernel into .cache/run/). Nothing is run and no root is needed.
             """,
-        subcommands: [ReportDiffCommand.self, ReportTableCommand.self, ReportHTMLCommand.self, ReportDOTCommand.self, ReportKCIDBCommand.self])
+        subcommands: [ReportDiffCommand.self, ReportTableCommand.self, ReportMatrixCommand.self, ReportHTMLCommand.self, ReportDOTCommand.self, ReportKCIDBCommand.self])
 }
 
 struct ReportDiffCommand: ParsableCommand {
@@ -72,6 +72,29 @@ struct ReportTableCommand: ParsableCommand {
         }
         print(KernelTable.render(columns: columns), terminator: "")
         if !absent.isEmpty || loaded.contains(where: { $0.scenarios.contains { $0.verdict.isFailureVerdict } }) { throw ExitStatus.failure }
+    }
+}
+
+struct ReportMatrixCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matrix",
+        abstract: "Per report (kernel), the bit x operation matrix: for each operation that writes or moves an entry, the verdicts of the expectations after it on each bit.",
+        discussion: """
+            A row per operation (a verb, madvise by advice, mprotect by protection, a read or write by \
+            the state of its page before: first touch, swap-in, marker, read-only entry), a column per \
+            bit (write, dirty, young, soft-dirty, uffd-wp, PROT_NONE, PG_anon_exclusive, mapcount, the \
+            swap entry's exclusive bit, the PTE marker, the page's data). A cell is the worst verdict \
+            of the expectations that read that bit after that operation, and how many; "-" when none \
+            does: a gap, not a pass. Exit status 0 when no cell is FAIL, 1 otherwise, 2 when a report \
+            cannot be read.
+            """)
+
+    @OptionGroup var files: ReportFiles
+
+    func run() throws {
+        let matrices = try files.load().map(EntryMatrix.init)
+        print(matrices.map { $0.render() }.joined(separator: "\n"), terminator: "")
+        if matrices.contains(where: { $0.rows.contains { $0.cells.values.contains { $0.fail > 0 } } }) { throw ExitStatus.failure }
     }
 }
 

@@ -17,7 +17,7 @@ final class VerbTableTests: ObservedTestCase {
         ("parent", "uffd-open rwp async"), ("parent", "uffd-open move rwp"), ("parent", "uffd-register P 1 missing,rwp"),
         ("parent", "uffd-rwp P 4 on"), ("parent", "uffd-rwp P+1 1 off"),
         ("parent", "uffd-move P P+2 2"), ("parent", "mem-write child:P+1"), ("parent", "mem-read child:P"),
-        ("parent", "pin P 2 wl"), ("parent", "unpin P 2"), ("parent", "clear-refs"), ("child", "exit"),
+        ("parent", "pin P 2 wl"), ("parent", "unpin P 2"), ("parent", "vmsplice P+1 1"), ("parent", "vmsplice-drop P+1"), ("parent", "clear-refs"), ("child", "exit"),
         ("system", "swapoff"), ("system", "swapon"), ("system", "set /sys/kernel/mm/ksm/run 1"),
         ("system", "wait-ksm 30 parent:P parent:Q"),
     ]

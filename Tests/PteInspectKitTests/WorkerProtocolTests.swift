@@ -26,6 +26,7 @@ final class WorkerProtocolTests: ObservedTestCase {
         .release(pid: 4242), .exit, WorkerCommand(ClearRefs()), WorkerCommand(ClearRefs(kind: .all)),
         WorkerCommand(Mlock(at: Address(0x7000), pages: 2, mode: .populate)), WorkerCommand(Mlock(at: Address(0x7000), pages: 1, mode: .onfault)),
         WorkerCommand(Munlock(at: Address(0x7000), pages: 3)),
+        WorkerCommand(Vmsplice(at: Address(0x7000), pages: 16)), WorkerCommand(VmspliceDrop(at: Address(0x7000))),
     ]
 
     func testEveryCommandDecodesToItself() throws {

@@ -116,6 +116,13 @@ void *pti_mremap_grow(void *old, size_t length, size_t new_length);
  * with errno. */
 int pti_mlock_onfault(void *addr, size_t length);
 
+/* A pipe that holds get_user_pages_fast() (FOLL_GET) references on [addr, addr + length): pipe2(),
+ * F_SETPIPE_SZ to at least `length`, then vmsplice(2) of the range until all of it is in the pipe
+ * (fs/splice.c iter_to_pipe() -> iov_iter_get_pages2(): a reference per page, held by the pipe
+ * buffer until it is read or the pipe closed). fds[0] and fds[1] are the pipe's ends. 0, or -1
+ * with errno (the pipe closed again). */
+int pti_vmsplice_pipe(void *addr, size_t length, int fds[2]);
+
 /* ioctl(fd, cmd, arg) with any command and argument (the fuzzer). 0/value or -1 with errno. */
 long pti_ioctl_raw(int fd, unsigned long cmd, unsigned long arg);
 

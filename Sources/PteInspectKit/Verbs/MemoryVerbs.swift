@@ -111,6 +111,7 @@ struct Mprotect<At: Place>: Verb {
 }
 
 extension Mprotect: ScenarioVerb where At == Loc {
+    var operation: String { "mprotect \(protection.rawValue)" }
     var description: String { "mprotect \(at) \(pages) pages \(protection.flagNames)" }
     func perform(_ step: StepContext) throws -> StepOutcome {
         try step.send(Mprotect<Address>(at: try step.address(at), pages: pages, protection: protection))
@@ -140,6 +141,7 @@ struct Madvise<At: Place>: Verb {
 }
 
 extension Madvise: ScenarioVerb where At == Loc {
+    var operation: String { "madvise \(advice.rawValue)" }
     var description: String { "madvise \(at) \(pages) pages \(advice.constantName)" }
     func perform(_ step: StepContext) throws -> StepOutcome {
         try step.send(Madvise<Address>(at: try step.address(at), pages: pages, advice: advice))
@@ -249,6 +251,92 @@ extension Unpin: ScenarioVerb where At == Loc {
 extension Unpin: WireVerb where At == Address {
     func execute(_ worker: WorkerState) throws -> String {
         guard pti_fixture_pin(try worker.openFixture(), 1, at.value, UInt64(pages), 0) == 0 else { throw WorkerFailure.system("PTEINSPECT_IOC_UNPIN") }
+        return ""
+    }
+}
+
+// MARK: - GUP references that are not pins
+
+/// vmsplice(2) of pages into a pipe the worker keeps: each page gets a get_user_pages_fast()
+/// reference (FOLL_GET, not FOLL_PIN: fs/splice.c iter_to_pipe() -> lib/iov_iter.c
+/// __iov_iter_get_pages_alloc() -> get_user_pages_fast(), the same in 6.1, 6.12 and 7.3), held
+/// by the pipe buffer until `vmsplice-drop` closes the pipe. What an application holding a page
+/// for I/O looks like to reclaim, fork and UFFDIO_MOVE: a raised refcount that
+/// folio_maybe_dma_pinned() does not count, so try_to_unmap() still unmaps the page, and
+/// __remove_mapping() then cannot free it: the folio stays in the swap cache behind its swap PTE.
+struct Vmsplice<At: Place>: Verb {
+    static var name: String { "vmsplice" }
+    /// /proc/sys/fs/pipe-max-size's default (1 MiB) in 4 KiB pages: a pipe holds no more for an
+    /// unprivileged caller, and a scenario needs no more.
+    static var maxPages: Int { 256 }
+    var at = At.placeholder
+    var pages = 1
+    init() {}
+    init(at: At, pages: Int) { self.at = at; self.pages = pages }
+    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
+        try v.page(&at)
+        try v.pages(&pages, from: at)
+    }
+}
+
+extension Vmsplice: ScenarioVerb where At == Loc {
+    var description: String { "vmsplice \(at) \(pages) pages into a pipe (get_user_pages_fast(): FOLL_GET references, held)" }
+    func validate(_ text: String) throws(GrammarError) {
+        guard pages <= Self.maxPages else {
+            throw GrammarError(message: "'\(text)': a pipe holds at most \(Self.maxPages) pages (pipe-max-size); splice fewer")
+        }
+    }
+    func check(_ state: inout ScenarioFileReader.Validation, actor: String) throws(GrammarError) {
+        try checkPages(&state, actor: actor)
+        guard state.spliced.insert(PageRef(actor, at)).inserted else {
+            throw GrammarError(message: "\(at) of actor '\(actor)' is already spliced into a pipe: vmsplice-drop it first")
+        }
+    }
+    func perform(_ step: StepContext) throws -> StepOutcome {
+        try step.send(Vmsplice<Address>(at: try step.address(at), pages: pages))
+        return .succeeded("")
+    }
+}
+
+extension Vmsplice: WireVerb where At == Address {
+    func execute(_ worker: WorkerState) throws -> String {
+        guard worker.splices[at.value] == nil else { throw WorkerFailure(call: "usage", message: "vmsplice: a pipe already holds the pages at \(at)") }
+        var ends: [Int32] = [-1, -1]
+        guard pti_vmsplice_pipe(try worker.raw(at), worker.length(pages), &ends) == 0 else { throw WorkerFailure.system("vmsplice") }
+        worker.splices[at.value] = (ends[0], ends[1])
+        return ""
+    }
+}
+
+/// Closes the pipe `vmsplice` filled at that page: the pipe buffers' release drops the references
+/// (fs/splice.c user_page_pipe_buf_ops -> generic_pipe_buf_release() -> put_page()).
+struct VmspliceDrop<At: Place>: Verb {
+    static var name: String { "vmsplice-drop" }
+    var at = At.placeholder
+    init() {}
+    init(at: At) { self.at = at }
+    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) { try v.page(&at) }
+}
+
+extension VmspliceDrop: ScenarioVerb where At == Loc {
+    var description: String { "close the pipe vmsplice filled at \(at) (its references dropped)" }
+    /// The page need not be mapped any more (moved or unmapped since): the pipe still holds it.
+    func check(_ state: inout ScenarioFileReader.Validation, actor: String) throws(GrammarError) {
+        guard state.spliced.remove(PageRef(actor, at)) != nil else {
+            throw GrammarError(message: "no pipe holds \(at) of actor '\(actor)' at this step (an earlier 'vmsplice \(at) PAGES' fills one)")
+        }
+    }
+    func perform(_ step: StepContext) throws -> StepOutcome {
+        try step.send(VmspliceDrop<Address>(at: try step.address(at)))
+        return .succeeded("")
+    }
+}
+
+extension VmspliceDrop: WireVerb where At == Address {
+    func execute(_ worker: WorkerState) throws -> String {
+        guard let ends = worker.splices.removeValue(forKey: at.value) else { throw WorkerFailure(call: "usage", message: "vmsplice-drop: no pipe holds the pages at \(at)") }
+        close(ends.read)
+        close(ends.write)
         return ""
     }
 }

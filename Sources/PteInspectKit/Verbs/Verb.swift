@@ -69,6 +69,9 @@ protocol ScenarioVerb: Verb {
     var observedFields: [PageField] { get }
     /// Seconds this step may take on top of the step bound (a wait with a bound of its own).
     var ownBound: Double { get }
+    /// Its row in the bit x operation matrix (EntryMatrix): the verb's name, with the argument
+    /// that makes it another operation on the entries (madvise's advice, mprotect's protection).
+    var operation: String { get }
 }
 
 extension ScenarioVerb {
@@ -80,6 +83,7 @@ extension ScenarioVerb {
     func dataPath(actor: String, before: (PageRef) -> PageObservation?) -> DataPath { .other }
     var observedFields: [PageField] { [] }
     var ownBound: Double { 0 }
+    var operation: String { Self.name }
 
     /// A step's action from the parser's words, checked (`validate`).
     static func action(_ parser: inout ArgumentParser) throws(GrammarError) -> Action {
@@ -112,14 +116,14 @@ enum Verbs {
         Munlock<Loc>.self, Drain.self,
         UffdOpen.self, UffdRegister<Loc>.self, UffdCopy<Loc>.self, UffdZeropage<Loc>.self, UffdWriteProtect<Loc>.self, UffdReadWriteProtect<Loc>.self,
         UffdContinue<Loc>.self, UffdMove<Loc>.self,
-        MemWrite.self, MemRead.self, Pin<Loc>.self, Unpin<Loc>.self, ClearRefs.self, Exit.self,
+        MemWrite.self, MemRead.self, Pin<Loc>.self, Unpin<Loc>.self, Vmsplice<Loc>.self, VmspliceDrop<Loc>.self, ClearRefs.self, Exit.self,
         Swapoff.self, Swapon.self, Setting.self, WaitForKsm.self,
     ]
 
     /// The worker protocol's commands.
     static let wire: [any WireVerb.Type] = [
         Ping.self, MapAnon.self, MapFile.self, MapTHP.self, Write<Address>.self, Read<Address>.self, Fill.self,
-        Mremap<Address>.self, Mprotect<Address>.self, MapFixture.self, Pin<Address>.self, Unpin<Address>.self,
+        Mremap<Address>.self, Mprotect<Address>.self, MapFixture.self, Pin<Address>.self, Unpin<Address>.self, Vmsplice<Address>.self, VmspliceDrop<Address>.self,
         Madvise<Address>.self, Mlock<Address>.self, Munlock<Address>.self, Drain.self, UffdOpen.self, UffdRegister<Address>.self, UffdCopy<Address>.self,
         UffdZeropage<Address>.self, UffdContinue<Address>.self, UffdWriteProtect<Address>.self, UffdReadWriteProtect<Address>.self, UffdMove<Address>.self,
         RandomChurn.self, ProcMemWrite.self, ProcMemRead.self, ClearRefs.self, WireFork.self, Release.self, Exit.self,
@@ -144,6 +148,10 @@ public struct Action: CustomStringConvertible {
     /// As a scenario file writes it ("madvise P+1 1 pageout").
     public var text: String { verb.line(.scenario) }
     public var observedFields: [PageField] { verb.observedFields }
+    /// The bit x operation matrix's row (EntryMatrix).
+    public var operation: String { verb.operation }
+    /// The pages its arguments name, the stepping actor's given as `actor`.
+    public func touchedPages(actor: String) -> [PageRef] { verb.pages.map { PageRef($0.actor ?? actor, $0.loc) } }
 
     // The actions tests and built-in code construct by hand.
     public static func map(_ symbol: String, pages: Int, _ protection: Protection = .readWrite, shared: Bool = false) -> Action {

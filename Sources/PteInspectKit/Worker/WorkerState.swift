@@ -12,6 +12,8 @@ final class WorkerState {
     var files: [String: Int32] = [:]
     /// A private page used only to run lru_add_drain() on this CPU through MADV_COLD.
     var scratch: UnsafeMutableRawPointer?
+    /// Pipes `vmsplice` filled, by the first page's address: they hold FOLL_GET references.
+    var splices: [UInt64: (read: Int32, write: Int32)] = [:]
     /// Idle forked children: pid -> write end of the pipe each waits on.
     var children: [pid_t: Int32] = [:]
 

@@ -318,6 +318,8 @@ struct ScenarioFileReader {
         /// pages the name ever had.
         var everBound: [PageRef: Int] = [:]
         var labels: Set<String> = []
+        /// Pages a `vmsplice` step put in a pipe that no `vmsplice-drop` has closed yet.
+        var spliced: Set<PageRef> = []
         /// The kind this reading is for, and the scenario's list.
         var kind: PageKind?
         var kinds: [PageKind] = []

@@ -29,6 +29,10 @@ public struct SavedReport: Decodable {
         public let number: Int
         public let actor: String
         public let action: String
+        /// The bit x operation matrix's row and the pages the action names (added in version 1;
+        /// nil in reports written before).
+        public var operation: String? = nil
+        public var touches: [String]? = nil
         public let outcome: String
         public let label: String?
         public let error: String?
@@ -51,6 +55,8 @@ public struct SavedReport: Decodable {
         public let verdict: String
         public let reason: String?
         public let assertions: [String]?
+        /// The fields its checks read.
+        public var fields: [String]? = nil
         public let kernels: Kernels?
         public let citation: Citation?
         public let mismatches: [Mismatch]

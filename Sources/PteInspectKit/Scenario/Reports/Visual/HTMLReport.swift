@@ -20,6 +20,7 @@ public enum HTMLReport {
         for (k, report) in reports.enumerated() {
             out += "<section class=\"kernel\" id=\"k\(k)\"><h2>\(escape(report.kernel)) <span class=\"backend\">(\(escape(report.backend)) backend)</span></h2>\n"
             if let why = report.interrupted { out += "<p class=\"error\">The run ended early: \(escape(why))</p>\n" }
+            out += matrix(EntryMatrix(report))
             for scenario in report.scenarios { out += section(scenario, anchor: anchor(k, scenario.name)) }
             out += "</section>\n"
         }
@@ -27,6 +28,26 @@ public enum HTMLReport {
     }
 
     static func anchor(_ kernel: Int, _ name: String) -> String { "k\(kernel)-" + name }
+
+    /// The bit x operation matrix (EntryMatrix) of one kernel: a cell per operation and bit,
+    /// coloured by its worst verdict, its scenarios in the row's title.
+    static func matrix(_ matrix: EntryMatrix) -> String {
+        guard !matrix.rows.isEmpty else { return "" }
+        var out = "<details class=\"matrix\"><summary>Bit x operation matrix: what the expectations after each operation say of each bit (- none: a gap)</summary>\n"
+        out += "<table class=\"overview\"><thead><tr><th>operation</th>"
+        for bit in EntryMatrix.bits { out += "<th>\(escape(bit.description))</th>" }
+        out += "</tr></thead><tbody>\n"
+        for row in matrix.rows {
+            out += "<tr><td title=\"\(escape(row.scenarios.sorted().joined(separator: ", ")))\">\(escape(row.operation))</td>"
+            for bit in EntryMatrix.bits {
+                let label = row.cells[bit]?.label ?? "-"
+                let verdict = String(label.split(separator: " ").first ?? "-")
+                out += "<td class=\"\(verdictClass(verdict))\">\(escape(label))</td>"
+            }
+            out += "</tr>\n"
+        }
+        return out + "</tbody></table></details>\n"
+    }
 
     static func overview(_ reports: [SavedReport]) -> String {
         var names: [String] = []
