@@ -57,6 +57,6 @@ final class EntryMatrixTests: ObservedTestCase {
         XCTAssertEqual(matrix.rows[2].cells[.write]?.label, "PASS 1")
         XCTAssertNil(matrix.rows[2].cells[.present], "present is not a column")
         let text = matrix.render()
-        XCTAssertTrue(text.contains("3 operations x 11 bits: 5 cells checked, 28 not"), text)
+        XCTAssertTrue(text.contains("3 operations x 12 bits: 5 cells checked, 31 not"), text)
     }
 }

@@ -167,8 +167,13 @@ final class ContentModel {
         case .dontfork: mapping.dontFork.formUnion(range)
         case .dofork: mapping.dontFork.subtract(range)
         case .wipeonfork: mapping.wipeOnFork.formUnion(range)
-        case .pageout, .cold, .willneed, .mergeable, .unmergeable, .hugepage, .nohugepage:
-            break   // reclaim, KSM and THP move pages, never change what they hold
+        case .free:
+            // A lazily freed private anonymous page is dropped by the next reclaim that finds it
+            // clean (it then reads as zeros) or kept if written first (mm/vmscan.c
+            // shrink_folio_list(): a clean !swapbacked anon folio is freed): either may be seen.
+            if mapping.shared == nil && !mapping.fileBacked { for page in range { mapping[page] = .unknown } }
+        case .pageout, .cold, .willneed, .mergeable, .unmergeable, .hugepage, .nohugepage, .populateRead, .populateWrite, .collapse:
+            break   // reclaim, KSM, THP and prefaulting move or map pages, never change what they hold
         }
         mappings[actor]?[loc.symbol] = mapping
     }

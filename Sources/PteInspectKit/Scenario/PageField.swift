@@ -15,6 +15,11 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
     /// from the entry's raw value on x86-64 (the module reports it): _PAGE_PROTNONE set,
     /// _PAGE_PRESENT clear (arch/x86/include/asm/pgtable.h pte_protnone()).
     case protnone
+    /// pagemap's PM_SOFT_DIRTY, what CRIU and live migration read: the entry's soft-dirty bit, or
+    /// the VMA's VM_SOFTDIRTY (a VMA not yet under tracking reports every page soft-dirty):
+    /// fs/proc/task_mmu.c pte_to_pagemap_entry(). The module backend derives it from both; the
+    /// pagemap backend reads it.
+    case pagemapSoftDirty
     case swapExclusive     // pte_swp_exclusive()
     case swapSlot          // the swap entry's type and offset ("0:0x1f3"): which slot the PTE remembers
     case pteMarker         // the marker bits of a PTE marker entry ("uffd_wp", "poisoned", "guard")
@@ -57,6 +62,7 @@ public enum PageField: Hashable, Comparable, CustomStringConvertible {
         case .softDirty: return "soft_dirty"
         case .uffdWP: return "uffd_wp"
         case .protnone: return "pte.protnone"
+        case .pagemapSoftDirty: return "pagemap.soft_dirty"
         case .swapExclusive: return "swap.exclusive"
         case .swapSlot: return "swap.slot"
         case .pteMarker: return "pte_marker"

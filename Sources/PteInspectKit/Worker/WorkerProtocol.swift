@@ -48,12 +48,19 @@ public enum Advice: String, CaseIterable, Sendable {
     /// zapping) the range, and removed again (mm/madvise.c madvise_guard_install(),
     /// madvise_guard_remove()). Before 6.13 madvise(2) fails with EINVAL.
     case guardInstall = "guard-install", guardRemove = "guard-remove"
+    /// MADV_FREE (lazy free: the clean page is dropped by reclaim, a write keeps it),
+    /// MADV_POPULATE_READ / _WRITE (5.14: fault the range in as a read or write would),
+    /// MADV_COLLAPSE (6.1: collapse into a PMD THP now, not by khugepaged).
+    case free, populateRead = "populate-read", populateWrite = "populate-write", collapse
 
     /// MADV_GUARD_INSTALL and MADV_GUARD_REMOVE: bookworm's glibc has no constants for them; the
     /// values are the kernel's (7.3 include/uapi/asm-generic/mman-common.h L82-83:
     /// `#define MADV_GUARD_INSTALL 102`, `#define MADV_GUARD_REMOVE 103`).
     public static let guardInstallValue: Int32 = 102
     public static let guardRemoveValue: Int32 = 103
+    /// MADV_COLLAPSE: bookworm's glibc has no constant; the kernel's value (6.1.192
+    /// include/uapi/asm-generic/mman-common.h L80: `#define MADV_COLLAPSE 25`).
+    public static let collapseValue: Int32 = 25
 
     public var value: Int32 {
         switch self {
@@ -70,6 +77,10 @@ public enum Advice: String, CaseIterable, Sendable {
         case .nohugepage: return MADV_NOHUGEPAGE
         case .guardInstall: return Self.guardInstallValue
         case .guardRemove: return Self.guardRemoveValue
+        case .free: return MADV_FREE
+        case .populateRead: return MADV_POPULATE_READ
+        case .populateWrite: return MADV_POPULATE_WRITE
+        case .collapse: return Self.collapseValue
         }
     }
 

@@ -88,7 +88,7 @@ enum ScenarioGrammar {
     static let fields: [String: PageField] = {
         var table: [String: PageField] = [:]
         let simple: [PageField] = [
-            .virtualPage, .mapped, .present, .swapped, .level, .pfn, .write, .dirty, .young, .special, .softDirty, .uffdWP, .protnone,
+            .virtualPage, .mapped, .present, .swapped, .level, .pfn, .write, .dirty, .young, .special, .softDirty, .uffdWP, .protnone, .pagemapSoftDirty,
             .swapExclusive, .swapSlot, .pteMarker, .zeroPage, .normalPage, .pfnLinear, .anon, .anonExclusive, .ksm, .swapCache, .large,
             .mapcount, .refcount, .folioMapcount, .folioOrder, .mappedOnce, .index, .linearIndex, .anonLinearIndex, .indexIsLinear, .pageAnonVma,
             .vmaExists, .vmaPgoff, .vmaAnonPgoff, .vmaAnonVma, .vmaAnonVmaRoot, .vmaChain, .rmap, .data,

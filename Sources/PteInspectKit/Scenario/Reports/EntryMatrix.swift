@@ -7,7 +7,7 @@
 public struct EntryMatrix {
     /// The columns: the bits and per-page state a rebuilt entry must keep, in the order shown.
     public static let bits: [PageField] = [
-        .write, .dirty, .young, .softDirty, .uffdWP, .protnone, .anonExclusive, .mapcount,
+        .write, .dirty, .young, .softDirty, .pagemapSoftDirty, .uffdWP, .protnone, .anonExclusive, .mapcount,
         .swapExclusive, .pteMarker, .data,
     ]
 
@@ -101,6 +101,7 @@ public struct EntryMatrix {
         case .dirty: return "dirty"
         case .young: return "young"
         case .softDirty: return "soft-dirty"
+        case .pagemapSoftDirty: return "pagemap-sd"
         case .uffdWP: return "uffd-wp"
         case .protnone: return "protnone"
         case .anonExclusive: return "anon-excl"
