@@ -51,12 +51,9 @@ extension Write: WireVerb where At == Address {
 }
 
 /// One byte loaded (a read fault if nothing is mapped yet). Replies with the byte.
-struct Read<At: Place>: Verb {
+struct Read<At: Place>: PageVerb {
     static var name: String { "read" }
-    var at = At.placeholder
-    init() {}
-    init(at: At) { self.at = at }
-    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) { try v.page(&at) }
+    var at: At
 }
 
 extension Read: ScenarioVerb where At == Loc {
@@ -228,16 +225,10 @@ extension Pin: WireVerb where At == Address {
     }
 }
 
-struct Unpin<At: Place>: Verb {
+struct Unpin<At: Place>: PageRangeVerb {
     static var name: String { "unpin" }
-    var at = At.placeholder
-    var pages = 1
-    init() {}
-    init(at: At, pages: Int) { self.at = at; self.pages = pages }
-    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
-        try v.page(&at)
-        try v.pages(&pages, from: at)
-    }
+    var at: At
+    var pages: Int
 }
 
 extension Unpin: ScenarioVerb where At == Loc {
@@ -264,19 +255,13 @@ extension Unpin: WireVerb where At == Address {
 /// for I/O looks like to reclaim, fork and UFFDIO_MOVE: a raised refcount that
 /// folio_maybe_dma_pinned() does not count, so try_to_unmap() still unmaps the page, and
 /// __remove_mapping() then cannot free it: the folio stays in the swap cache behind its swap PTE.
-struct Vmsplice<At: Place>: Verb {
+struct Vmsplice<At: Place>: PageRangeVerb {
     static var name: String { "vmsplice" }
     /// /proc/sys/fs/pipe-max-size's default (1 MiB) in 4 KiB pages: a pipe holds no more for an
     /// unprivileged caller, and a scenario needs no more.
     static var maxPages: Int { 256 }
-    var at = At.placeholder
-    var pages = 1
-    init() {}
-    init(at: At, pages: Int) { self.at = at; self.pages = pages }
-    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
-        try v.page(&at)
-        try v.pages(&pages, from: at)
-    }
+    var at: At
+    var pages: Int
 }
 
 extension Vmsplice: ScenarioVerb where At == Loc {
@@ -310,12 +295,9 @@ extension Vmsplice: WireVerb where At == Address {
 
 /// Closes the pipe `vmsplice` filled at that page: the pipe buffers' release drops the references
 /// (fs/splice.c user_page_pipe_buf_ops -> generic_pipe_buf_release() -> put_page()).
-struct VmspliceDrop<At: Place>: Verb {
+struct VmspliceDrop<At: Place>: PageVerb {
     static var name: String { "vmsplice-drop" }
-    var at = At.placeholder
-    init() {}
-    init(at: At) { self.at = at }
-    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) { try v.page(&at) }
+    var at: At
 }
 
 extension VmspliceDrop: ScenarioVerb where At == Loc {
@@ -456,16 +438,10 @@ extension Mlock: WireVerb where At == Address {
 }
 
 /// munlock(2): VM_LOCKED (and VM_LOCKONFAULT) off the range; the pages stay mapped.
-struct Munlock<At: Place>: Verb {
+struct Munlock<At: Place>: PageRangeVerb {
     static var name: String { "munlock" }
-    var at = At.placeholder
-    var pages = 1
-    init() {}
-    init(at: At, pages: Int) { self.at = at; self.pages = pages }
-    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
-        try v.page(&at)
-        try v.pages(&pages, from: at)
-    }
+    var at: At
+    var pages: Int
 }
 
 extension Munlock: ScenarioVerb where At == Loc {

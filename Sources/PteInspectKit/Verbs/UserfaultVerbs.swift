@@ -136,16 +136,10 @@ extension UffdCopy: WireVerb where At == Address {
     }
 }
 
-struct UffdZeropage<At: Place>: Verb {
+struct UffdZeropage<At: Place>: PageRangeVerb {
     static var name: String { "uffd-zeropage" }
-    var at = At.placeholder
-    var pages = 1
-    init() {}
-    init(at: At, pages: Int) { self.at = at; self.pages = pages }
-    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
-        try v.page(&at)
-        try v.pages(&pages, from: at)
-    }
+    var at: At
+    var pages: Int
 }
 
 extension UffdZeropage: ScenarioVerb where At == Loc {
@@ -228,16 +222,10 @@ extension UffdProtect: WireVerb where At == Address {
 }
 
 /// UFFDIO_CONTINUE (MINOR mode: map the page already in the page cache).
-struct UffdContinue<At: Place>: Verb {
+struct UffdContinue<At: Place>: PageRangeVerb {
     static var name: String { "uffd-continue" }
-    var at = At.placeholder
-    var pages = 1
-    init() {}
-    init(at: At, pages: Int) { self.at = at; self.pages = pages }
-    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
-        try v.page(&at)
-        try v.pages(&pages, from: at)
-    }
+    var at: At
+    var pages: Int
 }
 
 extension UffdContinue: ScenarioVerb where At == Loc {

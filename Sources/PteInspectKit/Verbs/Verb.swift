@@ -39,6 +39,35 @@ extension Verb {
     }
 }
 
+/// A verb whose only argument is a page (read, vmsplice-drop).
+protocol PageVerb: Verb {
+    associatedtype At: Place
+    var at: At { get set }
+    init(at: At)
+}
+
+extension PageVerb {
+    init() { self.init(at: At.placeholder) }
+    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) { try v.page(&at) }
+}
+
+/// A verb whose arguments are a page and a count of pages from it, nothing else (unpin, munlock,
+/// vmsplice, UFFDIO_ZEROPAGE, UFFDIO_CONTINUE): the fields, their defaults and their visit, once.
+protocol PageRangeVerb: Verb {
+    associatedtype At: Place
+    var at: At { get set }
+    var pages: Int { get set }
+    init(at: At, pages: Int)
+}
+
+extension PageRangeVerb {
+    init() { self.init(at: At.placeholder, pages: 1) }
+    mutating func visit<V: ArgumentVisitor>(_ v: inout V) throws(GrammarError) {
+        try v.page(&at)
+        try v.pages(&pages, from: at)
+    }
+}
+
 /// A verb of the worker protocol (WorkerProtocol.swift): what the worker does for it, and the
 /// value of its "ok" reply.
 protocol WireVerb: Verb {
