@@ -96,13 +96,23 @@ def call_sites(tree, relative):
     return sites
 
 
-def enclosing(functions, number):
-    """The function whose first line is the last at or before `number` (lcov's FN records)."""
-    best = None
-    for name, (start, _) in functions.items():
-        if start <= number and (best is None or start > best[1]):
-            best = (name, start)
-    return best[0] if best else "?"
+# A function definition as kernel style writes it: its name at column 0 or after its return type
+# on the same line, then "(", and no ";" (a prototype) at the end of the line.
+DEFINITION_HEAD = re.compile(r"^(?:[A-Za-z_][\w\s\*]*?[\s\*])?([A-Za-z_]\w*)\(")
+
+
+def enclosing(source_lines, number):
+    """The function the line is in: the last definition head at or before it. From the source,
+    not from gcov's function records, which leave out the static inline functions the compiler
+    folded into their callers (__copy_present_ptes() into copy_pte_range(), for one)."""
+    for index in range(number - 1, -1, -1):
+        line = source_lines[index]
+        if not line or line[0] in " \t#{}/*" or line.rstrip().endswith(";"):
+            continue
+        match = DEFINITION_HEAD.match(line)
+        if match and match.group(1) not in ("if", "for", "while", "switch", "return", "sizeof"):
+            return match.group(1)
+    return "?"
 
 
 def main():
@@ -133,13 +143,13 @@ def main():
 
     sites = []
     for relative in FILES:
-        functions = next((phases[p][relative]["functions"] for p in PHASES if relative in phases[p]), {})
+        source_lines = open(os.path.join(args.tree, relative), errors="replace").read().split("\n")
         for number, helper, text in call_sites(args.tree, relative):
             counts = {}
             for phase in PHASES:
                 lines = phases[phase].get(relative, {"lines": {}})["lines"]
                 counts[phase] = lines.get(number)   # None: gcov has no code on that line
-            sites.append({"file": relative, "line": number, "function": enclosing(functions, number),
+            sites.append({"file": relative, "line": number, "function": enclosing(source_lines, number),
                           "helper": helper, "text": text, "counts": counts})
 
     def reached(site, phase):
