@@ -15,8 +15,6 @@ public struct EntryMatrix {
     public struct Cell: Equatable {
         public var pass = 0, fail = 0, xfail = 0, skip = 0
 
-        public var isEmpty: Bool { pass + fail + xfail + skip == 0 }
-
         /// The worst verdict and how many expectations it covers ("PASS 3", "FAIL 1", "-").
         public var label: String {
             if fail > 0 { return "FAIL \(fail)" }
